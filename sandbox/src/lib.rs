@@ -1,0 +1,1 @@
+//! Simulators of the remote APIs zqsync talks to. Built out by the sandbox issue.
