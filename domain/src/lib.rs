@@ -1,1 +1,6 @@
-pub fn _placeholder() {}
+//! Pure types and rules shared by the browser (wasm32) and the server.
+//!
+//! No IO, no async: everything here is data and functions over data, so the
+//! UI can validate and preview exactly what the engine will do.
+
+pub mod pairs;
