@@ -4,3 +4,4 @@
 //! UI can validate and preview exactly what the engine will do.
 
 pub mod pairs;
+pub mod plans;
