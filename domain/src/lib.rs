@@ -3,5 +3,6 @@
 //! No IO, no async: everything here is data and functions over data, so the
 //! UI can validate and preview exactly what the engine will do.
 
+pub mod fields;
 pub mod pairs;
 pub mod plans;

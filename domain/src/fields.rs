@@ -1,0 +1,1039 @@
+//! The field catalogue: what fields exist on each side of a pair.
+//!
+//! Mapping validation, the mapping page's pickers and the filter page's field
+//! choices all need to know a field's type, whether QBO requires it to create a
+//! record, and whether it refers to another record. QBO has no field metadata
+//! API, so its standard fields live here as data (custom fields are discovered
+//! at run time and added as [`FieldSource::Custom`]); Zoho's standard fields used
+//! by the default mappings live here too, and [`ZohoField::from_metadata`] turns
+//! Zoho's field metadata API answer into the same type.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::pairs::{QboEntity, ZohoModule};
+
+/// A field's type, shared by both systems so compatibility can be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataType {
+    Text,
+    TextArea,
+    Email,
+    Phone,
+    Url,
+    Integer,
+    Decimal,
+    Currency,
+    Percent,
+    Boolean,
+    Date,
+    DateTime,
+    Picklist,
+    MultiPicklist,
+    /// A reference to another record: Zoho lookups, QBO `…Ref` objects.
+    Reference,
+    /// Zoho subforms (line items); not mappable field by field.
+    Subform,
+    Other,
+}
+
+/// Coarse groups of [`DataType`] used to decide compatibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TypeFamily {
+    Text,
+    Number,
+    Boolean,
+    Date,
+    Choice,
+    Reference,
+    Other,
+}
+
+impl DataType {
+    pub fn family(self) -> TypeFamily {
+        match self {
+            DataType::Text
+            | DataType::TextArea
+            | DataType::Email
+            | DataType::Phone
+            | DataType::Url => TypeFamily::Text,
+            DataType::Integer | DataType::Decimal | DataType::Currency | DataType::Percent => {
+                TypeFamily::Number
+            }
+            DataType::Boolean => TypeFamily::Boolean,
+            DataType::Date | DataType::DateTime => TypeFamily::Date,
+            DataType::Picklist | DataType::MultiPicklist => TypeFamily::Choice,
+            DataType::Reference => TypeFamily::Reference,
+            DataType::Subform | DataType::Other => TypeFamily::Other,
+        }
+    }
+
+    pub fn is_numeric(self) -> bool {
+        self.family() == TypeFamily::Number
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DataType::Text => "Text",
+            DataType::TextArea => "Long text",
+            DataType::Email => "Email",
+            DataType::Phone => "Phone",
+            DataType::Url => "URL",
+            DataType::Integer => "Whole number",
+            DataType::Decimal => "Number",
+            DataType::Currency => "Currency",
+            DataType::Percent => "Percent",
+            DataType::Boolean => "Yes/No",
+            DataType::Date => "Date",
+            DataType::DateTime => "Date and time",
+            DataType::Picklist => "Pick list",
+            DataType::MultiPicklist => "Multi-select pick list",
+            DataType::Reference => "Reference",
+            DataType::Subform => "Line items",
+            DataType::Other => "Other",
+        }
+    }
+
+    /// Zoho's `data_type` metadata value → our type.
+    pub fn from_zoho(data_type: &str) -> DataType {
+        match data_type {
+            "text" | "autonumber" => DataType::Text,
+            "textarea" => DataType::TextArea,
+            "email" => DataType::Email,
+            "phone" => DataType::Phone,
+            "website" => DataType::Url,
+            "integer" | "bigint" => DataType::Integer,
+            "double" | "decimal" => DataType::Decimal,
+            "currency" => DataType::Currency,
+            "percent" => DataType::Percent,
+            "boolean" => DataType::Boolean,
+            "date" => DataType::Date,
+            "datetime" => DataType::DateTime,
+            "picklist" => DataType::Picklist,
+            "multiselectpicklist" => DataType::MultiPicklist,
+            "lookup" | "ownerlookup" | "userlookup" => DataType::Reference,
+            "subform" => DataType::Subform,
+            _ => DataType::Other,
+        }
+    }
+}
+
+/// Standard fields come with the system; custom ones were added by the customer
+/// (the mapping page marks QBO standard green and custom red).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldSource {
+    #[default]
+    Standard,
+    Custom,
+}
+
+/// What kind of record a reference field points at, so the engine knows which
+/// links (or which settings) turn an id on one side into an id on the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefKind {
+    /// QBO Customer ↔ Zoho Account (or Contact).
+    Customer,
+    /// QBO Item ↔ Zoho Product.
+    Item,
+    /// QBO Vendor ↔ Zoho Vendor.
+    Vendor,
+    /// QBO ledger account (income/expense/asset/AP): comes from settings.
+    Account,
+    /// QBO payment terms (`SalesTermRef`).
+    Term,
+    TaxCode,
+    Currency,
+}
+
+impl RefKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            RefKind::Customer => "customer",
+            RefKind::Item => "product",
+            RefKind::Vendor => "vendor",
+            RefKind::Account => "account",
+            RefKind::Term => "payment term",
+            RefKind::TaxCode => "tax code",
+            RefKind::Currency => "currency",
+        }
+    }
+
+    /// The Zoho module a lookup of this kind points at, if any.
+    pub fn zoho_module(self) -> Option<ZohoModule> {
+        match self {
+            RefKind::Customer => Some(ZohoModule::Accounts),
+            RefKind::Item => Some(ZohoModule::Products),
+            RefKind::Vendor => Some(ZohoModule::Vendors),
+            _ => None,
+        }
+    }
+
+    /// The kind of reference a Zoho lookup into `module` is.
+    pub fn from_zoho_module(module: &str) -> Option<RefKind> {
+        match module {
+            "Accounts" | "Contacts" => Some(RefKind::Customer),
+            "Products" => Some(RefKind::Item),
+            "Vendors" => Some(RefKind::Vendor),
+            _ => None,
+        }
+    }
+}
+
+/// Whether QBO needs a value for a field to create a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Requirement {
+    #[default]
+    Optional,
+    /// Must be mapped to a Zoho field or given a static value.
+    Required,
+    /// Required by QBO but filled by the engine from tenant settings
+    /// (Inventory Settings' accounts, item type, start date).
+    FromSettings,
+}
+
+/// A QBO field. `path` is dotted for nested objects (`BillAddr.Line1`); custom
+/// fields use `CustomField[<DefinitionId>]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QboField {
+    pub path: String,
+    pub label: String,
+    pub data_type: DataType,
+    #[serde(default)]
+    pub requirement: Requirement,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<RefKind>,
+    #[serde(default)]
+    pub source: FieldSource,
+    /// Allowed values of QBO enumerations (e.g. `Item.Type`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+}
+
+/// Prefix of QBO custom field paths: `CustomField[<DefinitionId>]`.
+pub const QBO_CUSTOM_FIELD_PREFIX: &str = "CustomField[";
+
+impl QboField {
+    /// A QBO custom field (string-typed; legacy sales-form fields hold ≤31 chars
+    /// but newer definitions more, so no length is assumed).
+    pub fn custom(definition_id: &str, name: &str) -> QboField {
+        QboField {
+            path: format!("{QBO_CUSTOM_FIELD_PREFIX}{definition_id}]"),
+            label: name.to_owned(),
+            data_type: DataType::Text,
+            requirement: Requirement::Optional,
+            reference: None,
+            source: FieldSource::Custom,
+            choices: Vec::new(),
+            max_length: None,
+        }
+    }
+
+    /// The DefinitionId of a custom field path, `None` for standard paths.
+    pub fn custom_definition_id(path: &str) -> Option<&str> {
+        path.strip_prefix(QBO_CUSTOM_FIELD_PREFIX)?
+            .strip_suffix(']')
+    }
+}
+
+/// A Zoho CRM field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZohoField {
+    pub api_name: String,
+    pub label: String,
+    pub data_type: DataType,
+    #[serde(default)]
+    pub source: FieldSource,
+    /// Zoho refuses to create a record without it.
+    #[serde(default)]
+    pub required: bool,
+    /// Zoho computes it (formulas, auto-numbers, totals): never written.
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub picklist_values: Vec<String>,
+    /// For lookups: the module looked up (`Accounts`, `Products`, `Vendors`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup_module: Option<String>,
+}
+
+impl ZohoField {
+    /// Reads one entry of Zoho's `GET /settings/fields` answer. `None` when the
+    /// entry has no `api_name`.
+    pub fn from_metadata(field: &Value) -> Option<ZohoField> {
+        let api_name = field.get("api_name")?.as_str()?.to_owned();
+        let label = field
+            .get("display_label")
+            .or_else(|| field.get("field_label"))
+            .and_then(Value::as_str)
+            .unwrap_or(&api_name)
+            .to_owned();
+        let raw_type = field.get("data_type").and_then(Value::as_str).unwrap_or("");
+        let flag = |key: &str| field.get(key).and_then(Value::as_bool).unwrap_or(false);
+        let api_update = field
+            .pointer("/operation_type/api_update")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let read_only = flag("read_only")
+            || flag("field_read_only")
+            || !api_update
+            || matches!(raw_type, "formula" | "autonumber");
+        let picklist_values = field
+            .get("pick_list_values")
+            .and_then(Value::as_array)
+            .map(|values| {
+                values
+                    .iter()
+                    .filter_map(|v| v.get("actual_value").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let lookup_module = field
+            .pointer("/lookup/module/api_name")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Some(ZohoField {
+            api_name,
+            label,
+            data_type: DataType::from_zoho(raw_type),
+            source: if flag("custom_field") {
+                FieldSource::Custom
+            } else {
+                FieldSource::Standard
+            },
+            required: flag("system_mandatory"),
+            read_only,
+            picklist_values,
+            lookup_module,
+        })
+    }
+
+    /// The kind of record this lookup points at, if it is a lookup we can resolve.
+    pub fn reference(&self) -> Option<RefKind> {
+        if self.data_type != DataType::Reference {
+            return None;
+        }
+        self.lookup_module
+            .as_deref()
+            .and_then(RefKind::from_zoho_module)
+    }
+}
+
+/// Something with a name and a label the pickers can search.
+pub trait Searchable {
+    fn name(&self) -> &str;
+    fn label(&self) -> &str;
+}
+
+impl Searchable for ZohoField {
+    fn name(&self) -> &str {
+        &self.api_name
+    }
+    fn label(&self) -> &str {
+        &self.label
+    }
+}
+
+impl Searchable for QboField {
+    fn name(&self) -> &str {
+        &self.path
+    }
+    fn label(&self) -> &str {
+        &self.label
+    }
+}
+
+/// The autocomplete rule of SPEC §4: fields whose name or label *contains* the
+/// typed text, case-insensitive, in catalogue order. Blank text matches all.
+pub fn search<'a, F: Searchable>(fields: &'a [F], text: &str) -> Vec<&'a F> {
+    let needle = text.trim().to_lowercase();
+    fields
+        .iter()
+        .filter(|f| {
+            needle.is_empty()
+                || f.name().to_lowercase().contains(&needle)
+                || f.label().to_lowercase().contains(&needle)
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// QBO standard fields
+
+use DataType as T;
+use Requirement::{FromSettings, Optional, Required};
+
+/// (path, label, type, requirement, reference, choices)
+type QboSpec = (
+    &'static str,
+    &'static str,
+    DataType,
+    Requirement,
+    Option<RefKind>,
+    &'static [&'static str],
+);
+
+const fn f(path: &'static str, label: &'static str, data_type: DataType) -> QboSpec {
+    (path, label, data_type, Optional, None, &[])
+}
+
+const fn req(path: &'static str, label: &'static str, data_type: DataType) -> QboSpec {
+    (path, label, data_type, Required, None, &[])
+}
+
+const fn reference(
+    path: &'static str,
+    label: &'static str,
+    kind: RefKind,
+    requirement: Requirement,
+) -> QboSpec {
+    (path, label, T::Reference, requirement, Some(kind), &[])
+}
+
+const BILL_ADDR: &[QboSpec] = &[
+    f("BillAddr.Line1", "Billing street", T::Text),
+    f("BillAddr.Line2", "Billing street line 2", T::Text),
+    f("BillAddr.City", "Billing city", T::Text),
+    f("BillAddr.CountrySubDivisionCode", "Billing state", T::Text),
+    f("BillAddr.PostalCode", "Billing postal code", T::Text),
+    f("BillAddr.Country", "Billing country", T::Text),
+];
+
+const SHIP_ADDR: &[QboSpec] = &[
+    f("ShipAddr.Line1", "Shipping street", T::Text),
+    f("ShipAddr.Line2", "Shipping street line 2", T::Text),
+    f("ShipAddr.City", "Shipping city", T::Text),
+    f("ShipAddr.CountrySubDivisionCode", "Shipping state", T::Text),
+    f("ShipAddr.PostalCode", "Shipping postal code", T::Text),
+    f("ShipAddr.Country", "Shipping country", T::Text),
+];
+
+const CUSTOMER: &[QboSpec] = &[
+    req("DisplayName", "Display name", T::Text),
+    f("CompanyName", "Company name", T::Text),
+    f("Title", "Title", T::Text),
+    f("GivenName", "First name", T::Text),
+    f("MiddleName", "Middle name", T::Text),
+    f("FamilyName", "Last name", T::Text),
+    f("Suffix", "Suffix", T::Text),
+    f("PrintOnCheckName", "Print on check as", T::Text),
+    f("PrimaryEmailAddr.Address", "Email", T::Email),
+    f("PrimaryPhone.FreeFormNumber", "Phone", T::Phone),
+    f("Mobile.FreeFormNumber", "Mobile", T::Phone),
+    f("Fax.FreeFormNumber", "Fax", T::Phone),
+    f("AlternatePhone.FreeFormNumber", "Other phone", T::Phone),
+    f("WebAddr.URI", "Website", T::Url),
+    f("Notes", "Notes", T::TextArea),
+    f("Taxable", "Taxable", T::Boolean),
+    f("ResaleNum", "Resale number", T::Text),
+    f("Active", "Active", T::Boolean),
+    reference("SalesTermRef", "Terms", RefKind::Term, Optional),
+    (
+        "PreferredDeliveryMethod",
+        "Preferred delivery",
+        T::Picklist,
+        Optional,
+        None,
+        &["Print", "Email", "None"],
+    ),
+];
+
+const ITEM: &[QboSpec] = &[
+    req("Name", "Name", T::Text),
+    f("Sku", "SKU", T::Text),
+    f("Description", "Sales description", T::TextArea),
+    f("PurchaseDesc", "Purchase description", T::TextArea),
+    f("UnitPrice", "Sales price", T::Currency),
+    f("PurchaseCost", "Cost", T::Currency),
+    f("QtyOnHand", "Quantity on hand", T::Decimal),
+    f("ReorderPoint", "Reorder point", T::Decimal),
+    f("Taxable", "Taxable", T::Boolean),
+    f("Active", "Active", T::Boolean),
+    (
+        "Type",
+        "Type",
+        T::Picklist,
+        FromSettings,
+        None,
+        &["Inventory", "NonInventory", "Service"],
+    ),
+    (
+        "TrackQtyOnHand",
+        "Track quantity",
+        T::Boolean,
+        FromSettings,
+        None,
+        &[],
+    ),
+    (
+        "InvStartDate",
+        "Inventory start date",
+        T::Date,
+        FromSettings,
+        None,
+        &[],
+    ),
+    reference(
+        "IncomeAccountRef",
+        "Income account",
+        RefKind::Account,
+        FromSettings,
+    ),
+    reference(
+        "ExpenseAccountRef",
+        "Expense account (COGS)",
+        RefKind::Account,
+        FromSettings,
+    ),
+    reference(
+        "AssetAccountRef",
+        "Inventory asset account",
+        RefKind::Account,
+        FromSettings,
+    ),
+];
+
+const SALES_TXN_HEAD: &[QboSpec] = &[
+    reference("CustomerRef", "Customer", RefKind::Customer, Required),
+    f("DocNumber", "Number", T::Text),
+    f("TxnDate", "Date", T::Date),
+    f("PrivateNote", "Memo (internal)", T::TextArea),
+    f("CustomerMemo.value", "Message to customer", T::TextArea),
+    f("BillEmail.Address", "Billing email", T::Email),
+    f("ShipDate", "Ship date", T::Date),
+    f("TrackingNum", "Tracking number", T::Text),
+    reference("SalesTermRef", "Terms", RefKind::Term, Optional),
+];
+
+const INVOICE_ONLY: &[QboSpec] = &[f("DueDate", "Due date", T::Date)];
+
+const ESTIMATE_ONLY: &[QboSpec] = &[
+    f("ExpirationDate", "Expiration date", T::Date),
+    (
+        "TxnStatus",
+        "Status",
+        T::Picklist,
+        Optional,
+        None,
+        &["Pending", "Accepted", "Closed", "Rejected"],
+    ),
+];
+
+const VENDOR: &[QboSpec] = &[
+    req("DisplayName", "Display name", T::Text),
+    f("CompanyName", "Company name", T::Text),
+    f("GivenName", "First name", T::Text),
+    f("FamilyName", "Last name", T::Text),
+    f("PrintOnCheckName", "Print on check as", T::Text),
+    f("PrimaryEmailAddr.Address", "Email", T::Email),
+    f("PrimaryPhone.FreeFormNumber", "Phone", T::Phone),
+    f("Mobile.FreeFormNumber", "Mobile", T::Phone),
+    f("WebAddr.URI", "Website", T::Url),
+    f("AcctNum", "Account number", T::Text),
+    f("Vendor1099", "Track payments for 1099", T::Boolean),
+    f("Active", "Active", T::Boolean),
+    reference("TermRef", "Terms", RefKind::Term, Optional),
+];
+
+const PURCHASE_ORDER: &[QboSpec] = &[
+    reference("VendorRef", "Vendor", RefKind::Vendor, Required),
+    f("DocNumber", "Number", T::Text),
+    f("TxnDate", "Date", T::Date),
+    f("DueDate", "Due date", T::Date),
+    f("Memo", "Message to vendor", T::TextArea),
+    f("PrivateNote", "Memo (internal)", T::TextArea),
+    f("POEmail.Address", "Vendor email", T::Email),
+    (
+        "POStatus",
+        "Status",
+        T::Picklist,
+        Optional,
+        None,
+        &["Open", "Closed"],
+    ),
+    reference("APAccountRef", "A/P account", RefKind::Account, Optional),
+];
+
+fn qbo_field_from_spec(spec: &QboSpec) -> QboField {
+    let (path, label, data_type, requirement, reference, choices) = *spec;
+    QboField {
+        path: path.to_owned(),
+        label: label.to_owned(),
+        data_type,
+        requirement,
+        reference,
+        source: FieldSource::Standard,
+        choices: choices.iter().map(|c| (*c).to_owned()).collect(),
+        max_length: match path {
+            "DisplayName" | "Name" => Some(100),
+            "DocNumber" => Some(21),
+            _ => None,
+        },
+    }
+}
+
+/// The standard QBO fields of `entity` a mapping may write (read-only fields such
+/// as `Balance` and the `Line` array — handled by the line-item rules — excluded).
+pub fn qbo_standard_fields(entity: QboEntity) -> Vec<QboField> {
+    let parts: Vec<&[QboSpec]> = match entity {
+        QboEntity::Customer => vec![CUSTOMER, BILL_ADDR, SHIP_ADDR],
+        QboEntity::Item => vec![ITEM],
+        QboEntity::Invoice => vec![SALES_TXN_HEAD, INVOICE_ONLY, BILL_ADDR, SHIP_ADDR],
+        QboEntity::Estimate => vec![SALES_TXN_HEAD, ESTIMATE_ONLY, BILL_ADDR, SHIP_ADDR],
+        QboEntity::Vendor => vec![VENDOR, BILL_ADDR],
+        QboEntity::PurchaseOrder => vec![PURCHASE_ORDER, SHIP_ADDR],
+    };
+    parts
+        .into_iter()
+        .flat_map(|part| part.iter().map(qbo_field_from_spec))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Zoho standard fields
+
+/// (api_name, label, type, required, read_only, lookup module, picklist values)
+type ZohoSpec = (
+    &'static str,
+    &'static str,
+    DataType,
+    bool,
+    bool,
+    Option<&'static str>,
+    &'static [&'static str],
+);
+
+const fn z(api_name: &'static str, label: &'static str, data_type: DataType) -> ZohoSpec {
+    (api_name, label, data_type, false, false, None, &[])
+}
+
+const fn zreq(api_name: &'static str, label: &'static str, data_type: DataType) -> ZohoSpec {
+    (api_name, label, data_type, true, false, None, &[])
+}
+
+const fn zro(api_name: &'static str, label: &'static str, data_type: DataType) -> ZohoSpec {
+    (api_name, label, data_type, false, true, None, &[])
+}
+
+const fn lookup(
+    api_name: &'static str,
+    label: &'static str,
+    module: &'static str,
+    required: bool,
+) -> ZohoSpec {
+    (
+        api_name,
+        label,
+        T::Reference,
+        required,
+        false,
+        Some(module),
+        &[],
+    )
+}
+
+const fn pick(
+    api_name: &'static str,
+    label: &'static str,
+    values: &'static [&'static str],
+) -> ZohoSpec {
+    (api_name, label, T::Picklist, false, false, None, values)
+}
+
+const BILLING_SHIPPING: &[ZohoSpec] = &[
+    z("Billing_Street", "Billing Street", T::Text),
+    z("Billing_City", "Billing City", T::Text),
+    z("Billing_State", "Billing State", T::Text),
+    z("Billing_Code", "Billing Code", T::Text),
+    z("Billing_Country", "Billing Country", T::Text),
+    z("Shipping_Street", "Shipping Street", T::Text),
+    z("Shipping_City", "Shipping City", T::Text),
+    z("Shipping_State", "Shipping State", T::Text),
+    z("Shipping_Code", "Shipping Code", T::Text),
+    z("Shipping_Country", "Shipping Country", T::Text),
+];
+
+const ACCOUNTS: &[ZohoSpec] = &[
+    zreq("Account_Name", "Account Name", T::Text),
+    z("Account_Number", "Account Number", T::Text),
+    z("Phone", "Phone", T::Phone),
+    z("Fax", "Fax", T::Phone),
+    z("Website", "Website", T::Url),
+    pick(
+        "Account_Type",
+        "Account Type",
+        &[
+            "Analyst",
+            "Competitor",
+            "Customer",
+            "Distributor",
+            "Integrator",
+            "Investor",
+            "Other",
+            "Partner",
+            "Press",
+            "Prospect",
+            "Reseller",
+            "Supplier",
+            "Vendor",
+        ],
+    ),
+    z("Industry", "Industry", T::Picklist),
+    z("Description", "Description", T::TextArea),
+];
+
+const CONTACTS: &[ZohoSpec] = &[
+    z("First_Name", "First Name", T::Text),
+    zreq("Last_Name", "Last Name", T::Text),
+    zro("Full_Name", "Full Name", T::Text),
+    z("Email", "Email", T::Email),
+    z("Phone", "Phone", T::Phone),
+    z("Mobile", "Mobile", T::Phone),
+    z("Fax", "Fax", T::Phone),
+    z("Title", "Title", T::Text),
+    z("Department", "Department", T::Text),
+    lookup("Account_Name", "Account Name", "Accounts", false),
+    z("Mailing_Street", "Mailing Street", T::Text),
+    z("Mailing_City", "Mailing City", T::Text),
+    z("Mailing_State", "Mailing State", T::Text),
+    z("Mailing_Zip", "Mailing Zip", T::Text),
+    z("Mailing_Country", "Mailing Country", T::Text),
+    z("Description", "Description", T::TextArea),
+];
+
+const PRODUCTS: &[ZohoSpec] = &[
+    zreq("Product_Name", "Product Name", T::Text),
+    z("Product_Code", "Product Code", T::Text),
+    z("Unit_Price", "Unit Price", T::Currency),
+    z("Qty_in_Stock", "Qty in Stock", T::Decimal),
+    z("Reorder_Level", "Reorder Level", T::Decimal),
+    z("Usage_Unit", "Usage Unit", T::Picklist),
+    z("Taxable", "Taxable", T::Boolean),
+    z("Product_Active", "Product Active", T::Boolean),
+    z("Product_Category", "Product Category", T::Picklist),
+    z("Manufacturer", "Manufacturer", T::Picklist),
+    lookup("Vendor_Name", "Vendor Name", "Vendors", false),
+    z("Commission_Rate", "Commission Rate", T::Currency),
+    z("Sales_Start_Date", "Sales Start Date", T::Date),
+    z("Sales_End_Date", "Sales End Date", T::Date),
+    z("Description", "Description", T::TextArea),
+];
+
+const QUOTES: &[ZohoSpec] = &[
+    zreq("Subject", "Subject", T::Text),
+    zro("Quote_Number", "Quote Number", T::Text),
+    pick(
+        "Quote_Stage",
+        "Quote Stage",
+        &[
+            "Draft",
+            "Negotiation",
+            "Delivered",
+            "On Hold",
+            "Confirmed",
+            "Closed Won",
+            "Closed Lost",
+        ],
+    ),
+    z("Valid_Till", "Valid Till", T::Date),
+    lookup("Account_Name", "Account Name", "Accounts", true),
+    lookup("Contact_Name", "Contact Name", "Contacts", false),
+    z("Carrier", "Carrier", T::Picklist),
+    z("Terms_and_Conditions", "Terms and Conditions", T::TextArea),
+    z("Description", "Description", T::TextArea),
+    zro("Sub_Total", "Sub Total", T::Currency),
+    zro("Grand_Total", "Grand Total", T::Currency),
+];
+
+const SALES_ORDERS: &[ZohoSpec] = &[
+    zreq("Subject", "Subject", T::Text),
+    zro("SO_Number", "SO Number", T::Text),
+    pick(
+        "Status",
+        "Status",
+        &["Created", "Approved", "Delivered", "Cancelled"],
+    ),
+    z("Due_Date", "Due Date", T::Date),
+    lookup("Account_Name", "Account Name", "Accounts", true),
+    lookup("Contact_Name", "Contact Name", "Contacts", false),
+    z("Customer_No", "Customer No", T::Text),
+    z("Purchase_Order", "Purchase Order", T::Text),
+    z("Carrier", "Carrier", T::Picklist),
+    z("Terms_and_Conditions", "Terms and Conditions", T::TextArea),
+    z("Description", "Description", T::TextArea),
+    zro("Grand_Total", "Grand Total", T::Currency),
+];
+
+const INVOICES: &[ZohoSpec] = &[
+    zreq("Subject", "Subject", T::Text),
+    zro("Invoice_Number", "Invoice Number", T::Text),
+    z("Invoice_Date", "Invoice Date", T::Date),
+    z("Due_Date", "Due Date", T::Date),
+    pick(
+        "Status",
+        "Status",
+        &["Created", "Approved", "Delivered", "Cancelled"],
+    ),
+    lookup("Account_Name", "Account Name", "Accounts", true),
+    lookup("Contact_Name", "Contact Name", "Contacts", false),
+    lookup("Sales_Order", "Sales Order", "Sales_Orders", false),
+    z("Terms_and_Conditions", "Terms and Conditions", T::TextArea),
+    z("Description", "Description", T::TextArea),
+    zro("Grand_Total", "Grand Total", T::Currency),
+];
+
+const VENDORS: &[ZohoSpec] = &[
+    zreq("Vendor_Name", "Vendor Name", T::Text),
+    z("Email", "Email", T::Email),
+    z("Phone", "Phone", T::Phone),
+    z("Website", "Website", T::Url),
+    z("GL_Account", "GL Account", T::Picklist),
+    z("Category", "Category", T::Text),
+    z("Street", "Street", T::Text),
+    z("City", "City", T::Text),
+    z("State", "State", T::Text),
+    z("Zip_Code", "Zip Code", T::Text),
+    z("Country", "Country", T::Text),
+    z("Description", "Description", T::TextArea),
+];
+
+const PURCHASE_ORDERS: &[ZohoSpec] = &[
+    zreq("Subject", "Subject", T::Text),
+    z("PO_Number", "PO Number", T::Text),
+    z("PO_Date", "PO Date", T::Date),
+    z("Due_Date", "Due Date", T::Date),
+    pick(
+        "Status",
+        "Status",
+        &["Created", "Approved", "Delivered", "Cancelled"],
+    ),
+    lookup("Vendor_Name", "Vendor Name", "Vendors", true),
+    lookup("Contact_Name", "Contact Name", "Contacts", false),
+    z("Tracking_Number", "Tracking Number", T::Text),
+    z("Requisition_No", "Requisition No", T::Text),
+    z("Carrier", "Carrier", T::Picklist),
+    z("Terms_and_Conditions", "Terms and Conditions", T::TextArea),
+    z("Description", "Description", T::TextArea),
+    zro("Grand_Total", "Grand Total", T::Currency),
+];
+
+fn zoho_field_from_spec(spec: &ZohoSpec) -> ZohoField {
+    let (api_name, label, data_type, required, read_only, lookup_module, values) = *spec;
+    ZohoField {
+        api_name: api_name.to_owned(),
+        label: label.to_owned(),
+        data_type,
+        source: FieldSource::Standard,
+        required,
+        read_only,
+        picklist_values: values.iter().map(|v| (*v).to_owned()).collect(),
+        lookup_module: lookup_module.map(str::to_owned),
+    }
+}
+
+/// Zoho standard fields of `module` known without asking Zoho: those the default
+/// mappings and filters use. "Sync Mappable Fields" replaces them with the org's
+/// real metadata (which also carries picklist values and custom fields).
+pub fn zoho_standard_fields(module: ZohoModule) -> Vec<ZohoField> {
+    let parts: Vec<&[ZohoSpec]> = match module {
+        ZohoModule::Accounts => vec![ACCOUNTS, BILLING_SHIPPING],
+        ZohoModule::Contacts => vec![CONTACTS],
+        ZohoModule::Products => vec![PRODUCTS],
+        ZohoModule::Quotes => vec![QUOTES, BILLING_SHIPPING],
+        ZohoModule::SalesOrders => vec![SALES_ORDERS, BILLING_SHIPPING],
+        ZohoModule::Invoices => vec![INVOICES, BILLING_SHIPPING],
+        ZohoModule::Vendors => vec![VENDORS],
+        ZohoModule::PurchaseOrders => vec![PURCHASE_ORDERS, BILLING_SHIPPING],
+    };
+    parts
+        .into_iter()
+        .flat_map(|part| part.iter().map(zoho_field_from_spec))
+        .collect()
+}
+
+/// Finds a QBO field by path.
+pub fn find_qbo<'a>(fields: &'a [QboField], path: &str) -> Option<&'a QboField> {
+    fields.iter().find(|f| f.path == path)
+}
+
+/// Finds a Zoho field by API name.
+pub fn find_zoho<'a>(fields: &'a [ZohoField], api_name: &str) -> Option<&'a ZohoField> {
+    fields.iter().find(|f| f.api_name == api_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_entity_has_unique_paths_and_a_required_field() {
+        for entity in QboEntity::ALL {
+            let fields = qbo_standard_fields(entity);
+            let mut paths: Vec<&str> = fields.iter().map(|f| f.path.as_str()).collect();
+            let n = paths.len();
+            paths.sort_unstable();
+            paths.dedup();
+            assert_eq!(paths.len(), n, "duplicate path in {entity:?}");
+            assert!(
+                fields.iter().any(|f| f.requirement == Required),
+                "{entity:?} needs a required field"
+            );
+            assert!(fields.iter().all(|f| f.source == FieldSource::Standard));
+            // Reference fields say what they point at; others do not.
+            for field in &fields {
+                assert_eq!(
+                    field.data_type == DataType::Reference,
+                    field.reference.is_some(),
+                    "{}",
+                    field.path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn known_qbo_fields() {
+        let customer = qbo_standard_fields(QboEntity::Customer);
+        let display = find_qbo(&customer, "DisplayName").unwrap();
+        assert_eq!(display.requirement, Required);
+        assert_eq!(display.max_length, Some(100));
+        let line1 = find_qbo(&customer, "BillAddr.Line1").unwrap();
+        assert_eq!(line1.data_type, DataType::Text);
+        assert!(find_qbo(&customer, "ShipAddr.PostalCode").is_some());
+        assert!(find_qbo(&customer, "Balance").is_none(), "read-only");
+
+        let items = qbo_standard_fields(QboEntity::Item);
+        let income = find_qbo(&items, "IncomeAccountRef").unwrap();
+        assert_eq!(income.requirement, FromSettings);
+        assert_eq!(income.reference, Some(RefKind::Account));
+        assert_eq!(find_qbo(&items, "Type").unwrap().choices.len(), 3);
+
+        let invoice = qbo_standard_fields(QboEntity::Invoice);
+        let customer_ref = find_qbo(&invoice, "CustomerRef").unwrap();
+        assert_eq!(customer_ref.reference, Some(RefKind::Customer));
+        assert!(find_qbo(&invoice, "DueDate").is_some());
+        assert!(find_qbo(&invoice, "ExpirationDate").is_none());
+        let estimate = qbo_standard_fields(QboEntity::Estimate);
+        assert!(find_qbo(&estimate, "ExpirationDate").is_some());
+        let po = qbo_standard_fields(QboEntity::PurchaseOrder);
+        assert_eq!(
+            find_qbo(&po, "VendorRef").unwrap().reference,
+            Some(RefKind::Vendor)
+        );
+    }
+
+    #[test]
+    fn zoho_catalogue_has_each_modules_required_name() {
+        let required = [
+            (ZohoModule::Accounts, "Account_Name"),
+            (ZohoModule::Contacts, "Last_Name"),
+            (ZohoModule::Products, "Product_Name"),
+            (ZohoModule::Quotes, "Subject"),
+            (ZohoModule::SalesOrders, "Subject"),
+            (ZohoModule::Invoices, "Subject"),
+            (ZohoModule::Vendors, "Vendor_Name"),
+            (ZohoModule::PurchaseOrders, "Subject"),
+        ];
+        for (module, name) in required {
+            let fields = zoho_standard_fields(module);
+            assert!(
+                find_zoho(&fields, name).unwrap().required,
+                "{module:?}.{name}"
+            );
+            let mut names: Vec<&str> = fields.iter().map(|f| f.api_name.as_str()).collect();
+            let n = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), n, "duplicate field in {module:?}");
+        }
+        let quotes = zoho_standard_fields(ZohoModule::Quotes);
+        let account = find_zoho(&quotes, "Account_Name").unwrap();
+        assert_eq!(account.reference(), Some(RefKind::Customer));
+        assert!(find_zoho(&quotes, "Grand_Total").unwrap().read_only);
+    }
+
+    #[test]
+    fn zoho_metadata_is_parsed() {
+        let meta = json!({
+            "api_name": "Industry", "field_label": "Industry", "display_label": "Industry type",
+            "data_type": "picklist", "custom_field": false, "read_only": false,
+            "system_mandatory": false,
+            "pick_list_values": [
+                {"display_value": "Retail", "actual_value": "Retail"},
+                {"display_value": "Gov", "actual_value": "Government"}
+            ],
+            "operation_type": {"api_update": true}
+        });
+        let field = ZohoField::from_metadata(&meta).unwrap();
+        assert_eq!(field.label, "Industry type");
+        assert_eq!(field.data_type, DataType::Picklist);
+        assert_eq!(field.picklist_values, vec!["Retail", "Government"]);
+        assert!(!field.read_only);
+
+        let custom = json!({"api_name": "QBO_Id", "field_label": "QBO Id", "data_type": "text",
+            "custom_field": true, "operation_type": {"api_update": false}});
+        let field = ZohoField::from_metadata(&custom).unwrap();
+        assert_eq!(field.source, FieldSource::Custom);
+        assert!(field.read_only, "api_update false means we cannot write it");
+
+        let lookup = json!({"api_name": "Vendor_Name", "data_type": "lookup",
+            "lookup": {"module": {"api_name": "Vendors", "id": "1"}}});
+        let field = ZohoField::from_metadata(&lookup).unwrap();
+        assert_eq!(field.label, "Vendor_Name");
+        assert_eq!(field.reference(), Some(RefKind::Vendor));
+
+        let formula = json!({"api_name": "Total", "data_type": "formula"});
+        assert!(ZohoField::from_metadata(&formula).unwrap().read_only);
+        assert!(ZohoField::from_metadata(&json!({"data_type": "text"})).is_none());
+    }
+
+    #[test]
+    fn search_matches_name_or_label_case_insensitively() {
+        let fields = zoho_standard_fields(ZohoModule::Accounts);
+        let hits: Vec<&str> = search(&fields, "bILLing st")
+            .iter()
+            .map(|f| f.api_name.as_str())
+            .collect();
+        assert_eq!(hits, vec!["Billing_Street", "Billing_State"]);
+        let hits: Vec<&str> = search(&fields, "_code")
+            .iter()
+            .map(|f| f.api_name.as_str())
+            .collect();
+        assert_eq!(hits, vec!["Billing_Code", "Shipping_Code"]);
+        assert_eq!(search(&fields, "  ").len(), fields.len());
+        assert!(search(&fields, "zzz").is_empty());
+        let qbo = qbo_standard_fields(QboEntity::Customer);
+        assert_eq!(search(&qbo, "freeform").len(), 4);
+    }
+
+    #[test]
+    fn custom_qbo_fields() {
+        let field = QboField::custom("2", "Crew #");
+        assert_eq!(field.path, "CustomField[2]");
+        assert_eq!(field.source, FieldSource::Custom);
+        assert_eq!(QboField::custom_definition_id(&field.path), Some("2"));
+        assert_eq!(QboField::custom_definition_id("DisplayName"), None);
+        let json = serde_json::to_value(&field).unwrap();
+        assert_eq!(json["source"], "custom");
+        let back: QboField = serde_json::from_value(json).unwrap();
+        assert_eq!(back, field);
+    }
+
+    #[test]
+    fn type_families() {
+        assert_eq!(DataType::from_zoho("currency").family(), TypeFamily::Number);
+        assert_eq!(DataType::from_zoho("website"), DataType::Url);
+        assert_eq!(DataType::from_zoho("ownerlookup"), DataType::Reference);
+        assert_eq!(DataType::from_zoho("fileupload"), DataType::Other);
+        assert!(DataType::Percent.is_numeric());
+        assert!(!DataType::Phone.is_numeric());
+    }
+}
