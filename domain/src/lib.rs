@@ -6,3 +6,4 @@
 pub mod fields;
 pub mod pairs;
 pub mod plans;
+pub mod record;
