@@ -1,1 +1,72 @@
+//! The zqsync user interface: the app shell, pages and server functions. With feature `ssr` it
+//! renders on the server and its server functions call the engine; with `hydrate` it runs in
+//! the browser.
 
+pub mod auth;
+pub mod components;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::shell::Shell;
+use crate::pages::{auth_pages, placeholders};
+
+/// Bumped with the stylesheet so browsers never keep a stale copy.
+pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=1";
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <link rel="stylesheet" href=STYLESHEET_PATH />
+                <link rel="icon" href="data:," />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Lets end-to-end tests (and curious people) see that the page is interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Title formatter=|page: String| format!("{page} · zqsync") />
+        <Router>
+            <Routes fallback=placeholders::NotFound>
+                <Route path=path!("/login") view=auth_pages::LoginPage />
+                <Route path=path!("/signup") view=auth_pages::SignupPage />
+                <ParentRoute path=path!("") view=Shell>
+                    <Route path=path!("") view=placeholders::MappingPage />
+                    <Route path=path!("logs") view=placeholders::LogsPage />
+                    <Route path=path!("filters") view=placeholders::FiltersPage />
+                    <Route path=path!("settings") view=placeholders::SettingsPage />
+                    <Route path=path!("plan") view=placeholders::ChangePlanPage />
+                    <Route path=path!("quickbooks") view=placeholders::QuickBooksPage />
+                    <Route path=path!("help") view=placeholders::HelpPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,1 +1,148 @@
-fn main() {}
+//! `zqsync`: the command line of the service.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use server::config::{DatabaseArgs, ServeArgs, default_site_root};
+use server::telemetry::{self, LogFormat};
+use server::{DEMO_EMAIL, DEMO_PASSWORD, Settings};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "zqsync",
+    version,
+    about = "Keeps Zoho CRM and QuickBooks Online in step."
+)]
+struct Cli {
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, env = "ZQSYNC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the web application (sandbox mode when no Zoho/QuickBooks credentials are set).
+    Serve(Box<ServeArgs>),
+    /// Run sync jobs from the shared queue, without serving pages.
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Run the simulated Zoho CRM, QuickBooks Online, OAuth and Stripe servers on their own.
+    Sandbox,
+    /// Measure the sync engine and print the figures.
+    Bench,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "could not start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(*args).await,
+            Command::Migrate(args) => {
+                server::open_database(args.database_url.expose()).await?;
+                tracing::info!("migrations applied");
+                Ok(())
+            }
+            Command::Worker => not_built_yet("worker", "the sync engine"),
+            Command::Sandbox => not_built_yet("sandbox", "the sandbox simulators"),
+            Command::Bench => not_built_yet("bench", "the sync engine"),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn not_built_yet(command: &str, arrives_with: &str) -> anyhow::Result<()> {
+    anyhow::bail!("`zqsync {command}` is not built yet; it arrives with {arrives_with}")
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    args.remotes.check().map_err(anyhow::Error::msg)?;
+    let sandbox_mode = args.remotes.sandbox_mode();
+    if sandbox_mode {
+        tracing::warn!(
+            "sandbox mode: no Zoho CRM or QuickBooks credentials are configured, so simulated services stand in"
+        );
+    }
+    let db = server::open_database(args.database.database_url.expose()).await?;
+    let clock: Arc<dyn engine::Clock> = Arc::new(engine::SystemClock);
+    if sandbox_mode {
+        server::ensure_demo_account(&engine::accounts::Accounts::new(db.clone(), clock.clone()))
+            .await?;
+    }
+    let settings = Settings {
+        bind: args.bind,
+        public_url: args.public_url.clone(),
+        site_root: args.site_root.clone().unwrap_or_else(default_site_root),
+        session_idle_secs: args.session_idle_secs,
+        sandbox_mode,
+    };
+    if !settings.site_root.join("pkg").is_dir() {
+        tracing::warn!(
+            site_root = %settings.site_root.display(),
+            "no pkg/ directory: pages render but will not become interactive; run scripts/build first"
+        );
+    }
+    let running = server::start(settings, db, clock).await?;
+    let url = args.public_url.unwrap_or_else(|| running.url());
+    tracing::info!(%url, "zqsync is listening");
+    announce(&url, sandbox_mode);
+
+    let stop = running.shutdown_handle();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+    });
+    running.wait().await
+}
+
+/// What a person starting the server needs to see, on standard output.
+#[allow(clippy::print_stdout)]
+fn announce(url: &str, sandbox_mode: bool) {
+    println!("zqsync is running at {url}");
+    if sandbox_mode {
+        println!("sandbox mode: log in as {DEMO_EMAIL} with password {DEMO_PASSWORD}, or sign up");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

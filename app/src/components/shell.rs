@@ -1,0 +1,156 @@
+//! The frame around every page after log-in: left navigation, the user menu at the top right,
+//! and the banner area for sandbox mode and connection problems.
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet, Redirect};
+use leptos_router::hooks::use_location;
+
+use crate::auth::{AccountView, LogOut, current_account};
+use crate::error::AppError;
+
+const NAV: [(&str, &str); 4] = [
+    ("/", "QuickBooks Mapping"),
+    ("/logs", "Logs"),
+    ("/filters", "Filters"),
+    ("/settings", "Settings"),
+];
+
+#[component]
+pub fn Shell() -> impl IntoView {
+    let location = use_location();
+    // Re-checked on every navigation: an idle-expired session is noticed on the next click,
+    // not only on the next full page load.
+    let account = Resource::new(move || location.pathname.get(), |_| current_account());
+
+    view! {
+        <div class="app">
+            <aside class="sidenav" aria-label="Main">
+                <a class="brand" href="/">
+                    <span class="brand-mark" aria-hidden="true">"zq"</span>
+                    <span class="brand-name">"zqsync"</span>
+                </a>
+                <nav>
+                    <ul>
+                        {NAV
+                            .into_iter()
+                            .map(|(href, label)| {
+                                view! {
+                                    <li>
+                                        <A href=href exact=true>
+                                            {label}
+                                        </A>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </nav>
+                <p class="sidenav-foot">"Zoho CRM ⇄ QuickBooks Online"</p>
+            </aside>
+            <div class="main">
+                <Transition fallback=|| view! { <header class="topbar" /> }>
+                    {move || {
+                        account
+                            .get()
+                            .map(|result| match result {
+                                Ok(account) => view! { <TopBar account /> }.into_any(),
+                                Err(AppError::NotLoggedIn) => {
+                                    view! { <Redirect path="/login?expired=1" /> }.into_any()
+                                }
+                                Err(error) => {
+                                    view! {
+                                        <header class="topbar" />
+                                        <div class="banner banner-error" role="alert">
+                                            {error.to_string()}
+                                        </div>
+                                    }
+                                        .into_any()
+                                }
+                            })
+                    }}
+                </Transition>
+                <main class="content" id="content">
+                    <Outlet />
+                </main>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn TopBar(account: AccountView) -> impl IntoView {
+    let logout = ServerAction::<LogOut>::new();
+    let (menu_open, set_menu_open) = signal(false);
+    let initial = account
+        .company_name
+        .chars()
+        .next()
+        .unwrap_or('?')
+        .to_uppercase()
+        .to_string();
+    let sandbox = account.sandbox_mode;
+
+    view! {
+        <header class="topbar">
+            <div class="topbar-company">
+                <span class="company-name">{account.company_name.clone()}</span>
+                <span class="plan-chip">{plan_label(&account.plan)}</span>
+            </div>
+            <div
+                class="user-menu"
+                on:keydown=move |ev| {
+                    if ev.key() == "Escape" {
+                        set_menu_open.set(false);
+                    }
+                }
+            >
+                <button
+                    type="button"
+                    class="user-menu-button"
+                    aria-haspopup="menu"
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| set_menu_open.update(|open| *open = !*open)
+                >
+                    <span class="avatar" aria-hidden="true">{initial}</span>
+                    <span class="user-email">{account.email.clone()}</span>
+                    <span class="caret" aria-hidden="true">"▾"</span>
+                </button>
+                <div class="user-menu-list" role="menu" hidden=move || !menu_open.get()>
+                    <A href="/plan" on:click=move |_| set_menu_open.set(false)>
+                        "Change Plan"
+                    </A>
+                    <A href="/quickbooks" on:click=move |_| set_menu_open.set(false)>
+                        "QuickBooks Online"
+                    </A>
+                    <A href="/help" on:click=move |_| set_menu_open.set(false)>
+                        "Help"
+                    </A>
+                    <ActionForm action=logout>
+                        <button type="submit" class="menu-item-button" role="menuitem">
+                            "Logout"
+                        </button>
+                    </ActionForm>
+                </div>
+            </div>
+        </header>
+        <div class="banners">
+            <Show when=move || sandbox>
+                <div class="banner banner-info" role="status">
+                    <strong>"Sandbox mode."</strong>
+                    " Zoho CRM, QuickBooks Online and Stripe are simulated on this server with demo data; nothing reaches the real services."
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+pub fn plan_label(plan: &str) -> &'static str {
+    match plan {
+        "freemium" => "Freemium",
+        "standard_monthly" => "Standard · monthly",
+        "standard_annual" => "Standard · annual",
+        "professional_monthly" => "Professional · monthly",
+        "professional_annual" => "Professional · annual",
+        _ => "Unknown plan",
+    }
+}

@@ -1,0 +1,2 @@
+pub mod auth_pages;
+pub mod placeholders;

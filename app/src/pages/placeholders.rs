@@ -1,0 +1,160 @@
+//! Pages whose content arrives with later work (mapping, logs, filters, settings, plans, the
+//! QuickBooks connection). Until then each shows its heading and an honest empty state that
+//! says what will be here and where to go meanwhile; no control on them pretends to work.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+#[component]
+fn PageHeader(title: &'static str, lead: &'static str) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <div class="page-header">
+            <h1>{title}</h1>
+            <p class="lead">{lead}</p>
+        </div>
+    }
+}
+
+#[component]
+fn EmptyState(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <section class="card empty-state">
+            <div class="empty-icon" aria-hidden="true">"⇄"</div>
+            <h2>{title}</h2>
+            {children()}
+        </section>
+    }
+}
+
+#[component]
+pub fn MappingPage() -> impl IntoView {
+    view! {
+        <PageHeader
+            title="QuickBooks Mapping"
+            lead="Choose which Zoho CRM field fills each QuickBooks Online field, per module."
+        />
+        <EmptyState title="No modules to map yet">
+            <p>
+                "Field mapping becomes available once Zoho CRM and QuickBooks Online are both connected. "
+                "Each enabled module pair then lists its QuickBooks fields with a sensible default mapping."
+            </p>
+            <p>
+                <A href="/settings">"Go to Settings"</A>
+                " · "
+                <A href="/help">"How zqsync works"</A>
+            </p>
+        </EmptyState>
+    }
+}
+
+#[component]
+pub fn LogsPage() -> impl IntoView {
+    view! {
+        <PageHeader title="Logs" lead="Every record zqsync reads or writes, with its outcome." />
+        <EmptyState title="Nothing has synced yet">
+            <p>"When the first sync runs, each record it touches appears here, newest first."</p>
+        </EmptyState>
+    }
+}
+
+#[component]
+pub fn FiltersPage() -> impl IntoView {
+    view! {
+        <PageHeader
+            title="Filters"
+            lead="Decide which records are copied, per module and direction."
+        />
+        <EmptyState title="No filters">
+            <p>"Without filters, every new or changed record of an enabled module is synced."</p>
+        </EmptyState>
+    }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <PageHeader
+            title="Settings"
+            lead="Connections, sync direction, historical data, inventory and schedule."
+        />
+        <EmptyState title="No connections yet">
+            <p>"Zoho CRM and QuickBooks Online are not connected to this account."</p>
+        </EmptyState>
+    }
+}
+
+#[component]
+pub fn ChangePlanPage() -> impl IntoView {
+    view! {
+        <PageHeader title="Change Plan" lead="Compare plans and move between them." />
+        <EmptyState title="You are on the Freemium plan">
+            <p>"Freemium syncs Accounts ⇄ Customers and Products ⇄ Items at no cost."</p>
+        </EmptyState>
+    }
+}
+
+#[component]
+pub fn QuickBooksPage() -> impl IntoView {
+    view! {
+        <PageHeader
+            title="QuickBooks Online"
+            lead="Authenticate, verify and activate the connection to your QuickBooks company."
+        />
+        <EmptyState title="QuickBooks Online is not connected">
+            <ol class="steps">
+                <li>"Authenticate — sign in to Intuit and choose your company."</li>
+                <li>"Verify — zqsync reads your company's details to prove the connection works."</li>
+                <li>"Activate — switch the integration on; nothing syncs while it is off."</li>
+            </ol>
+        </EmptyState>
+    }
+}
+
+#[component]
+pub fn HelpPage() -> impl IntoView {
+    view! {
+        <PageHeader title="Help" lead="How zqsync keeps Zoho CRM and QuickBooks Online in step." />
+        <section class="card prose">
+            <h2>"How it works"</h2>
+            <ol>
+                <li>"Connect Zoho CRM (Settings → Connections) and QuickBooks Online (user menu → QuickBooks Online)."</li>
+                <li>"Choose, per module, which way records flow (Settings → Sync Direction)."</li>
+                <li>"Check the field mapping of each module (QuickBooks Mapping) and, if you wish, add filters."</li>
+                <li>"zqsync then copies new and changed records on a schedule, and whenever you press Sync now. Every record it touches is listed under Logs with its outcome."</li>
+            </ol>
+            <h2>"Good to know"</h2>
+            <ul>
+                <li>"Accounts and Products are the essential modules: quotes, orders and invoices need their customers and items synced first."</li>
+                <li>"Sessions end after 10 minutes without activity; log in again to continue."</li>
+                <li>"In sandbox mode the remote systems are simulated, so you can try everything safely."</li>
+            </ul>
+            <h2>"Support"</h2>
+            <p>
+                "Write to " <a href="mailto:support@zqsync.example">"support@zqsync.example"</a>
+                " with the Module Key of any log entry you have a question about."
+            </p>
+        </section>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Page not found" />
+        <div class="auth-page">
+            <div class="auth-card">
+                <h1>"Page not found"</h1>
+                <p>"There is no page at this address."</p>
+                <p>
+                    <a href="/" class="button button-primary">"Back to zqsync"</a>
+                </p>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,158 @@
+//! Configuration, read from the environment (every variable also has a command-line flag).
+//! Secrets are held in [`Secret`], whose `Debug` never shows the value.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// A configuration value that must never be printed or logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite://PATH (created when missing) or postgres://USER:PASSWORD@HOST/DB.
+    #[arg(
+        long,
+        env = "ZQSYNC_DATABASE_URL",
+        default_value = "sqlite://data/zqsync.db",
+        hide_env_values = true
+    )]
+    pub database_url: Secret,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "ZQSYNC_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// The URL people use to reach this server (cookies get `Secure` when it is https).
+    /// Default: http://<bind address>.
+    #[arg(long, env = "ZQSYNC_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Directory holding pkg/ (the WebAssembly bundle) that scripts/build produces.
+    /// Default: the site/ directory next to the binary's target directory.
+    #[arg(long, env = "ZQSYNC_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+
+    /// A session ends after this many seconds without a request.
+    #[arg(long, env = "ZQSYNC_SESSION_IDLE_SECS", default_value_t = engine::sessions::DEFAULT_IDLE_SECS)]
+    pub session_idle_secs: u64,
+
+    #[command(flatten)]
+    pub remotes: RemoteCredentials,
+}
+
+/// OAuth client credentials of the real services. With none set, zqsync runs in sandbox mode.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RemoteCredentials {
+    /// Zoho API console client id.
+    #[arg(long, env = "ZQSYNC_ZOHO_CLIENT_ID")]
+    pub zoho_client_id: Option<String>,
+    /// Zoho API console client secret.
+    #[arg(long, env = "ZQSYNC_ZOHO_CLIENT_SECRET", hide_env_values = true)]
+    pub zoho_client_secret: Option<Secret>,
+    /// Intuit developer app client id.
+    #[arg(long, env = "ZQSYNC_QBO_CLIENT_ID")]
+    pub qbo_client_id: Option<String>,
+    /// Intuit developer app client secret.
+    #[arg(long, env = "ZQSYNC_QBO_CLIENT_SECRET", hide_env_values = true)]
+    pub qbo_client_secret: Option<Secret>,
+}
+
+impl RemoteCredentials {
+    /// Sandbox mode: no real credentials for either service.
+    pub fn sandbox_mode(&self) -> bool {
+        self.zoho_client_id.is_none()
+            && self.zoho_client_secret.is_none()
+            && self.qbo_client_id.is_none()
+            && self.qbo_client_secret.is_none()
+    }
+
+    /// Half-configured credentials are a mistake worth stopping for.
+    pub fn check(&self) -> Result<(), String> {
+        if self.sandbox_mode() {
+            return Ok(());
+        }
+        let missing: Vec<&str> = [
+            ("ZQSYNC_ZOHO_CLIENT_ID", self.zoho_client_id.is_none()),
+            (
+                "ZQSYNC_ZOHO_CLIENT_SECRET",
+                self.zoho_client_secret.is_none(),
+            ),
+            ("ZQSYNC_QBO_CLIENT_ID", self.qbo_client_id.is_none()),
+            ("ZQSYNC_QBO_CLIENT_SECRET", self.qbo_client_secret.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(name, absent)| absent.then_some(name))
+        .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "some real-service credentials are set but {} missing; set them all, or none for sandbox mode",
+                missing.join(", ")
+            ))
+        }
+    }
+}
+
+/// Where the built site (pkg/) lives when not configured: `<target>/site`, found from the
+/// binary's own path (`<target>/{debug,release}/zqsync`), else `./target/site`.
+pub fn default_site_root() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(|target| target.join("site")))
+        .filter(|site| site.join("pkg").is_dir())
+        .unwrap_or_else(|| PathBuf::from("target/site"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_print() {
+        let secret: Secret = "hunter2".parse().unwrap_or_else(|e| match e {});
+        assert_eq!(format!("{secret:?}"), "Secret(***)");
+    }
+
+    #[test]
+    fn credentials_are_all_or_nothing() {
+        let none = RemoteCredentials::default();
+        assert!(none.sandbox_mode());
+        assert!(none.check().is_ok());
+        let half = RemoteCredentials {
+            zoho_client_id: Some("id".into()),
+            ..RemoteCredentials::default()
+        };
+        assert!(!half.sandbox_mode());
+        let message = half.check().err().unwrap_or_default();
+        assert!(message.contains("ZQSYNC_QBO_CLIENT_SECRET"), "{message}");
+    }
+}

@@ -1,0 +1,150 @@
+//! The zqsync server: configuration, the HTTP router and its middleware, and start-up.
+
+pub mod config;
+pub mod telemetry;
+mod web;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use app::ssr::ServerCtx;
+use engine::accounts::{AccountError, Accounts, NewAccount};
+use engine::sessions::Sessions;
+use engine::{Clock, Db};
+use tokio::task::JoinHandle;
+
+/// Everything `start` needs, already parsed.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub public_url: Option<String>,
+    pub site_root: PathBuf,
+    pub session_idle_secs: u64,
+    pub sandbox_mode: bool,
+}
+
+/// The demo login created in sandbox mode, so a newcomer can look around at once.
+pub const DEMO_COMPANY: &str = "Demo Company";
+pub const DEMO_EMAIL: &str = "demo@zqsync.test";
+pub const DEMO_PASSWORD: &str = "sandbox-demo";
+
+/// A started server; dropping it does not stop it, call [`RunningServer::shutdown`].
+#[derive(Debug)]
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub ctx: ServerCtx,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    serve: JoinHandle<std::io::Result<()>>,
+    housekeeping: JoinHandle<()>,
+}
+
+impl RunningServer {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Waits for the server to stop (after a shutdown signal, or on an I/O failure).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let result = self.serve.await.context("server task panicked")?;
+        self.housekeeping.abort();
+        result.context("server stopped with an error")
+    }
+
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.wait().await
+    }
+
+    /// A sender that stops the server gracefully when `true` is sent.
+    pub fn shutdown_handle(&self) -> tokio::sync::watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Connects to the database and applies migrations.
+pub async fn open_database(url: &str) -> anyhow::Result<Db> {
+    let db = Db::connect(url).await.with_context(|| {
+        format!(
+            "could not open the database {}",
+            engine::db::redact_url(url)
+        )
+    })?;
+    db.migrate()
+        .await
+        .context("could not apply database migrations")?;
+    Ok(db)
+}
+
+/// Binds the listener and serves until shut down.
+pub async fn start(
+    settings: Settings,
+    db: Db,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<RunningServer> {
+    let cookie_secure = settings
+        .public_url
+        .as_deref()
+        .is_some_and(|url| url.starts_with("https://"));
+    let ctx = ServerCtx {
+        accounts: Accounts::new(db.clone(), clock.clone()),
+        sessions: Sessions::new(db.clone(), clock.clone(), settings.session_idle_secs),
+        db,
+        clock,
+        cookie_secure,
+        sandbox_mode: settings.sandbox_mode,
+    };
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .with_context(|| format!("could not listen on {}", settings.bind))?;
+    let addr = listener.local_addr()?;
+    let router = web::router(&settings, ctx.clone(), addr);
+
+    let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
+    let serve = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = shutdown_rx.wait_for(|stop| *stop).await;
+        })
+        .await
+    });
+    let housekeeping = tokio::spawn(housekeeping(ctx.sessions.clone()));
+    Ok(RunningServer {
+        addr,
+        ctx,
+        shutdown,
+        serve,
+        housekeeping,
+    })
+}
+
+/// Removes idle sessions and old log-in failures once a minute.
+async fn housekeeping(sessions: Sessions) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match sessions.purge_expired().await {
+            Ok(0) => {}
+            Ok(removed) => tracing::debug!(removed, "purged idle sessions"),
+            Err(error) => tracing::warn!(%error, "session housekeeping failed"),
+        }
+    }
+}
+
+/// Sandbox mode: make sure the demo login exists.
+pub async fn ensure_demo_account(accounts: &Accounts) -> anyhow::Result<()> {
+    let demo = NewAccount {
+        company_name: DEMO_COMPANY.to_owned(),
+        email: DEMO_EMAIL.to_owned(),
+        password: DEMO_PASSWORD.to_owned(),
+    };
+    match accounts.sign_up(&demo).await {
+        Ok(_) | Err(AccountError::DuplicateEmail) => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("could not create the demo account: {e}")),
+    }
+}

@@ -1,0 +1,312 @@
+//! The HTTP router: Leptos pages and server functions behind the session and same-origin
+//! middleware; health, metrics and static files beside them.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use app::error::AppError;
+use app::ssr::{ClientAddr, RequestSession, ServerCtx, clear_session_cookie, session_token};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRef, MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use engine::sessions::Lookup;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::services::ServeDir;
+
+use crate::Settings;
+
+const STYLESHEET: &str = include_str!("../../style/zqsync.css");
+
+/// Axum state: Leptos needs its options; everything else travels in [`ServerCtx`].
+#[derive(Clone, FromRef)]
+struct WebState {
+    leptos_options: LeptosOptions,
+    ctx: ServerCtx,
+    /// `scheme://host:port` of the public URL, accepted as an `Origin`.
+    public_origin: String,
+}
+
+pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> Router {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("frontend")
+        .site_root(settings.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let public_origin = settings
+        .public_url
+        .as_deref()
+        .map_or_else(|| format!("http://{addr}"), origin_of);
+    let state = WebState {
+        leptos_options: leptos_options.clone(),
+        ctx: ctx.clone(),
+        public_origin,
+    };
+
+    let routes = generate_route_list(app::App);
+    let pages_and_functions = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let ctx = ctx.clone();
+                move || provide_context(ctx.clone())
+            },
+            {
+                let options = leptos_options.clone();
+                move || app::shell(options.clone())
+            },
+        )
+        .layer(middleware::from_fn_with_state(state.clone(), sessions))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            same_origin_only,
+        ));
+
+    let pkg_dir = settings.site_root.join("pkg");
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .route("/style/zqsync.css", get(stylesheet))
+        .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_gzip())
+        .merge(pages_and_functions)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            WebState,
+            _,
+        >(move || provide_context(ctx.clone()), app::shell))
+        .layer(middleware::from_fn(record_metrics))
+        .with_state(state)
+}
+
+/// Resolves the session cookie once per request, stores the outcome for server functions,
+/// and sends page requests to the right side of the log-in wall.
+async fn sessions(State(state): State<WebState>, mut request: Request, next: Next) -> Response {
+    let token = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|cookies| session_token(cookies).map(str::to_owned));
+    let has_token = token.is_some();
+    let session = match token {
+        None => RequestSession::None,
+        Some(token) => match state.ctx.sessions.resolve(&token).await {
+            Ok(Lookup::Active(session)) => RequestSession::Active { session, token },
+            Ok(Lookup::Expired) => RequestSession::Expired,
+            Ok(Lookup::Unknown) => RequestSession::None,
+            Err(error) => {
+                tracing::error!(%error, "session lookup failed");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "zqsync cannot reach its database; try again shortly.",
+                )
+                    .into_response();
+            }
+        },
+    };
+    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        let addr = ClientAddr(peer.ip().to_string());
+        request.extensions_mut().insert(addr);
+    }
+    request.extensions_mut().insert(session.clone());
+
+    // A token we no longer know (expired, logged out elsewhere): drop it from the browser too.
+    let dead_token = has_token && !matches!(session, RequestSession::Active { .. });
+    let redirect = page_redirect(&request, &session);
+    let mut response = match redirect {
+        Some(location) => Redirect::to(&location).into_response(),
+        None => next.run(request).await,
+    };
+    if dead_token {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            clear_session_cookie(state.ctx.cookie_secure),
+        );
+    }
+    response
+}
+
+/// Pages need a session, except the log-in and sign-up pages, which need none.
+fn page_redirect(request: &Request, session: &RequestSession) -> Option<String> {
+    if request.method() != Method::GET || request.uri().path().starts_with("/api/") {
+        return None;
+    }
+    let path = request.uri().path();
+    let public = matches!(path, "/login" | "/signup");
+    match (session, public) {
+        (RequestSession::Active { .. }, true) => Some("/".to_owned()),
+        (RequestSession::Active { .. }, false) | (_, true) => None,
+        (RequestSession::Expired, false) => Some(login_url(path, true)),
+        (RequestSession::None, false) => Some(login_url(path, false)),
+    }
+}
+
+fn login_url(path: &str, expired: bool) -> String {
+    let mut query = Vec::new();
+    if expired {
+        query.push("expired=1".to_owned());
+    }
+    if path != "/" {
+        query.push(format!("next={}", percent_encode_path(path)));
+    }
+    if query.is_empty() {
+        "/login".to_owned()
+    } else {
+        format!("/login?{}", query.join("&"))
+    }
+}
+
+fn percent_encode_path(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Refuses state-changing requests made by other sites (CSRF): browsers send `Sec-Fetch-Site`
+/// and `Origin` on cross-site requests, and SameSite=Lax cookies alone do not stop a
+/// same-site-but-other-origin form post.
+async fn same_origin_only(State(state): State<WebState>, request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let fetch_site_ok = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|site| matches!(site, "same-origin" | "none"));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_ok = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|origin| {
+            origin == state.public_origin
+                || host.is_some_and(|host| {
+                    origin
+                        .strip_prefix("http://")
+                        .or_else(|| origin.strip_prefix("https://"))
+                        == Some(host)
+                })
+        });
+    if fetch_site_ok && origin_ok {
+        next.run(request).await
+    } else {
+        tracing::warn!(
+            path = request.uri().path(),
+            "refused a cross-origin request"
+        );
+        let body = serde_json::to_string(&AppError::Invalid(
+            "This request came from another website and was refused. Open zqsync directly and try again."
+                .to_owned(),
+        ))
+        .unwrap_or_default();
+        (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let host = rest.split('/').next().unwrap_or(rest);
+    format!("{scheme}://{host}")
+}
+
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("zqsync_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("zqsync_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn healthz(State(state): State<WebState>) -> Response {
+    match state.ctx.db.ping().await {
+        Ok(()) => {
+            axum::Json(serde_json::json!({ "status": "ok", "database": "ok" })).into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(
+                    serde_json::json!({ "status": "unavailable", "database": "unreachable" }),
+                ),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics_text() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        crate::telemetry::prometheus().render(),
+    )
+        .into_response()
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        Body::from(STYLESHEET),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_urls_keep_the_page_and_the_reason() {
+        assert_eq!(login_url("/", false), "/login");
+        assert_eq!(login_url("/", true), "/login?expired=1");
+        assert_eq!(login_url("/logs", true), "/login?expired=1&next=/logs");
+        assert_eq!(login_url("/a b", false), "/login?next=/a%20b");
+    }
+
+    #[test]
+    fn origins_drop_paths() {
+        assert_eq!(
+            origin_of("https://app.zqsync.example/x/y"),
+            "https://app.zqsync.example"
+        );
+        assert_eq!(origin_of("http://127.0.0.1:3000"), "http://127.0.0.1:3000");
+    }
+}
