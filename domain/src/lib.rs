@@ -4,6 +4,7 @@
 //! UI can validate and preview exactly what the engine will do.
 
 pub mod fields;
+pub mod filters;
 pub mod mapping;
 pub mod pairs;
 pub mod plans;
