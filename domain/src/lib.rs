@@ -5,6 +5,7 @@
 
 pub mod fields;
 pub mod filters;
+pub mod log;
 pub mod mapping;
 pub mod pairs;
 pub mod plans;
