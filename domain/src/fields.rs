@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::pairs::{QboEntity, ZohoModule};
+use crate::pairs::{ModulePair, QboEntity, SalesOrderTarget, ZohoModule};
 
 /// A field's type, shared by both systems so compatibility can be checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -168,6 +168,17 @@ impl RefKind {
             RefKind::Customer => Some(ZohoModule::Accounts),
             RefKind::Item => Some(ZohoModule::Products),
             RefKind::Vendor => Some(ZohoModule::Vendors),
+            _ => None,
+        }
+    }
+
+    /// The pair whose links usually resolve this kind (Customer through
+    /// Accounts ↔ Customers); `None` for kinds looked up by name in QBO.
+    pub fn linked_pair(self) -> Option<ModulePair> {
+        match self {
+            RefKind::Customer => Some(ModulePair::AccountsCustomers),
+            RefKind::Item => Some(ModulePair::ProductsItems),
+            RefKind::Vendor => Some(ModulePair::VendorsVendors),
             _ => None,
         }
     }
@@ -858,6 +869,117 @@ pub fn zoho_standard_fields(module: ZohoModule) -> Vec<ZohoField> {
         .collect()
 }
 
+/// The mappable fields of one pair: what the mapping page lists, what
+/// validation checks against and what payload building reads types from.
+/// Starts from the standard fields; "Sync Mappable Fields" replaces the Zoho
+/// side with the org's metadata and adds discovered QBO custom fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldCatalogue {
+    pub qbo_entity: QboEntity,
+    pub qbo: Vec<QboField>,
+    pub zoho: Vec<ZohoField>,
+}
+
+impl FieldCatalogue {
+    /// The standard fields of `pair` (Sales Orders per the tenant's target).
+    pub fn standard(pair: ModulePair, sales_orders: SalesOrderTarget) -> FieldCatalogue {
+        let qbo_entity = pair.qbo_entity(sales_orders);
+        FieldCatalogue {
+            qbo_entity,
+            qbo: qbo_standard_fields(qbo_entity),
+            zoho: zoho_standard_fields(pair.zoho_module()),
+        }
+    }
+
+    pub fn qbo_field(&self, path: &str) -> Option<&QboField> {
+        find_qbo(&self.qbo, path)
+    }
+
+    pub fn zoho_field(&self, api_name: &str) -> Option<&ZohoField> {
+        find_zoho(&self.zoho, api_name)
+    }
+
+    /// Adds QBO custom fields not already listed (by path); keeps the order.
+    pub fn add_qbo_custom_fields(&mut self, fields: Vec<QboField>) {
+        for field in fields {
+            if self.qbo_field(&field.path).is_none() {
+                self.qbo.push(field);
+            }
+        }
+    }
+
+    /// Replaces the Zoho side with the org's field metadata. Subforms and
+    /// fields of unknown type are dropped: they cannot be mapped one to one.
+    pub fn set_zoho_fields(&mut self, fields: Vec<ZohoField>) {
+        self.zoho = fields
+            .into_iter()
+            .filter(|f| !matches!(f.data_type, DataType::Subform | DataType::Other))
+            .collect();
+    }
+}
+
+/// QBO custom fields found on a record in use (SPEC §4: discovered "from
+/// records in use"): each `CustomField` entry with a DefinitionId and a name.
+pub fn qbo_custom_fields_from_record(record: &Value) -> Vec<QboField> {
+    record
+        .get("CustomField")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|cf| {
+            let id = cf.get("DefinitionId").and_then(Value::as_str)?;
+            let name = cf.get("Name").and_then(Value::as_str).unwrap_or(id);
+            Some(QboField::custom(id, name))
+        })
+        .collect()
+}
+
+/// The legacy sales-form custom fields enabled in QBO company preferences
+/// (`SalesFormsPrefs.CustomField`: booleans `UseSalesCustomN` switch slot N on,
+/// strings `SalesCustomNameN` name it). Their DefinitionId is the slot number.
+pub fn qbo_custom_fields_from_preferences(preferences: &Value) -> Vec<QboField> {
+    let prefs = preferences.get("Preferences").unwrap_or(preferences);
+    let entries: Vec<&Value> = prefs
+        .pointer("/SalesFormsPrefs/CustomField")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|group| {
+            group
+                .get("CustomField")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
+        .collect();
+    let named = |prefix: &str, slot: char| {
+        entries.iter().find(|e| {
+            e.get("Name").and_then(Value::as_str).is_some_and(|n| {
+                n.strip_prefix("SalesFormsPrefs.")
+                    .and_then(|n| n.strip_prefix(prefix))
+                    == Some(&slot.to_string())
+            })
+        })
+    };
+    ['1', '2', '3']
+        .into_iter()
+        .filter(|slot| {
+            named("UseSalesCustom", *slot)
+                .and_then(|e| e.get("BooleanValue"))
+                .and_then(Value::as_bool)
+                == Some(true)
+        })
+        .map(|slot| {
+            let name = named("SalesCustomName", slot)
+                .and_then(|e| e.get("StringValue"))
+                .and_then(Value::as_str)
+                .filter(|n| !n.trim().is_empty())
+                .map_or_else(|| format!("Custom field {slot}"), str::to_owned);
+            QboField::custom(&slot.to_string(), &name)
+        })
+        .collect()
+}
+
 /// Finds a QBO field by path.
 pub fn find_qbo<'a>(fields: &'a [QboField], path: &str) -> Option<&'a QboField> {
     fields.iter().find(|f| f.path == path)
@@ -1025,6 +1147,70 @@ mod tests {
         assert_eq!(json["source"], "custom");
         let back: QboField = serde_json::from_value(json).unwrap();
         assert_eq!(back, field);
+    }
+
+    #[test]
+    fn catalogue_merges_discovered_fields() {
+        let mut catalogue =
+            FieldCatalogue::standard(ModulePair::SalesOrders, SalesOrderTarget::Estimate);
+        assert_eq!(catalogue.qbo_entity, QboEntity::Estimate);
+        assert!(catalogue.qbo_field("ExpirationDate").is_some());
+        assert!(catalogue.zoho_field("Due_Date").is_some());
+        let n = catalogue.qbo.len();
+        catalogue.add_qbo_custom_fields(vec![
+            QboField::custom("1", "Crew #"),
+            QboField::custom("1", "Crew # again"),
+        ]);
+        assert_eq!(catalogue.qbo.len(), n + 1);
+        assert_eq!(
+            catalogue.qbo_field("CustomField[1]").unwrap().label,
+            "Crew #"
+        );
+        catalogue.set_zoho_fields(vec![
+            ZohoField::from_metadata(&json!({"api_name": "Subject", "data_type": "text"})).unwrap(),
+            ZohoField::from_metadata(&json!({"api_name": "Ordered_Items", "data_type": "subform"}))
+                .unwrap(),
+        ]);
+        assert_eq!(catalogue.zoho.len(), 1);
+        assert!(catalogue.zoho_field("Due_Date").is_none());
+    }
+
+    #[test]
+    fn custom_fields_are_discovered_from_records_and_preferences() {
+        let invoice = json!({"CustomField": [
+            {"DefinitionId": "1", "Name": "Crew #", "Type": "StringType", "StringValue": "102"},
+            {"DefinitionId": "2", "Type": "StringType"},
+            {"Name": "no id"}
+        ]});
+        let found = qbo_custom_fields_from_record(&invoice);
+        let labels: Vec<&str> = found.iter().map(|f| f.label.as_str()).collect();
+        assert_eq!(labels, vec!["Crew #", "2"]);
+        assert!(qbo_custom_fields_from_record(&json!({})).is_empty());
+
+        let prefs = json!({"Preferences": {"SalesFormsPrefs": {"CustomField": [
+            {"CustomField": [
+                {"Name": "SalesFormsPrefs.UseSalesCustom1", "Type": "BooleanType", "BooleanValue": true},
+                {"Name": "SalesFormsPrefs.UseSalesCustom2", "Type": "BooleanType", "BooleanValue": false},
+                {"Name": "SalesFormsPrefs.UseSalesCustom3", "Type": "BooleanType", "BooleanValue": true}
+            ]},
+            {"CustomField": [
+                {"Name": "SalesFormsPrefs.SalesCustomName1", "Type": "StringType", "StringValue": "Crew #"},
+                {"Name": "SalesFormsPrefs.SalesCustomName2", "Type": "StringType", "StringValue": "Unused"}
+            ]}
+        ]}}});
+        let found = qbo_custom_fields_from_preferences(&prefs);
+        let pairs: Vec<(&str, &str)> = found
+            .iter()
+            .map(|f| (f.path.as_str(), f.label.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("CustomField[1]", "Crew #"),
+                ("CustomField[3]", "Custom field 3")
+            ]
+        );
+        assert!(qbo_custom_fields_from_preferences(&json!({})).is_empty());
     }
 
     #[test]

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::fields::{
-    DataType, FieldSource, QboField, RefKind, Requirement, TypeFamily, ZohoField, find_qbo,
-    find_zoho,
+    DataType, FieldCatalogue, FieldSource, QboField, RefKind, Requirement, TypeFamily, ZohoField,
+    find_qbo, find_zoho,
 };
 use crate::pairs::{Direction, ModulePair, QboEntity, SalesOrderTarget, System};
 use crate::record::{
@@ -330,17 +330,18 @@ fn issue(code: IssueCode, qbo: Option<&str>, zoho: Option<&str>, message: String
     }
 }
 
-/// Checks a mapping before it is saved (SPEC §4). `qbo_fields` and
-/// `zoho_fields` are the mappable fields of the pair (standard + custom);
-/// `direction` decides which side's requirements apply (Disabled is checked as
-/// if bi-directional, so a mapping saved while off is ready when turned on).
+/// Checks a mapping before it is saved (SPEC §4) against the pair's mappable
+/// fields (standard + custom). `direction` decides which side's requirements
+/// apply (Disabled is checked as if bi-directional, so a mapping saved while
+/// off is ready when turned on).
 pub fn validate(
     mapping: &Mapping,
-    qbo_entity: QboEntity,
-    qbo_fields: &[QboField],
-    zoho_fields: &[ZohoField],
+    catalogue: &FieldCatalogue,
     direction: Direction,
 ) -> ValidationReport {
+    let qbo_entity = catalogue.qbo_entity;
+    let qbo_fields = catalogue.qbo.as_slice();
+    let zoho_fields = catalogue.zoho.as_slice();
     let writes_qbo = direction != Direction::QboToZoho;
     let writes_zoho = direction != Direction::ZohoToQbo;
     let mut report = ValidationReport::default();
@@ -617,6 +618,11 @@ pub struct PendingReference {
     /// 1-based line number for line-item products.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// The pair whose links translate `source_id` (a Zoho Contact lookup
+    /// resolves through Contacts ↔ Customers, an Account lookup through
+    /// Accounts ↔ Customers). `None` for references looked up by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked_pair: Option<ModulePair>,
 }
 
 impl PendingReference {
@@ -733,16 +739,17 @@ fn round_cents(amount: f64) -> f64 {
     (amount * 100.0).round() / 100.0
 }
 
-/// Builds the QBO payload for a Zoho record (Zoho → QBO). `qbo_fields` gives
+/// Builds the QBO payload for a Zoho record (Zoho → QBO). The catalogue gives
 /// each mapped field's type; unknown paths are copied as text. Null or
 /// missing Zoho values are left out, so a sparse update keeps the QBO value.
 pub fn zoho_to_qbo(
     mapping: &Mapping,
     pair: ModulePair,
-    qbo_entity: QboEntity,
-    qbo_fields: &[QboField],
+    catalogue: &FieldCatalogue,
     record: &Value,
 ) -> Result<MappedRecord, MappingError> {
+    let qbo_entity = catalogue.qbo_entity;
+    let qbo_fields = catalogue.qbo.as_slice();
     let mut out = MappedRecord {
         payload: Value::Object(Map::new()),
         references: Vec::new(),
@@ -765,6 +772,7 @@ pub fn zoho_to_qbo(
                         source_id: None,
                         name: Some(value.clone()),
                         line: None,
+                        linked_pair: None,
                     });
                     Ok(Some(json!({ "name": value })))
                 }
@@ -788,6 +796,7 @@ pub fn zoho_to_qbo(
                                 source_id: id.clone(),
                                 name: name.clone(),
                                 line: None,
+                                linked_pair: linked_pair(catalogue.zoho_field(zoho), kind),
                             });
                             Ok(Some(json!({ "value": id.or(name) })))
                         } else {
@@ -800,6 +809,7 @@ pub fn zoho_to_qbo(
                                 source_id: None,
                                 name: name.clone(),
                                 line: None,
+                                linked_pair: None,
                             });
                             Ok(Some(json!({ "name": name })))
                         }
@@ -921,6 +931,7 @@ fn zoho_lines_to_qbo(
             source_id: id,
             name,
             line: Some(number),
+            linked_pair: Some(ModulePair::ProductsItems),
         });
         lines.push(line);
     }
@@ -936,10 +947,11 @@ fn zoho_lines_to_qbo(
 pub fn qbo_to_zoho(
     mapping: &Mapping,
     pair: ModulePair,
-    zoho_fields: &[ZohoField],
-    qbo_fields: &[QboField],
+    catalogue: &FieldCatalogue,
     record: &Value,
 ) -> Result<MappedRecord, MappingError> {
+    let qbo_fields = catalogue.qbo.as_slice();
+    let zoho_fields = catalogue.zoho.as_slice();
     let mut out = MappedRecord {
         payload: Value::Object(Map::new()),
         references: Vec::new(),
@@ -983,6 +995,7 @@ pub fn qbo_to_zoho(
                         source_id: id.clone(),
                         name,
                         line: None,
+                        linked_pair: linked_pair(zoho, kind),
                     });
                     Ok(json!({ "id": id }))
                 }
@@ -1071,10 +1084,19 @@ fn qbo_lines_to_zoho(lines: &[Value], key: &str, out: &mut MappedRecord) -> Vec<
             source_id: id,
             name,
             line: Some(index + 1),
+            linked_pair: Some(ModulePair::ProductsItems),
         });
         rows.push(row);
     }
     rows
+}
+
+/// The pair whose links resolve a reference: from the Zoho lookup's module
+/// when known, else the usual pair for the kind.
+fn linked_pair(zoho: Option<&ZohoField>, kind: RefKind) -> Option<ModulePair> {
+    zoho.and_then(|z| z.lookup_module.as_deref())
+        .and_then(ModulePair::for_zoho_lookup)
+        .or_else(|| kind.linked_pair())
 }
 
 /// (id, name) of a Zoho lookup (`{"id","name"}`), a QBO ref (`{"value","name"}`)
@@ -1209,32 +1231,28 @@ fn quoted(value: &Value) -> String {
 }
 
 /// Whether a field is a QBO custom field (red marker), for callers holding only a path.
-pub fn is_custom_path(qbo_fields: &[QboField], path: &str) -> bool {
-    find_qbo(qbo_fields, path).is_some_and(|f| f.source == FieldSource::Custom)
+pub fn is_custom_path(catalogue: &FieldCatalogue, path: &str) -> bool {
+    catalogue
+        .qbo_field(path)
+        .is_some_and(|f| f.source == FieldSource::Custom)
         || QboField::custom_definition_id(path).is_some()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::{qbo_standard_fields, zoho_standard_fields};
     use proptest::prelude::*;
 
-    fn catalogue(
-        pair: ModulePair,
-        target: SalesOrderTarget,
-    ) -> (QboEntity, Vec<QboField>, Vec<ZohoField>) {
-        let entity = pair.qbo_entity(target);
-        (
-            entity,
-            qbo_standard_fields(entity),
-            zoho_standard_fields(pair.zoho_module()),
-        )
+    fn catalogue(pair: ModulePair, target: SalesOrderTarget) -> FieldCatalogue {
+        FieldCatalogue::standard(pair, target)
     }
 
     fn check(mapping: &Mapping, pair: ModulePair, direction: Direction) -> ValidationReport {
-        let (entity, qbo, zoho) = catalogue(pair, SalesOrderTarget::Invoice);
-        validate(mapping, entity, &qbo, &zoho, direction)
+        validate(
+            mapping,
+            &catalogue(pair, SalesOrderTarget::Invoice),
+            direction,
+        )
     }
 
     fn codes(issues: &[MappingIssue]) -> Vec<IssueCode> {
@@ -1245,12 +1263,12 @@ mod tests {
     fn every_default_mapping_is_valid_for_its_default_direction() {
         for target in [SalesOrderTarget::Invoice, SalesOrderTarget::Estimate] {
             for pair in ModulePair::ALL {
-                let (entity, qbo, zoho) = catalogue(pair, target);
+                let cat = catalogue(pair, target);
                 let mapping = default_mapping(pair, target);
                 assert!(!mapping.fields.is_empty());
-                let report = validate(&mapping, entity, &qbo, &zoho, Direction::ZohoToQbo);
+                let report = validate(&mapping, &cat, Direction::ZohoToQbo);
                 assert_eq!(report, ValidationReport::default(), "{pair:?} {target:?}");
-                let both = validate(&mapping, entity, &qbo, &zoho, Direction::Bidirectional);
+                let both = validate(&mapping, &cat, Direction::Bidirectional);
                 assert!(both.is_ok(), "{pair:?}: {:?}", both.errors);
             }
         }
@@ -1452,8 +1470,9 @@ mod tests {
         let r = with("Type", "Product_Category", Direction::ZohoToQbo);
         assert!(r.is_ok());
         // (standard Product_Category has no known values until Sync Mappable Fields)
-        let (entity, qbo, mut zoho) = catalogue(pair, SalesOrderTarget::Invoice);
-        zoho.iter_mut()
+        let mut cat = catalogue(pair, SalesOrderTarget::Invoice);
+        cat.zoho
+            .iter_mut()
             .find(|f| f.api_name == "Product_Category")
             .unwrap()
             .picklist_values = vec!["Service".into(), "Hardware".into()];
@@ -1464,7 +1483,7 @@ mod tests {
                 field: "Product_Category".into(),
             },
         );
-        let r = validate(&m, entity, &qbo, &zoho, Direction::ZohoToQbo);
+        let r = validate(&m, &cat, Direction::ZohoToQbo);
         assert_eq!(codes(&r.warnings), vec![IssueCode::PicklistValues]);
         assert!(
             r.warnings[0]
@@ -1492,8 +1511,8 @@ mod tests {
             vec![IssueCode::ReferenceMismatch]
         );
         // Subforms are never mappable.
-        let (entity, qbo, mut zoho) = catalogue(pair, SalesOrderTarget::Invoice);
-        zoho.push(ZohoField {
+        let mut cat = catalogue(pair, SalesOrderTarget::Invoice);
+        cat.zoho.push(ZohoField {
             api_name: "Invoiced_Items".into(),
             label: "Invoiced Items".into(),
             data_type: DataType::Subform,
@@ -1510,7 +1529,7 @@ mod tests {
                 field: "Invoiced_Items".into(),
             },
         );
-        let r = validate(&m, entity, &qbo, &zoho, Direction::ZohoToQbo);
+        let r = validate(&m, &cat, Direction::ZohoToQbo);
         assert_eq!(codes(&r.errors), vec![IssueCode::IncompatibleTypes]);
     }
 
@@ -1566,7 +1585,7 @@ mod tests {
     #[test]
     fn zoho_account_becomes_a_qbo_customer() {
         let pair = ModulePair::AccountsCustomers;
-        let (entity, qbo, _) = catalogue(pair, SalesOrderTarget::Invoice);
+        let cat = catalogue(pair, SalesOrderTarget::Invoice);
         let mut mapping = default_mapping(pair, SalesOrderTarget::Invoice);
         mapping.set(
             "PreferredDeliveryMethod",
@@ -1581,7 +1600,7 @@ mod tests {
             },
         );
         mapping.set("CustomField[1]", MappingSource::Zoho { field: "id".into() });
-        let out = zoho_to_qbo(&mapping, pair, entity, &qbo, &accounts_record()).unwrap();
+        let out = zoho_to_qbo(&mapping, pair, &cat, &accounts_record()).unwrap();
         assert_eq!(
             out.payload,
             serde_json::json!({
@@ -1608,11 +1627,11 @@ mod tests {
     #[test]
     fn bad_values_name_their_fields() {
         let pair = ModulePair::ProductsItems;
-        let (entity, qbo, _) = catalogue(pair, SalesOrderTarget::Invoice);
+        let cat = catalogue(pair, SalesOrderTarget::Invoice);
         let mapping = default_mapping(pair, SalesOrderTarget::Invoice);
         let record = serde_json::json!({"Product_Name": "x".repeat(120), "Unit_Price": "ten",
                                         "Qty_in_Stock": "12", "Taxable": "yes"});
-        let err = zoho_to_qbo(&mapping, pair, entity, &qbo, &record).unwrap_err();
+        let err = zoho_to_qbo(&mapping, pair, &cat, &record).unwrap_err();
         let fields: Vec<&str> = err.problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, vec!["Name", "UnitPrice"]);
         assert!(
@@ -1622,7 +1641,7 @@ mod tests {
         assert!(err.to_string().contains("QuickBooks allows at most 100"));
         let ok = serde_json::json!({"Product_Name": "Pump", "Unit_Price": "15.5",
                                     "Qty_in_Stock": 25, "Taxable": "yes"});
-        let out = zoho_to_qbo(&mapping, pair, entity, &qbo, &ok).unwrap();
+        let out = zoho_to_qbo(&mapping, pair, &cat, &ok).unwrap();
         assert_eq!(out.payload["UnitPrice"], 15.5);
         assert_eq!(out.payload["QtyOnHand"], 25.0);
         assert_eq!(out.payload["Taxable"], true);
@@ -1647,9 +1666,9 @@ mod tests {
     #[test]
     fn quote_lines_become_estimate_lines_with_pending_products() {
         let pair = ModulePair::QuotesEstimates;
-        let (entity, qbo, _) = catalogue(pair, SalesOrderTarget::Invoice);
+        let cat = catalogue(pair, SalesOrderTarget::Invoice);
         let mapping = default_mapping(pair, SalesOrderTarget::Invoice);
-        let mut out = zoho_to_qbo(&mapping, pair, entity, &qbo, &quote_record()).unwrap();
+        let mut out = zoho_to_qbo(&mapping, pair, &cat, &quote_record()).unwrap();
         assert_eq!(
             out.payload["CustomerRef"],
             serde_json::json!({"value": "111"})
@@ -1708,16 +1727,16 @@ mod tests {
     #[test]
     fn line_item_problems_are_reported() {
         let pair = ModulePair::InvoicesInvoices;
-        let (entity, qbo, _) = catalogue(pair, SalesOrderTarget::Invoice);
+        let cat = catalogue(pair, SalesOrderTarget::Invoice);
         let mapping = default_mapping(pair, SalesOrderTarget::Invoice);
         let empty = serde_json::json!({"Account_Name": {"id": "1"}, "Invoiced_Items": []});
-        let err = zoho_to_qbo(&mapping, pair, entity, &qbo, &empty).unwrap_err();
+        let err = zoho_to_qbo(&mapping, pair, &cat, &empty).unwrap_err();
         assert_eq!(
             err.to_string(),
             "Line: the record has no line items; a QuickBooks Invoice needs at least one product line"
         );
         let no_product = serde_json::json!({"Invoiced_Items": [{"Quantity": 1}, {"Product_Name": {"id": "2"}, "Quantity": "lots"}]});
-        let err = zoho_to_qbo(&mapping, pair, entity, &qbo, &no_product).unwrap_err();
+        let err = zoho_to_qbo(&mapping, pair, &cat, &no_product).unwrap_err();
         assert_eq!(
             err.to_string(),
             "line 1: no product is chosen; line 2: quantity \"lots\" is not a number"
@@ -1725,20 +1744,20 @@ mod tests {
         // Without the subform in the record (a sparse read), Line is left alone.
         let header_only =
             serde_json::json!({"Account_Name": {"id": "1"}, "Due_Date": "2026-07-01"});
-        let out = zoho_to_qbo(&mapping, pair, entity, &qbo, &header_only).unwrap();
+        let out = zoho_to_qbo(&mapping, pair, &cat, &header_only).unwrap();
         assert!(out.payload.get("Line").is_none());
     }
 
     #[test]
     fn purchase_orders_use_item_based_expense_lines_and_vendor_refs() {
         let pair = ModulePair::PurchaseOrders;
-        let (entity, qbo, _) = catalogue(pair, SalesOrderTarget::Invoice);
+        let cat = catalogue(pair, SalesOrderTarget::Invoice);
         let mapping = default_mapping(pair, SalesOrderTarget::Invoice);
         let record = serde_json::json!({
             "Vendor_Name": {"name": "Bob's", "id": "77"}, "PO_Date": "2026-05-05T10:00:00+05:30",
             "Purchase_Items": [{"Product_Name": {"id": "201"}, "Quantity": 4, "List_Price": 2.5}]
         });
-        let out = zoho_to_qbo(&mapping, pair, entity, &qbo, &record).unwrap();
+        let out = zoho_to_qbo(&mapping, pair, &cat, &record).unwrap();
         assert_eq!(out.payload["VendorRef"]["value"], "77");
         assert_eq!(
             out.payload["TxnDate"], "2026-05-05",
@@ -1759,7 +1778,7 @@ mod tests {
     #[test]
     fn qbo_invoice_becomes_a_zoho_invoice() {
         let pair = ModulePair::InvoicesInvoices;
-        let (_, qbo, zoho) = catalogue(pair, SalesOrderTarget::Invoice);
+        let cat = catalogue(pair, SalesOrderTarget::Invoice);
         let mut mapping = default_mapping(pair, SalesOrderTarget::Invoice);
         mapping.set(
             "PrivateNote",
@@ -1789,7 +1808,7 @@ mod tests {
                 {"Amount": 285, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
             ]
         });
-        let mut out = qbo_to_zoho(&mapping, pair, &zoho, &qbo, &record).unwrap();
+        let mut out = qbo_to_zoho(&mapping, pair, &cat, &record).unwrap();
         assert_eq!(
             out.payload,
             serde_json::json!({
@@ -1829,6 +1848,50 @@ mod tests {
     }
 
     #[test]
+    fn references_name_the_pair_whose_links_resolve_them() {
+        let pair = ModulePair::QuotesEstimates;
+        let cat = catalogue(pair, SalesOrderTarget::Invoice);
+        let mut mapping = default_mapping(pair, SalesOrderTarget::Invoice);
+        let record = quote_record();
+        let out = zoho_to_qbo(&mapping, pair, &cat, &record).unwrap();
+        let linked: Vec<Option<ModulePair>> =
+            out.references.iter().map(|r| r.linked_pair).collect();
+        assert_eq!(
+            linked,
+            vec![
+                Some(ModulePair::AccountsCustomers),
+                Some(ModulePair::ProductsItems),
+                Some(ModulePair::ProductsItems)
+            ]
+        );
+        // A quote billed to a contact resolves through Contacts ↔ Customers.
+        mapping.set(
+            "CustomerRef",
+            MappingSource::Zoho {
+                field: "Contact_Name".into(),
+            },
+        );
+        assert!(validate(&mapping, &cat, Direction::Bidirectional).is_ok());
+        let mut record = record;
+        record["Contact_Name"] = serde_json::json!({"name": "Ann", "id": "333"});
+        let out = zoho_to_qbo(&mapping, pair, &cat, &record).unwrap();
+        assert_eq!(
+            out.references[0].linked_pair,
+            Some(ModulePair::ContactsCustomers)
+        );
+        assert_eq!(out.references[0].source_id.as_deref(), Some("333"));
+        let back = qbo_to_zoho(&mapping, pair, &cat, &out.payload).unwrap();
+        assert_eq!(
+            back.payload["Contact_Name"],
+            serde_json::json!({"id": "333"})
+        );
+        assert_eq!(
+            back.references[0].linked_pair,
+            Some(ModulePair::ContactsCustomers)
+        );
+    }
+
+    #[test]
     fn unresolved_name_lookups_say_not_found() {
         let reference = PendingReference {
             pointer: "/SalesTermRef".into(),
@@ -1837,6 +1900,7 @@ mod tests {
             source_id: None,
             name: Some("Net 45".into()),
             line: None,
+            linked_pair: None,
         };
         assert_eq!(
             reference.unresolved_message(),
@@ -1848,15 +1912,15 @@ mod tests {
         #[test]
         fn account_fields_round_trip(values in proptest::collection::vec("[A-Za-z0-9 .,'#-]{0,40}", 17)) {
             let pair = ModulePair::AccountsCustomers;
-            let (entity, qbo, zoho) = catalogue(pair, SalesOrderTarget::Invoice);
+            let cat = catalogue(pair, SalesOrderTarget::Invoice);
             let mapping = default_mapping(pair, SalesOrderTarget::Invoice);
             let mut record = Map::new();
             for (row, value) in mapping.fields.iter().zip(&values) {
                 record.insert(row.zoho_field().unwrap().to_owned(), json!(value));
             }
             let record = Value::Object(record);
-            let to_qbo = zoho_to_qbo(&mapping, pair, entity, &qbo, &record).unwrap();
-            let back = qbo_to_zoho(&mapping, pair, &zoho, &qbo, &to_qbo.payload).unwrap();
+            let to_qbo = zoho_to_qbo(&mapping, pair, &cat, &record).unwrap();
+            let back = qbo_to_zoho(&mapping, pair, &cat, &to_qbo.payload).unwrap();
             for row in &mapping.fields {
                 let name = row.zoho_field().unwrap();
                 let original = record.get(name).and_then(Value::as_str).unwrap();
@@ -1873,19 +1937,19 @@ mod tests {
             ("[1-9][0-9]{0,18}", 1u32..1000, 0u32..10_000_000), 1..8)) {
             let pair = ModulePair::SalesOrders;
             let target = SalesOrderTarget::Estimate;
-            let (entity, qbo, zoho) = catalogue(pair, target);
+            let cat = catalogue(pair, target);
             let mapping = default_mapping(pair, target);
             let rows: Vec<Value> = lines.iter().map(|(id, qty, cents)| json!({
                 "Product_Name": {"id": id}, "Quantity": qty, "List_Price": f64::from(*cents) / 100.0
             })).collect();
             let record = json!({"Account_Name": {"id": "1"}, "Ordered_Items": rows});
-            let to_qbo = zoho_to_qbo(&mapping, pair, entity, &qbo, &record).unwrap();
+            let to_qbo = zoho_to_qbo(&mapping, pair, &cat, &record).unwrap();
             for (i, line) in to_qbo.payload["Line"].as_array().unwrap().iter().enumerate() {
                 let detail = &line["SalesItemLineDetail"];
                 let amount = detail["Qty"].as_f64().unwrap() * detail["UnitPrice"].as_f64().unwrap();
                 prop_assert!((line["Amount"].as_f64().unwrap() - amount).abs() < 0.005 + 1e-9, "line {}", i);
             }
-            let back = qbo_to_zoho(&mapping, pair, &zoho, &qbo, &to_qbo.payload).unwrap();
+            let back = qbo_to_zoho(&mapping, pair, &cat, &to_qbo.payload).unwrap();
             let back_rows = back.payload["Ordered_Items"].as_array().unwrap();
             prop_assert_eq!(back_rows.len(), rows.len());
             for (original, round) in rows.iter().zip(back_rows) {

@@ -301,6 +301,17 @@ impl ModulePair {
         self.kind() == PairKind::Essential
     }
 
+    /// The pair whose links translate ids of a Zoho lookup into `module`.
+    pub fn for_zoho_lookup(module: &str) -> Option<ModulePair> {
+        match module {
+            "Accounts" => Some(ModulePair::AccountsCustomers),
+            "Contacts" => Some(ModulePair::ContactsCustomers),
+            "Products" => Some(ModulePair::ProductsItems),
+            "Vendors" => Some(ModulePair::VendorsVendors),
+            _ => None,
+        }
+    }
+
     /// Whether records of this pair carry line items (Zoho subform ↔ QBO `Line`).
     pub fn has_line_items(self) -> bool {
         self.zoho_module().line_items_key().is_some()
@@ -590,6 +601,11 @@ mod tests {
             ModulePair::ContactsCustomers.qbo_entity(SalesOrderTarget::default()),
             QboEntity::Customer
         );
+        assert_eq!(
+            ModulePair::for_zoho_lookup("Contacts"),
+            Some(ModulePair::ContactsCustomers)
+        );
+        assert_eq!(ModulePair::for_zoho_lookup("Deals"), None);
         assert!(ModulePair::InvoicesInvoices.has_line_items());
         assert!(!ModulePair::VendorsVendors.has_line_items());
         assert_eq!(
