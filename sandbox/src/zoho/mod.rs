@@ -1,0 +1,1325 @@
+//! Zoho CRM v8 under `/crm/v8/`: records list/get/insert/update/upsert/delete, the deleted list,
+//! search, `/settings/modules` and `/settings/fields`, with Zoho's limits, status codes and envelopes.
+
+pub mod criteria;
+pub mod meta;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::control::error_body;
+use crate::util::{bearer, header, json_response, pacific, random_token};
+use crate::{Service, Shared, ZohoEdition, lock};
+use meta::{FieldDef, ModuleDef};
+
+const MAX_FIELDS: usize = 50;
+const MAX_PER_PAGE: usize = 200;
+const DISCRETE_PAGE_LIMIT: usize = 2000;
+const PAGE_TOKEN_LIMIT: usize = 100_000;
+const MAX_WRITE_RECORDS: usize = 100;
+
+pub fn owner() -> Value {
+    json!({"name": "Sandbox Admin", "id": "5725767000000411001", "email": "admin@sandbox.example"})
+}
+
+fn owner_ref() -> Value {
+    json!({"name": "Sandbox Admin", "id": "5725767000000411001"})
+}
+
+/// Zoho datetimes: second precision with the org's offset.
+pub fn zoho_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&pacific())
+        .format("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn top_error(status: StatusCode, code: &str, message: &str, details: Value) -> Response {
+    json_response(status, &record_error(code, message, details))
+}
+
+fn record_error(code: &str, message: &str, details: Value) -> Value {
+    let mut entry = json!({"code": code, "message": message, "status": "error"});
+    entry["details"] = details;
+    entry
+}
+
+#[derive(Debug)]
+struct PageCursor {
+    module: String,
+    offset: usize,
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug)]
+pub struct Store {
+    pub modules: Vec<ModuleDef>,
+    records: HashMap<&'static str, BTreeMap<u64, Value>>,
+    deleted: HashMap<&'static str, Vec<Value>>,
+    next_id: u64,
+    next_number: u64,
+    page_tokens: HashMap<String, PageCursor>,
+    in_flight: usize,
+    credits: VecDeque<DateTime<Utc>>,
+}
+
+impl Store {
+    pub fn new(edition: ZohoEdition) -> Self {
+        Self {
+            modules: meta::modules(edition),
+            records: HashMap::new(),
+            deleted: HashMap::new(),
+            next_id: 5_725_767_000_001_000_000,
+            next_number: 1,
+            page_tokens: HashMap::new(),
+            in_flight: 0,
+            credits: VecDeque::new(),
+        }
+    }
+
+    pub fn module(&self, name: &str) -> Option<&ModuleDef> {
+        self.modules
+            .iter()
+            .find(|m| m.api_name.eq_ignore_ascii_case(name))
+    }
+
+    fn record_module(&self, name: &str) -> Option<ModuleDef> {
+        self.module(name).filter(|m| !m.subform).cloned()
+    }
+
+    pub fn records(&self, module: &'static str) -> impl Iterator<Item = &Value> {
+        self.records
+            .get(module)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+    }
+
+    fn get(&self, module: &'static str, id: &str) -> Option<&Value> {
+        self.records.get(module)?.get(&id.parse::<u64>().ok()?)
+    }
+
+    fn allocate_id(&mut self) -> String {
+        self.next_id += 1;
+        self.next_id.to_string()
+    }
+
+    /// Checks and normalises one field value; `Err` is the per-record error entry.
+    fn coerce(
+        &mut self,
+        field: &FieldDef,
+        value: &Value,
+        path: &str,
+        existing: Option<&Value>,
+    ) -> Result<Value, Value> {
+        let invalid = |expected: &str| {
+            record_error(
+                "INVALID_DATA",
+                "invalid data",
+                json!({"expected_data_type": expected, "api_name": field.api_name, "json_path": path}),
+            )
+        };
+        if value.is_null() {
+            return if field.mandatory {
+                Err(mandatory_missing(field.api_name, path))
+            } else {
+                Ok(Value::Null)
+            };
+        }
+        match field.data_type {
+            "text" | "textarea" | "phone" | "website" | "picklist" => value
+                .as_str()
+                .map(|_| value.clone())
+                .ok_or_else(|| invalid(field.data_type)),
+            "email" => value
+                .as_str()
+                .filter(|s| s.contains('@'))
+                .map(|_| value.clone())
+                .ok_or_else(|| invalid("email")),
+            "integer" => value
+                .as_i64()
+                .map(|_| value.clone())
+                .ok_or_else(|| invalid("integer")),
+            "double" | "currency" => value
+                .as_f64()
+                .map(|_| value.clone())
+                .ok_or_else(|| invalid(field.data_type)),
+            "boolean" => value
+                .as_bool()
+                .map(|_| value.clone())
+                .ok_or_else(|| invalid("boolean")),
+            "date" => value
+                .as_str()
+                .filter(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
+                .map(|_| value.clone())
+                .ok_or_else(|| invalid("date")),
+            "datetime" => value
+                .as_str()
+                .filter(|s| parse_time(s).is_some())
+                .map(|_| value.clone())
+                .ok_or_else(|| invalid("datetime")),
+            "ownerlookup" => {
+                let id = value
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| invalid("ownerlookup"))?;
+                if id == owner()["id"] {
+                    Ok(owner())
+                } else {
+                    Err(invalid("ownerlookup"))
+                }
+            }
+            "lookup" => {
+                let id = match value {
+                    Value::Object(map) => map.get("id").and_then(Value::as_str).map(str::to_owned),
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                }
+                .ok_or_else(|| invalid("lookup"))?;
+                let target = field
+                    .related
+                    .and_then(|t| self.record_module(t))
+                    .ok_or_else(|| invalid("lookup"))?;
+                let row = self.get(target.api_name, &id).ok_or_else(|| {
+                    record_error(
+                        "INVALID_DATA",
+                        "the related id given seems to be invalid",
+                        json!({"api_name": field.api_name, "json_path": path}),
+                    )
+                })?;
+                Ok(json!({"name": row[target.display_field].clone(), "id": id}))
+            }
+            "subform" => {
+                let rows = value.as_array().ok_or_else(|| invalid("jsonarray"))?;
+                let sub = field
+                    .related
+                    .and_then(|t| self.module(t).cloned())
+                    .ok_or_else(|| invalid("jsonarray"))?;
+                let previous: Vec<Value> = existing
+                    .and_then(|e| e[field.api_name].as_array().cloned())
+                    .unwrap_or_default();
+                let mut out = Vec::new();
+                for (index, row) in rows.iter().enumerate() {
+                    let row_path = format!("{path}[{index}]");
+                    let Some(input) = row.as_object() else {
+                        return Err(invalid("jsonobject"));
+                    };
+                    if input.get("_delete").is_some() {
+                        continue;
+                    }
+                    // Rows with an id update the stored row; rows without one are new; omitted rows go.
+                    let base = input
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .and_then(|id| previous.iter().find(|p| p["id"] == id))
+                        .cloned();
+                    let mut line = base
+                        .as_ref()
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default();
+                    for def in &sub.fields {
+                        if def.read_only {
+                            continue;
+                        }
+                        let given = input.get(def.api_name).or_else(|| {
+                            if def.api_name == "List_Price" {
+                                input.get("ListPrice")
+                            } else {
+                                None
+                            }
+                        });
+                        match given {
+                            Some(v) => {
+                                let checked = self.coerce(
+                                    def,
+                                    v,
+                                    &format!("{row_path}.{}", def.api_name),
+                                    None,
+                                )?;
+                                line.insert(def.api_name.into(), checked);
+                            }
+                            None if base.is_none() && def.mandatory => {
+                                return Err(mandatory_missing(
+                                    def.api_name,
+                                    &format!("{row_path}.{}", def.api_name),
+                                ));
+                            }
+                            None => {
+                                line.entry(def.api_name).or_insert(Value::Null);
+                            }
+                        }
+                    }
+                    let quantity = line.get("Quantity").and_then(Value::as_f64).unwrap_or(0.0);
+                    let price = line
+                        .get("List_Price")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.0);
+                    let discount = line.get("Discount").and_then(Value::as_f64).unwrap_or(0.0);
+                    let total = round2(quantity * price);
+                    line.insert("Total".into(), json!(total));
+                    line.insert("Net_Total".into(), json!(round2(total - discount)));
+                    line.insert("Sequence_Number".into(), json!(index + 1));
+                    if !line.contains_key("id") {
+                        let id = self.allocate_id();
+                        line.insert("id".into(), json!(id));
+                    }
+                    out.push(Value::Object(line));
+                }
+                Ok(Value::Array(out))
+            }
+            _ => Ok(value.clone()),
+        }
+    }
+
+    /// Builds the stored record from input, validating every field. `existing` = update.
+    fn build(
+        &mut self,
+        module: &ModuleDef,
+        input: &Map<String, Value>,
+        index: usize,
+        existing: Option<&Value>,
+        now: DateTime<Utc>,
+    ) -> Result<Map<String, Value>, Value> {
+        self.build_checked(module, input, index, existing, now, true)
+    }
+
+    /// `check_unique: false` is for the seed, which generates unique values by construction
+    /// (the linear duplicate scan would make 100k-record seeds quadratic).
+    fn build_checked(
+        &mut self,
+        module: &ModuleDef,
+        input: &Map<String, Value>,
+        index: usize,
+        existing: Option<&Value>,
+        now: DateTime<Utc>,
+        check_unique: bool,
+    ) -> Result<Map<String, Value>, Value> {
+        let mut record = existing
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for field in &module.fields {
+            let path = format!("$.data[{index}].{}", field.api_name);
+            match input.get(field.api_name) {
+                Some(_) if field.read_only => {}
+                Some(value) => {
+                    let checked = self.coerce(field, value, &path, existing)?;
+                    record.insert(field.api_name.into(), checked);
+                }
+                None if existing.is_none() && field.mandatory => {
+                    return Err(mandatory_missing(field.api_name, &path));
+                }
+                None => {
+                    record.entry(field.api_name).or_insert(Value::Null);
+                }
+            }
+        }
+        for field in module.fields.iter().filter(|f| f.unique && check_unique) {
+            let Some(value) = record
+                .get(field.api_name)
+                .and_then(Value::as_str)
+                .map(str::to_lowercase)
+            else {
+                continue;
+            };
+            let own_id = record.get("id").cloned();
+            let clash = self.records(module.api_name).find(|r| {
+                r["id"] != own_id.clone().unwrap_or(Value::Null)
+                    && r[field.api_name]
+                        .as_str()
+                        .is_some_and(|v| v.to_lowercase() == value)
+            });
+            if let Some(clash) = clash {
+                let id = clash["id"].clone();
+                return Err(record_error(
+                    "DUPLICATE_DATA",
+                    "duplicate data",
+                    json!({"api_name": field.api_name, "duplicate_record": {"Owner": {"name": "Sandbox Admin", "id": "5725767000000411001", "zuid": "75092197"}, "id": id},
+                           "json_path": format!("$.data[{index}].{}", field.api_name), "id": id, "more_records": false}),
+                ));
+            }
+        }
+        let stamp = zoho_time(now);
+        if existing.is_none() {
+            let id = self.allocate_id();
+            record.insert("id".into(), json!(id));
+            record.insert("Created_Time".into(), json!(stamp));
+            record.insert("Created_By".into(), owner());
+            record.insert("$approval_state".into(), json!("approved"));
+            record.insert("$currency_symbol".into(), json!("$"));
+            record.insert("$editable".into(), json!(true));
+            if record.get("Owner").is_none_or(Value::is_null) {
+                record.insert("Owner".into(), owner());
+            }
+            if module.fields.iter().any(|f| f.data_type == "subform") {
+                let number_field = match module.api_name {
+                    "Quotes" => "Quote_Number",
+                    "Sales_Orders" => "SO_Number",
+                    "Invoices" => "Invoice_Number",
+                    _ => "PO_Number",
+                };
+                record.insert(
+                    number_field.into(),
+                    json!(format!(
+                        "{}",
+                        5_725_767_000_000_000_000u64 + self.next_number
+                    )),
+                );
+                self.next_number += 1;
+            }
+        }
+        record.insert("Modified_Time".into(), json!(stamp));
+        record.insert("Modified_By".into(), owner());
+        if let Some(items) = module.fields.iter().find(|f| f.data_type == "subform") {
+            let sub_total: f64 = record
+                .get(items.api_name)
+                .and_then(Value::as_array)
+                .map_or(0.0, |rows| {
+                    rows.iter().filter_map(|r| r["Net_Total"].as_f64()).sum()
+                });
+            let discount = record
+                .get("Discount")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
+            let adjustment = record
+                .get("Adjustment")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
+            record.insert("Sub_Total".into(), json!(round2(sub_total)));
+            record.insert(
+                "Grand_Total".into(),
+                json!(round2(sub_total - discount + adjustment)),
+            );
+        }
+        Ok(record)
+    }
+
+    fn save(&mut self, module: &'static str, record: Map<String, Value>) -> Value {
+        let id = record
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or_default();
+        let value = Value::Object(record);
+        self.records
+            .entry(module)
+            .or_default()
+            .insert(id, value.clone());
+        value
+    }
+
+    /// Inserts a record through the same validation as the API (used by the seed).
+    pub fn insert_trusted(
+        &mut self,
+        module_name: &str,
+        input: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<Value, Value> {
+        let module = self
+            .record_module(module_name)
+            .ok_or_else(|| json!({"code": "INVALID_MODULE"}))?;
+        let record = self.build_checked(
+            &module,
+            input.as_object().unwrap_or(&Map::new()),
+            0,
+            None,
+            now,
+            false,
+        )?;
+        Ok(self.save(module.api_name, record))
+    }
+
+    fn delete(&mut self, module: &ModuleDef, id: &str, now: DateTime<Utc>) -> bool {
+        let Some(removed) = id
+            .parse::<u64>()
+            .ok()
+            .and_then(|key| self.records.get_mut(module.api_name)?.remove(&key))
+        else {
+            return false;
+        };
+        self.deleted.entry(module.api_name).or_default().push(json!({
+            "deleted_by": owner_ref(), "id": id, "display_name": removed[module.display_field].clone(),
+            "type": "recycle", "created_by": owner_ref(), "deleted_time": zoho_time(now)
+        }));
+        true
+    }
+}
+
+fn mandatory_missing(api_name: &str, path: &str) -> Value {
+    record_error(
+        "MANDATORY_NOT_FOUND",
+        "required field not found",
+        json!({"api_name": api_name, "json_path": path}),
+    )
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn write_summary(details: &Value) -> Value {
+    json!({
+        "Modified_Time": details["Modified_Time"], "Modified_By": owner_ref(), "Created_Time": details["Created_Time"],
+        "id": details["id"], "Created_By": owner_ref()
+    })
+}
+
+/// 201/200 all good, 207 mixed, 400 all failed (412 when every failure is ALREADY_MODIFIED).
+fn write_status(entries: &[Value], all_good: StatusCode) -> StatusCode {
+    let failures = entries.iter().filter(|e| e["status"] == "error").count();
+    if failures == 0 {
+        all_good
+    } else if failures < entries.len() {
+        StatusCode::MULTI_STATUS
+    } else if entries.iter().all(|e| e["code"] == "ALREADY_MODIFIED") {
+        StatusCode::PRECONDITION_FAILED
+    } else {
+        StatusCode::BAD_REQUEST
+    }
+}
+
+// ---------------------------------------------------------------- HTTP
+
+pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/crm/v8/settings/modules", get(settings_modules))
+        .route("/crm/v8/settings/fields", get(settings_fields))
+        .route(
+            "/crm/v8/{module}",
+            get(list).post(insert).put(update_many).delete(delete_many),
+        )
+        .route("/crm/v8/{module}/upsert", axum::routing::post(upsert))
+        .route("/crm/v8/{module}/search", get(search))
+        .route("/crm/v8/{module}/deleted", get(deleted))
+        .route(
+            "/crm/v8/{module}/{id}",
+            get(get_one).put(update_one).delete(delete_one),
+        )
+        .route_layer(middleware::from_fn_with_state(shared.clone(), guard))
+        .fallback(|| async {
+            top_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_URL_PATTERN",
+                "Please check if the URL trying to access is a correct one",
+                json!({}),
+            )
+        })
+}
+
+struct Slot(Arc<Shared>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut store = lock(&self.0.zoho);
+        store.in_flight = store.in_flight.saturating_sub(1);
+    }
+}
+
+/// Token check, org concurrency and the rolling 24 h credit budget.
+async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let now = shared.now();
+    let valid = bearer(request.headers(), "Zoho-oauthtoken")
+        .is_some_and(|token| lock(&shared.oauth).check_zoho_access(&token, now).is_ok());
+    if !valid {
+        return top_error(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_TOKEN",
+            "invalid oauth token",
+            json!({}),
+        );
+    }
+    {
+        let mut store = lock(&shared.zoho);
+        while store
+            .credits
+            .front()
+            .is_some_and(|t| *t <= now - Duration::hours(24))
+        {
+            store.credits.pop_front();
+        }
+        if store.in_flight >= shared.config.zoho_max_concurrent
+            || store.credits.len() >= shared.config.zoho_daily_credits
+        {
+            drop(store);
+            return json_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                &error_body(&shared, Service::ZohoApi, StatusCode::TOO_MANY_REQUESTS),
+            );
+        }
+        store.credits.push_back(now);
+        store.in_flight += 1;
+    }
+    let _slot = Slot(shared.clone());
+    next.run(request).await
+}
+
+fn invalid_module() -> Response {
+    top_error(
+        StatusCode::BAD_REQUEST,
+        "INVALID_MODULE",
+        "the module name given seems to be invalid",
+        json!({}),
+    )
+}
+
+async fn settings_modules(State(shared): State<Arc<Shared>>) -> Response {
+    let store = lock(&shared.zoho);
+    let modules: Vec<Value> = store
+        .modules
+        .iter()
+        .filter(|m| !m.subform)
+        .enumerate()
+        .map(|(i, m)| meta::module_json(m, i + 1))
+        .collect();
+    json_response(StatusCode::OK, &json!({"modules": modules}))
+}
+
+async fn settings_fields(
+    State(shared): State<Arc<Shared>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(name) = params.get("module") else {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "REQUIRED_PARAM_MISSING",
+            "required param is missing",
+            json!({"param_name": "module"}),
+        );
+    };
+    let store = lock(&shared.zoho);
+    let Some(module) = store.module(name) else {
+        return invalid_module();
+    };
+    let fields: Vec<Value> = module
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| meta::field_json(module, f, i))
+        .collect();
+    json_response(StatusCode::OK, &json!({"fields": fields}))
+}
+
+fn project(record: &Value, fields: &[&str]) -> Value {
+    let mut out = Map::new();
+    out.insert("id".into(), record["id"].clone());
+    for field in fields {
+        out.insert(
+            (*field).to_owned(),
+            record.get(*field).cloned().unwrap_or(Value::Null),
+        );
+    }
+    Value::Object(out)
+}
+
+fn per_page(params: &HashMap<String, String>) -> Result<usize, Response> {
+    let per_page = params
+        .get("per_page")
+        .map_or(Ok(MAX_PER_PAGE), |v| v.parse::<usize>())
+        .unwrap_or(0);
+    if per_page == 0 || per_page > MAX_PER_PAGE {
+        return Err(top_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_DATA",
+            "invalid data",
+            json!({"param_name": "per_page", "maximum_length": MAX_PER_PAGE}),
+        ));
+    }
+    Ok(per_page)
+}
+
+async fn list(
+    State(shared): State<Arc<Shared>>,
+    Path(module): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let now = shared.now();
+    let mut store = lock(&shared.zoho);
+    let Some(module) = store.record_module(&module) else {
+        return invalid_module();
+    };
+    let Some(fields) = params.get("fields").filter(|f| !f.trim().is_empty()) else {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "REQUIRED_PARAM_MISSING",
+            "required param is missing",
+            json!({"param_name": "fields"}),
+        );
+    };
+    let fields: Vec<&str> = fields
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    if fields.len() > MAX_FIELDS {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "LIMIT_EXCEEDED",
+            "limit exceeded",
+            json!({"limit": MAX_FIELDS, "param_name": "fields"}),
+        );
+    }
+    let per_page = match per_page(&params) {
+        Ok(n) => n,
+        Err(response) => return response,
+    };
+    let sort_by = params
+        .get("sort_by")
+        .map_or("id", String::as_str)
+        .to_owned();
+    if !matches!(sort_by.as_str(), "id" | "Created_Time" | "Modified_Time") {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_DATA",
+            "invalid data",
+            json!({"param_name": "sort_by", "supported_values": ["id", "Created_Time", "Modified_Time"]}),
+        );
+    }
+    let descending = params.get("sort_order").is_none_or(|o| o != "asc");
+    let (offset, page) = if let Some(token) = params.get("page_token") {
+        match store.page_tokens.get(token) {
+            Some(cursor) if cursor.module == module.api_name && cursor.expires_at > now => {
+                (cursor.offset, cursor.offset / per_page + 1)
+            }
+            _ => {
+                return top_error(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_DATA",
+                    "invalid data",
+                    json!({"param_name": "page_token"}),
+                );
+            }
+        }
+    } else {
+        let page = params
+            .get("page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
+        if page * per_page > DISCRETE_PAGE_LIMIT {
+            return top_error(
+                StatusCode::BAD_REQUEST,
+                "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+                "You can only get the first 2000 records without using page_token param",
+                json!({"limit": DISCRETE_PAGE_LIMIT}),
+            );
+        }
+        ((page - 1) * per_page, page)
+    };
+    if offset >= PAGE_TOKEN_LIMIT {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "PAGINATION_LIMIT_EXCEEDED",
+            "pagination limit exceeded",
+            json!({"limit": PAGE_TOKEN_LIMIT}),
+        );
+    }
+    let since = header(&headers, "if-modified-since").and_then(parse_time);
+    let total_in_module = store.records(module.api_name).count();
+    let mut matched: Vec<&Value> = store
+        .records(module.api_name)
+        .filter(|r| {
+            since.is_none_or(|s| {
+                r["Modified_Time"]
+                    .as_str()
+                    .and_then(parse_time)
+                    .is_some_and(|m| m > s)
+            })
+        })
+        .collect();
+    if matched.is_empty() {
+        return if since.is_some() && total_in_module > 0 {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            StatusCode::NO_CONTENT.into_response()
+        };
+    }
+    matched.sort_by(|a, b| {
+        let ordering = if sort_by == "id" {
+            a["id"]
+                .as_str()
+                .and_then(|s| s.parse::<u64>().ok())
+                .cmp(&b["id"].as_str().and_then(|s| s.parse::<u64>().ok()))
+        } else {
+            a[&sort_by]
+                .as_str()
+                .and_then(parse_time)
+                .cmp(&b[&sort_by].as_str().and_then(parse_time))
+        };
+        if descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
+    });
+    let reachable = matched.len().min(PAGE_TOKEN_LIMIT);
+    let data: Vec<Value> = matched
+        .iter()
+        .skip(offset)
+        .take(per_page)
+        .map(|r| project(r, &fields))
+        .collect();
+    if data.is_empty() {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let more = offset + data.len() < reachable;
+    let count = data.len();
+    let expiry = now + Duration::hours(24);
+    let next_token = more.then(|| {
+        let token = random_token(24).to_lowercase();
+        store.page_tokens.insert(
+            token.clone(),
+            PageCursor {
+                module: module.api_name.to_owned(),
+                offset: offset + count,
+                expires_at: expiry,
+            },
+        );
+        token
+    });
+    let previous = params.get("page_token").cloned();
+    json_response(
+        StatusCode::OK,
+        &json!({"data": data, "info": {
+            "call": false, "per_page": per_page, "next_page_token": next_token, "count": count, "sort_by": sort_by, "page": page,
+            "page_token_expiry": next_token.as_ref().map(|_| zoho_time(expiry)), "sort_order": if descending { "desc" } else { "asc" },
+            "email": false, "more_records": more, "previous_page_token": previous
+        }}),
+    )
+}
+
+async fn get_one(
+    State(shared): State<Arc<Shared>>,
+    Path((module, id)): Path<(String, String)>,
+) -> Response {
+    let store = lock(&shared.zoho);
+    let Some(module) = store.record_module(&module) else {
+        return invalid_module();
+    };
+    if id.parse::<u64>().is_err() {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_DATA",
+            "the related id given seems to be invalid",
+            json!({"resource_path_index": 1}),
+        );
+    }
+    match store.get(module.api_name, &id) {
+        Some(record) => json_response(StatusCode::OK, &json!({"data": [record]})),
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+fn parse_data(body: &Bytes) -> Result<(Vec<Value>, Value), Response> {
+    let parsed: Value = serde_json::from_slice(body).map_err(|_| {
+        top_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_DATA",
+            "body is not a valid JSON",
+            json!({}),
+        )
+    })?;
+    let Some(data) = parsed.get("data").and_then(Value::as_array).cloned() else {
+        return Err(top_error(
+            StatusCode::BAD_REQUEST,
+            "MANDATORY_NOT_FOUND",
+            "required field not found",
+            json!({"api_name": "data", "json_path": "$.data"}),
+        ));
+    };
+    if data.len() > MAX_WRITE_RECORDS {
+        return Err(top_error(
+            StatusCode::BAD_REQUEST,
+            "LIMIT_EXCEEDED",
+            "limit exceeded",
+            json!({"limit": MAX_WRITE_RECORDS, "param_name": "data"}),
+        ));
+    }
+    Ok((data, parsed))
+}
+
+async fn insert(
+    State(shared): State<Arc<Shared>>,
+    Path(module): Path<String>,
+    body: Bytes,
+) -> Response {
+    let now = shared.now();
+    let mut store = lock(&shared.zoho);
+    let Some(module) = store.record_module(&module) else {
+        return invalid_module();
+    };
+    let (data, _) = match parse_data(&body) {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let mut entries = Vec::new();
+    for (index, input) in data.iter().enumerate() {
+        let entry = match store.build(
+            &module,
+            input.as_object().unwrap_or(&Map::new()),
+            index,
+            None,
+            now,
+        ) {
+            Ok(record) => {
+                let saved = store.save(module.api_name, record);
+                let mut details = write_summary(&saved);
+                details["$approval_state"] = json!("approved");
+                json!({"code": "SUCCESS", "details": details, "message": "record added", "status": "success"})
+            }
+            Err(error) => error,
+        };
+        entries.push(entry);
+    }
+    json_response(
+        write_status(&entries, StatusCode::CREATED),
+        &json!({"data": entries}),
+    )
+}
+
+fn apply_update(
+    store: &mut Store,
+    module: &ModuleDef,
+    input: &Value,
+    id: Option<&str>,
+    index: usize,
+    unmodified_since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Value {
+    let id = id
+        .map(str::to_owned)
+        .or_else(|| input.get("id").and_then(Value::as_str).map(str::to_owned));
+    let Some(id) = id else {
+        return mandatory_missing("id", &format!("$.data[{index}].id"));
+    };
+    let Some(existing) = store.get(module.api_name, &id).cloned() else {
+        return record_error(
+            "INVALID_DATA",
+            "the related id given seems to be invalid",
+            json!({"api_name": "id", "json_path": format!("$.data[{index}].id")}),
+        );
+    };
+    if let Some(limit) = unmodified_since
+        && existing["Modified_Time"]
+            .as_str()
+            .and_then(parse_time)
+            .is_some_and(|m| m > limit)
+    {
+        return record_error(
+            "ALREADY_MODIFIED",
+            "record updated time has already passed if-unmodified-since time",
+            write_summary(&existing),
+        );
+    }
+    match store.build(
+        module,
+        input.as_object().unwrap_or(&Map::new()),
+        index,
+        Some(&existing),
+        now,
+    ) {
+        Ok(record) => {
+            let saved = store.save(module.api_name, record);
+            json!({"code": "SUCCESS", "details": write_summary(&saved), "message": "record updated", "status": "success"})
+        }
+        Err(error) => error,
+    }
+}
+
+async fn update_many(
+    State(shared): State<Arc<Shared>>,
+    Path(module): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    update(&shared, &module, None, &headers, &body)
+}
+
+async fn update_one(
+    State(shared): State<Arc<Shared>>,
+    Path((module, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    update(&shared, &module, Some(&id), &headers, &body)
+}
+
+fn update(
+    shared: &Shared,
+    module: &str,
+    id: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response {
+    let now = shared.now();
+    let mut store = lock(&shared.zoho);
+    let Some(module) = store.record_module(module) else {
+        return invalid_module();
+    };
+    let (data, _) = match parse_data(body) {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let unmodified_since = header(headers, "if-unmodified-since").and_then(parse_time);
+    let entries: Vec<Value> = data
+        .iter()
+        .enumerate()
+        .map(|(i, input)| apply_update(&mut store, &module, input, id, i, unmodified_since, now))
+        .collect();
+    json_response(
+        write_status(&entries, StatusCode::OK),
+        &json!({"data": entries}),
+    )
+}
+
+async fn upsert(
+    State(shared): State<Arc<Shared>>,
+    Path(module): Path<String>,
+    body: Bytes,
+) -> Response {
+    let now = shared.now();
+    let mut store = lock(&shared.zoho);
+    let Some(module) = store.record_module(&module) else {
+        return invalid_module();
+    };
+    let (data, parsed) = match parse_data(&body) {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    // Without duplicate_check_fields Zoho uses the module's unique fields.
+    let check_fields: Vec<String> = parsed
+        .get("duplicate_check_fields")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_else(|| {
+            module
+                .fields
+                .iter()
+                .filter(|f| f.unique)
+                .map(|f| f.api_name.to_owned())
+                .collect()
+        });
+    let mut entries = Vec::new();
+    for (index, input) in data.iter().enumerate() {
+        let found = check_fields.iter().find_map(|field| {
+            let wanted = input.get(field).and_then(Value::as_str)?.to_lowercase();
+            let existing = store.records(module.api_name).find(|r| {
+                r[field]
+                    .as_str()
+                    .is_some_and(|v| v.to_lowercase() == wanted)
+            })?;
+            Some((
+                field.clone(),
+                existing["id"].as_str().unwrap_or_default().to_owned(),
+            ))
+        });
+        let entry = match found {
+            Some((field, id)) => {
+                let mut entry =
+                    apply_update(&mut store, &module, input, Some(&id), index, None, now);
+                if entry["status"] == "success" {
+                    entry["action"] = json!("update");
+                    entry["duplicate_field"] = json!(field);
+                }
+                entry
+            }
+            None => match store.build(
+                &module,
+                input.as_object().unwrap_or(&Map::new()),
+                index,
+                None,
+                now,
+            ) {
+                Ok(record) => {
+                    let saved = store.save(module.api_name, record);
+                    json!({"code": "SUCCESS", "duplicate_field": null, "action": "insert", "details": write_summary(&saved), "message": "record added", "status": "success"})
+                }
+                Err(error) => error,
+            },
+        };
+        entries.push(entry);
+    }
+    json_response(
+        write_status(&entries, StatusCode::OK),
+        &json!({"data": entries}),
+    )
+}
+
+fn delete_ids(shared: &Shared, module: &str, ids: &[String]) -> Response {
+    let now = shared.now();
+    let mut store = lock(&shared.zoho);
+    let Some(module) = store.record_module(module) else {
+        return invalid_module();
+    };
+    if ids.len() > MAX_WRITE_RECORDS {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "LIMIT_EXCEEDED",
+            "limit exceeded",
+            json!({"limit": MAX_WRITE_RECORDS, "param_name": "ids"}),
+        );
+    }
+    let entries: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            if store.delete(&module, id, now) {
+                json!({"status": "success", "code": "SUCCESS", "message": "record deleted", "details": {"id": id}})
+            } else {
+                json!({"status": "error", "code": "INVALID_DATA", "message": "record not deleted", "details": {"id": id}})
+            }
+        })
+        .collect();
+    json_response(
+        write_status(&entries, StatusCode::OK),
+        &json!({"data": entries}),
+    )
+}
+
+async fn delete_many(
+    State(shared): State<Arc<Shared>>,
+    Path(module): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(ids) = params.get("ids") else {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "REQUIRED_PARAM_MISSING",
+            "required param is missing",
+            json!({"param_name": "ids"}),
+        );
+    };
+    let ids: Vec<String> = ids
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    delete_ids(&shared, &module, &ids)
+}
+
+async fn delete_one(
+    State(shared): State<Arc<Shared>>,
+    Path((module, id)): Path<(String, String)>,
+) -> Response {
+    delete_ids(&shared, &module, &[id])
+}
+
+fn paged(records: Vec<Value>, params: &HashMap<String, String>, extra_limit: usize) -> Response {
+    let per_page = match per_page(params) {
+        Ok(n) => n,
+        Err(response) => return response,
+    };
+    let page = params
+        .get("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    if page * per_page > extra_limit {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "LIMIT_EXCEEDED",
+            "limit exceeded",
+            json!({"limit": extra_limit, "param_name": "page"}),
+        );
+    }
+    let reachable = records.len().min(extra_limit);
+    let data: Vec<Value> = records
+        .into_iter()
+        .take(reachable)
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    if data.is_empty() {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let more = (page - 1) * per_page + data.len() < reachable;
+    let count = data.len();
+    json_response(
+        StatusCode::OK,
+        &json!({"data": data, "info": {"per_page": per_page, "count": count, "page": page, "more_records": more}}),
+    )
+}
+
+async fn search(
+    State(shared): State<Arc<Shared>>,
+    Path(module): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let store = lock(&shared.zoho);
+    let Some(module) = store.record_module(&module) else {
+        return invalid_module();
+    };
+    let filter: Box<dyn Fn(&Value) -> bool> = if let Some(criteria) = params.get("criteria") {
+        match criteria::parse(criteria) {
+            Ok(parsed) => Box::new(move |r| parsed.matches(r)),
+            Err(_) => {
+                return top_error(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_QUERY",
+                    "invalid query formed",
+                    json!({"reason": "invalid criteria", "api_name": "criteria"}),
+                );
+            }
+        }
+    } else if let Some(email) = params.get("email") {
+        let email = email.to_lowercase();
+        let email_fields: Vec<&str> = module
+            .fields
+            .iter()
+            .filter(|f| f.data_type == "email")
+            .map(|f| f.api_name)
+            .collect();
+        Box::new(move |r| {
+            email_fields
+                .iter()
+                .any(|f| r[*f].as_str().is_some_and(|v| v.to_lowercase() == email))
+        })
+    } else if let Some(phone) = params.get("phone") {
+        let phone = phone.clone();
+        let phone_fields: Vec<&str> = module
+            .fields
+            .iter()
+            .filter(|f| f.data_type == "phone")
+            .map(|f| f.api_name)
+            .collect();
+        Box::new(move |r| {
+            phone_fields
+                .iter()
+                .any(|f| r[*f].as_str().is_some_and(|v| v == phone))
+        })
+    } else if let Some(word) = params.get("word") {
+        let word = word.to_lowercase();
+        Box::new(move |r| {
+            r.as_object().is_some_and(|m| {
+                m.values()
+                    .any(|v| v.as_str().is_some_and(|s| s.to_lowercase().contains(&word)))
+            })
+        })
+    } else {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "REQUIRED_PARAM_MISSING",
+            "required param is missing",
+            json!({"param_name": "criteria"}),
+        );
+    };
+    let records: Vec<Value> = store
+        .records(module.api_name)
+        .filter(|r| filter(r))
+        .cloned()
+        .collect();
+    paged(records, &params, DISCRETE_PAGE_LIMIT)
+}
+
+async fn deleted(
+    State(shared): State<Arc<Shared>>,
+    Path(module): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let store = lock(&shared.zoho);
+    let Some(module) = store.record_module(&module) else {
+        return invalid_module();
+    };
+    let kind = params.get("type").map_or("all", String::as_str);
+    let records: Vec<Value> = store
+        .deleted
+        .get(module.api_name)
+        .map(|rows| {
+            rows.iter()
+                .rev()
+                .filter(|r| kind == "all" || r["type"] == kind)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    paged(records, &params, usize::MAX / 2)
+}
+
+// ---------------------------------------------------------------- control API
+
+pub async fn control_list(
+    State(shared): State<Arc<Shared>>,
+    Path(module): Path<String>,
+) -> Response {
+    let store = lock(&shared.zoho);
+    let Some(module) = store.record_module(&module) else {
+        return invalid_module();
+    };
+    let records: Vec<Value> = store.records(module.api_name).cloned().collect();
+    json_response(StatusCode::OK, &json!({"records": records}))
+}
+
+pub async fn control_get(
+    State(shared): State<Arc<Shared>>,
+    Path((module, id)): Path<(String, String)>,
+) -> Response {
+    let store = lock(&shared.zoho);
+    let Some(module) = store.record_module(&module) else {
+        return invalid_module();
+    };
+    match store.get(module.api_name, &id) {
+        Some(record) => json_response(StatusCode::OK, record),
+        None => json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"})),
+    }
+}
+
+pub async fn control_delete(
+    State(shared): State<Arc<Shared>>,
+    Path((module, id)): Path<(String, String)>,
+) -> Response {
+    let now = shared.now();
+    let mut store = lock(&shared.zoho);
+    let Some(module) = store.record_module(&module) else {
+        return invalid_module();
+    };
+    if store.delete(&module, &id, now) {
+        json_response(StatusCode::OK, &json!({"deleted": id}))
+    } else {
+        json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"}))
+    }
+}
+
+/// Simulates a user editing the record in the CRM UI (moves Modified_Time to now).
+pub async fn control_touch(
+    State(shared): State<Arc<Shared>>,
+    Path((module, id)): Path<(String, String)>,
+) -> Response {
+    let now = shared.now();
+    let mut store = lock(&shared.zoho);
+    let Some(module) = store.record_module(&module) else {
+        return invalid_module();
+    };
+    let Some(key) = id.parse::<u64>().ok() else {
+        return json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"}));
+    };
+    match store
+        .records
+        .get_mut(module.api_name)
+        .and_then(|rows| rows.get_mut(&key))
+    {
+        Some(record) => {
+            record["Modified_Time"] = json!(zoho_time(now));
+            json_response(StatusCode::OK, record)
+        }
+        None => json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"})),
+    }
+}
