@@ -10,3 +10,4 @@ pub mod mapping;
 pub mod pairs;
 pub mod plans;
 pub mod record;
+pub mod settings;
