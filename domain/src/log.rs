@@ -426,6 +426,37 @@ pub fn explain_zoho_body(body: &Value) -> Option<ErrorExplanation> {
     Some(explain_zoho_error(code, field, detail))
 }
 
+/// The address of a Zoho CRM record in the web UI, for the log's Module Key
+/// link, on the tenant's data centre: derived from the `api_domain` Zoho gave
+/// at connect time (`https://www.zohoapis.eu` → `https://crm.zoho.eu`). Any
+/// other domain (the sandbox) serves the link itself. `None` for ids that are
+/// not Zoho ids (digits only), so nothing odd lands in a URL.
+pub fn zoho_record_url(api_domain: &str, module: &str, record_id: &str) -> Option<String> {
+    if record_id.is_empty() || !record_id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if module.is_empty()
+        || !module
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return None;
+    }
+    let domain = api_domain.trim().trim_end_matches('/');
+    let host = domain.strip_prefix("https://").unwrap_or(domain);
+    let base = if let Some(tld) = host.strip_prefix("www.zohoapis.") {
+        match tld {
+            "ca" => "https://crm.zohocloud.ca".to_owned(),
+            _ => format!("https://crm.zoho.{tld}"),
+        }
+    } else if let Some(tld) = host.strip_prefix("sandbox.zohoapis.") {
+        format!("https://crmsandbox.zoho.{tld}")
+    } else {
+        domain.to_owned()
+    };
+    Some(format!("{base}/crm/tab/{module}/{record_id}"))
+}
+
 /// The first-run and FAQ situations of SPEC §9, as notices the pages show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -634,6 +665,43 @@ mod tests {
         let ok = json!({"code": "SUCCESS", "details": {"id": "1"}, "message": "record added", "status": "success"});
         assert_eq!(explain_zoho_body(&ok), None);
         assert_eq!(explain_zoho_body(&json!({"data": []})), None);
+    }
+
+    #[test]
+    fn zoho_links_follow_the_data_centre() {
+        let id = "4150868000000002175";
+        assert_eq!(
+            zoho_record_url("https://www.zohoapis.com", "Accounts", id).as_deref(),
+            Some("https://crm.zoho.com/crm/tab/Accounts/4150868000000002175")
+        );
+        assert_eq!(
+            zoho_record_url("https://www.zohoapis.eu/", "Sales_Orders", id).as_deref(),
+            Some("https://crm.zoho.eu/crm/tab/Sales_Orders/4150868000000002175")
+        );
+        assert_eq!(
+            zoho_record_url("https://www.zohoapis.com.au", "Products", "1").as_deref(),
+            Some("https://crm.zoho.com.au/crm/tab/Products/1")
+        );
+        assert_eq!(
+            zoho_record_url("https://www.zohoapis.ca", "Accounts", "1").as_deref(),
+            Some("https://crm.zohocloud.ca/crm/tab/Accounts/1")
+        );
+        assert_eq!(
+            zoho_record_url("http://127.0.0.1:3001/zoho", "Accounts", "1").as_deref(),
+            Some("http://127.0.0.1:3001/zoho/crm/tab/Accounts/1")
+        );
+        assert_eq!(
+            zoho_record_url("https://www.zohoapis.com", "Accounts", "1/../x"),
+            None
+        );
+        assert_eq!(
+            zoho_record_url("https://www.zohoapis.com", "Acc/ounts", "1"),
+            None
+        );
+        assert_eq!(
+            zoho_record_url("https://www.zohoapis.com", "Accounts", ""),
+            None
+        );
     }
 
     #[test]

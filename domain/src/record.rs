@@ -241,6 +241,62 @@ impl DateValue {
     }
 }
 
+/// A stable fingerprint of a value, for echo suppression: the engine stores
+/// the fingerprint of what it last wrote per link and skips a change whose
+/// mapped values fingerprint the same. Object key order and number spelling
+/// (`2` vs `2.0`) do not matter; everything else does. 16 hex digits (FNV-1a).
+pub fn fingerprint(value: &Value) -> String {
+    let mut canonical = String::new();
+    write_canonical(value, &mut canonical);
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in canonical.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Integral values print without a fraction whatever their JSON spelling.
+            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                out.push_str(&format!("{}", f as i64));
+            } else {
+                out.push_str(&n.to_string());
+            }
+        }
+        Value::String(s) => out.push_str(&Value::String(s.clone()).to_string()),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+    }
+}
+
 fn digits<N: std::str::FromStr>(text: &str) -> Option<N> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -397,6 +453,28 @@ mod tests {
         }
         assert!(DateValue::parse("2024-02-29").is_some());
         assert!(DateValue::parse("2023-02-29").is_none());
+    }
+
+    #[test]
+    fn fingerprints_ignore_key_order_and_number_spelling() {
+        let a = json!({"Name": "Pump", "UnitPrice": 15, "BillAddr": {"City": "X", "Line1": "1"}});
+        let b = json!({"BillAddr": {"Line1": "1", "City": "X"}, "UnitPrice": 15.0, "Name": "Pump"});
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        assert_eq!(fingerprint(&a).len(), 16);
+        let changed =
+            json!({"Name": "Pump", "UnitPrice": 15.5, "BillAddr": {"City": "X", "Line1": "1"}});
+        assert_ne!(fingerprint(&a), fingerprint(&changed));
+        assert_ne!(
+            fingerprint(&json!({"a": "1"})),
+            fingerprint(&json!({"a": 1}))
+        );
+        assert_ne!(fingerprint(&json!([1, 2])), fingerprint(&json!([2, 1])));
+        assert_ne!(fingerprint(&json!({"a": null})), fingerprint(&json!({})));
+        // Keys and strings are quoted, so boundaries cannot be forged.
+        assert_ne!(
+            fingerprint(&json!({"a": "b,\"c\":\"d"})),
+            fingerprint(&json!({"a": "b", "c": "d"}))
+        );
     }
 
     proptest::proptest! {
