@@ -4,6 +4,8 @@ pub mod config;
 pub mod telemetry;
 mod web;
 
+pub use web::PUBLIC_SERVER_FUNCTIONS;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -84,6 +86,8 @@ pub async fn start(
     db: Db,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<RunningServer> {
+    // Metrics recorded before the recorder exists are lost: install it first.
+    telemetry::prometheus();
     let cookie_secure = settings
         .public_url
         .as_deref()

@@ -117,10 +117,20 @@ async fn sessions(State(state): State<WebState>, mut request: Request, next: Nex
 
     // A token we no longer know (expired, logged out elsewhere): drop it from the browser too.
     let dead_token = has_token && !matches!(session, RequestSession::Active { .. });
-    let redirect = page_redirect(&request, &session);
-    let mut response = match redirect {
-        Some(location) => Redirect::to(&location).into_response(),
-        None => next.run(request).await,
+    let mut response = if let Some(location) = page_redirect(&request, &session) {
+        Redirect::to(&location).into_response()
+    } else if needs_session(&request) && !matches!(session, RequestSession::Active { .. }) {
+        // Server functions check the session themselves too; this wall means one that forgot
+        // still cannot run for a stranger.
+        let body = serde_json::to_string(&AppError::NotLoggedIn).unwrap_or_default();
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    } else {
+        next.run(request).await
     };
     if dead_token {
         response.headers_mut().append(
@@ -129,6 +139,14 @@ async fn sessions(State(state): State<WebState>, mut request: Request, next: Nex
         );
     }
     response
+}
+
+/// Server functions anyone may call: the ones that start or end a session.
+pub const PUBLIC_SERVER_FUNCTIONS: [&str; 3] = ["/api/signup", "/api/login", "/api/logout"];
+
+fn needs_session(request: &Request) -> bool {
+    let path = request.uri().path();
+    path.starts_with("/api/") && !PUBLIC_SERVER_FUNCTIONS.contains(&path)
 }
 
 /// Pages need a session, except the log-in and sign-up pages, which need none.

@@ -1,0 +1,58 @@
+import { defineConfig } from '@playwright/test';
+import { tmpdir } from 'os';
+
+// Two servers, each with its own fresh SQLite database: one with the normal 10-minute idle
+// limit, one with a 3-second limit for the idle-logout test. scripts/test sets ZQSYNC_BIN and
+// ZQSYNC_SITE_ROOT; run from end2end/ by hand, build first with scripts/build.
+const bin = process.env.ZQSYNC_BIN ?? '../target/debug/zqsync';
+const runDir = process.env.ZQSYNC_E2E_DIR ?? `${tmpdir()}/zqsync-e2e-${process.pid}`;
+export const MAIN_PORT = 3101;
+export const SHORT_IDLE_PORT = 3102;
+
+function server(port: number, idleSecs: number) {
+  return {
+    command: `rm -rf ${runDir}/${port} && ${bin} serve`,
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+    env: {
+      ZQSYNC_BIND: `127.0.0.1:${port}`,
+      ZQSYNC_DATABASE_URL: `sqlite://${runDir}/${port}/zqsync.db`,
+      ZQSYNC_SESSION_IDLE_SECS: String(idleSecs),
+      ...(process.env.ZQSYNC_SITE_ROOT ? { ZQSYNC_SITE_ROOT: process.env.ZQSYNC_SITE_ROOT } : {}),
+    },
+  };
+}
+
+export default defineConfig({
+  testDir: './tests',
+  outputDir: './test-results',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${MAIN_PORT}`,
+    viewport: { width: 1280, height: 800 },
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  webServer: [server(MAIN_PORT, 600), server(SHORT_IDLE_PORT, 3)],
+});

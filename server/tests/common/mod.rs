@@ -1,0 +1,190 @@
+//! Test harness: each test starts the real server on a free loopback port with a database of
+//! its own, SQLite by default or PostgreSQL when `ZQSYNC_TEST_DATABASE=postgres` (then
+//! `ZQSYNC_TEST_POSTGRES_URL` must point at a server where we may create databases).
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration};
+use engine::ManualClock;
+use server::{RunningServer, Settings};
+use sqlx::Executor as _;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub url: String,
+    pub clock: Arc<ManualClock>,
+    server: Option<RunningServer>,
+    postgres_cleanup: Option<(String, String)>,
+    sqlite_dir: Option<std::path::PathBuf>,
+}
+
+pub fn backend_is_postgres() -> bool {
+    std::env::var("ZQSYNC_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("ZQSYNC_TEST_POSTGRES_URL").expect(
+        "ZQSYNC_TEST_DATABASE=postgres needs ZQSYNC_TEST_POSTGRES_URL (scripts/test sets both)",
+    )
+}
+
+/// A fresh, empty database: a file in a temporary directory, or a new Postgres database.
+pub async fn fresh_database_url() -> (String, Option<(String, String)>, Option<std::path::PathBuf>)
+{
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    if backend_is_postgres() {
+        let admin = postgres_admin_url();
+        let name = format!("zqsync_test_{id}");
+        let pool = sqlx::PgPool::connect(&admin)
+            .await
+            .expect("connect to the test Postgres");
+        pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create a test database");
+        pool.close().await;
+        let (base, _) = admin
+            .rsplit_once('/')
+            .expect("ZQSYNC_TEST_POSTGRES_URL ends in /DATABASE");
+        (format!("{base}/{name}"), Some((admin, name)), None)
+    } else {
+        let dir = std::env::temp_dir().join(format!("zqsync-test-{id}"));
+        std::fs::create_dir_all(&dir).expect("create a temporary directory");
+        (
+            format!("sqlite://{}/test.db", dir.display()),
+            None,
+            Some(dir),
+        )
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        let (database_url, postgres_cleanup, sqlite_dir) = fresh_database_url().await;
+        let db = server::open_database(&database_url)
+            .await
+            .expect("open the test database");
+        let start = DateTime::from_timestamp(1_893_456_000, 0).expect("a valid start time");
+        let clock = Arc::new(ManualClock::new(start));
+        let mut settings = Settings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            site_root: std::env::temp_dir(),
+            session_idle_secs: 600,
+            sandbox_mode: true,
+        };
+        configure(&mut settings);
+        let server = server::start(settings, db, clock.clone())
+            .await
+            .expect("start the server");
+        Self {
+            url: server.url(),
+            clock,
+            server: Some(server),
+            postgres_cleanup,
+            sqlite_dir,
+        }
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("build an HTTP client")
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    /// Calls a server function with form-encoded arguments, as the browser does.
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        function: &str,
+        args: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(format!("{}/api/{function}", self.url))
+            .form(args)
+            .send()
+            .await
+            .expect("server function request")
+    }
+
+    pub async fn sign_up(
+        &self,
+        client: &reqwest::Client,
+        company: &str,
+        email: &str,
+    ) -> reqwest::Response {
+        self.call(
+            client,
+            "signup",
+            &[
+                ("company_name", company),
+                ("email", email),
+                ("password", PASSWORD),
+            ],
+        )
+        .await
+    }
+
+    pub async fn log_in(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.call(client, "login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    pub async fn account(
+        &self,
+        client: &reqwest::Client,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let response = self.call(client, "account", &[]).await;
+        let status = response.status();
+        let body = response.json().await.expect("JSON from /api/account");
+        (status, body)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            let db = server.ctx.db.clone();
+            server.shutdown().await.expect("clean shutdown");
+            db.close().await;
+        }
+        if let Some((admin, name)) = self.postgres_cleanup.take() {
+            if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                let _ = pool
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .await;
+                pool.close().await;
+            }
+        }
+        if let Some(dir) = self.sqlite_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// The JSON an `AppError` variant serialises to, e.g. `{"Invalid": "…"}`.
+pub fn error_message(body: &serde_json::Value, variant: &str) -> String {
+    body.get(variant)
+        .and_then(|m| m.as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("expected a {variant} error, got {body}"))
+}
