@@ -740,8 +740,9 @@ fn round_cents(amount: f64) -> f64 {
 }
 
 /// Builds the QBO payload for a Zoho record (Zoho → QBO). The catalogue gives
-/// each mapped field's type; unknown paths are copied as text. Null or
-/// missing Zoho values are left out, so a sparse update keeps the QBO value.
+/// each mapped field's type; unknown paths are copied as text. A Zoho field
+/// missing from the record (not fetched) is left out; one that is present but
+/// empty clears a QBO text field (`""`), so a sparse update makes both agree.
 pub fn zoho_to_qbo(
     mapping: &Mapping,
     pair: ModulePair,
@@ -780,11 +781,19 @@ pub fn zoho_to_qbo(
                 None => Ok(Some(Value::String(value.clone()))),
             },
             MappingSource::Zoho { field: zoho } => {
-                let value = get_path(record, zoho);
-                if is_empty(value) {
+                let Some(value) = get_path(record, zoho) else {
+                    // Not fetched: leave the QBO value alone.
+                    continue;
+                };
+                if is_empty(Some(value)) {
+                    // Emptied in Zoho: clear text in QBO so both sides agree. QBO
+                    // has no "empty" for numbers, dates, yes/no or references.
+                    let data_type = field.map_or(DataType::Text, |f| f.data_type);
+                    if matches!(data_type.family(), TypeFamily::Text | TypeFamily::Choice) {
+                        set_path(&mut out.payload, path, json!(""));
+                    }
                     continue;
                 }
-                let value = value.unwrap_or(&Value::Null);
                 match field.and_then(|f| f.reference.map(|k| (f, k))) {
                     Some((_, kind)) => {
                         let (id, name) = reference_parts(value, "id");
@@ -943,7 +952,9 @@ fn zoho_lines_to_qbo(
 }
 
 /// Builds the Zoho payload for a QBO record (QBO → Zoho). Static values are
-/// never written to Zoho, nor are read-only Zoho fields.
+/// never written to Zoho, nor are read-only Zoho fields. QBO omits empty
+/// properties, so a mapped field absent from the record is written as `null`
+/// (Zoho's way to clear a field), except lookups.
 pub fn qbo_to_zoho(
     mapping: &Mapping,
     pair: ModulePair,
@@ -972,11 +983,18 @@ pub fn qbo_to_zoho(
             continue;
         }
         let value = get_path(record, &row.qbo_field);
+        let qbo = find_qbo(qbo_fields, &row.qbo_field);
         if is_empty(value) {
+            // QBO leaves empty properties out of its answers, so absent means
+            // empty: clear the Zoho field (lookups are left alone).
+            let is_lookup = zoho.map(|z| z.data_type) == Some(DataType::Reference)
+                || qbo.is_some_and(|q| q.reference.is_some());
+            if !is_lookup && let Value::Object(map) = &mut out.payload {
+                map.insert(zoho_name.to_owned(), Value::Null);
+            }
             continue;
         }
         let value = value.unwrap_or(&Value::Null);
-        let qbo = find_qbo(qbo_fields, &row.qbo_field);
         let zoho_type = zoho
             .map(|z| z.data_type)
             .or_else(|| qbo.map(|q| q.data_type))
@@ -1611,6 +1629,8 @@ mod tests {
                 "BillAddr": {"Line1": "4581 Finch St.", "City": "Bayshore",
                              "CountrySubDivisionCode": "CA", "PostalCode": "94326"},
                 "PreferredDeliveryMethod": "Email",
+                "Fax": {"FreeFormNumber": ""},
+                "ShipAddr": {"Line1": ""},
                 "SalesTermRef": {"name": "Net 30"},
                 "CustomField": [{"DefinitionId": "1", "Type": "StringType",
                                  "StringValue": "4150868000000002175"}]
@@ -1817,13 +1837,17 @@ mod tests {
                 "Due_Date": "2026-05-08",
                 "Billing_Street": "1 Main St",
                 "Billing_City": "Springfield",
+                "Billing_State": null, "Billing_Code": null, "Billing_Country": null,
+                "Shipping_Street": null, "Shipping_City": null, "Shipping_State": null,
+                "Shipping_Code": null, "Shipping_Country": null,
+                "Terms_and_Conditions": null,
                 "Invoiced_Items": [
                     {"Product_Name": {"id": "5"}, "Quantity": 1.0, "List_Price": 275.0,
                      "Description": "Rock Fountain"},
                     {"Product_Name": {"id": "6"}, "Quantity": 4.0, "List_Price": 2.5}
                 ]
             }),
-            "static values and read-only Invoice_Number are not written to Zoho"
+            "static values and read-only Invoice_Number are not written to Zoho; fields QBO leaves out are cleared"
         );
         assert_eq!(out.notes.len(), 1, "{:?}", out.notes);
         assert!(out.notes[0].contains("DiscountLineDetail"));
@@ -1925,7 +1949,11 @@ mod tests {
                 let name = row.zoho_field().unwrap();
                 let original = record.get(name).and_then(Value::as_str).unwrap();
                 if original.trim().is_empty() {
-                    prop_assert!(back.payload.get(name).is_none(), "blank values are not copied");
+                    prop_assert_eq!(
+                        back.payload.get(name),
+                        Some(&Value::Null),
+                        "blank values clear the field on both sides"
+                    );
                 } else {
                     prop_assert_eq!(back.payload.get(name), Some(&json!(original)));
                 }
