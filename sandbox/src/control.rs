@@ -43,6 +43,10 @@ fn one() -> u32 {
     1
 }
 
+/// A slow response to serve from inside the service's concurrency accounting.
+#[derive(Debug, Clone, Copy)]
+pub struct Delay(pub std::time::Duration);
+
 #[derive(Debug, Default)]
 pub struct Faults {
     rules: Vec<FaultRule>,
@@ -101,7 +105,17 @@ async fn apply_faults(
         return next.run(request).await;
     }
     let rule = lock(&shared.faults).take(service);
+    let mut request = request;
     if let Some(rule) = rule {
+        if rule.kind == FaultKind::Slow && matches!(service, Service::QboApi | Service::ZohoApi) {
+            // The service guard sleeps while holding a concurrency slot, as a slow server would.
+            request
+                .extensions_mut()
+                .insert(Delay(std::time::Duration::from_millis(
+                    rule.delay_ms.unwrap_or(0),
+                )));
+            return next.run(request).await;
+        }
         let delay = std::time::Duration::from_millis(rule.delay_ms.unwrap_or(match rule.kind {
             FaultKind::Timeout => 30_000,
             _ => 0,

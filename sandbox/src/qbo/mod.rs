@@ -1203,6 +1203,9 @@ async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
         shared: shared.clone(),
         realm: realm_id,
     };
+    if let Some(delay) = request.extensions().get::<crate::control::Delay>() {
+        tokio::time::sleep(delay.0).await;
+    }
     let mut response = next.run(request).await;
     if let Ok(tid) = HeaderValue::from_str(&format!("1-{}-{}", random_digits(8), random_digits(12)))
     {

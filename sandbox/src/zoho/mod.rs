@@ -565,6 +565,9 @@ async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
         store.in_flight += 1;
     }
     let _slot = Slot(shared.clone());
+    if let Some(delay) = request.extensions().get::<crate::control::Delay>() {
+        tokio::time::sleep(delay.0).await;
+    }
     next.run(request).await
 }
 
