@@ -363,9 +363,10 @@ pub fn modules(edition: ZohoEdition) -> Vec<ModuleDef> {
     all
 }
 
+/// Stable 19-digit ids for metadata objects: the module's id prefix plus the field's position.
 fn id_for(module: &ModuleDef, index: usize) -> String {
-    let base: u64 = module.id.parse().unwrap_or(5_725_767_000_000_002_000);
-    (base * 10 % 1_000_000_000_000_000_000 + 500_000 + index as u64).to_string()
+    let prefix = module.id.get(..16).unwrap_or(module.id);
+    format!("{prefix}{:03}", index % 1000)
 }
 
 pub fn module_json(module: &ModuleDef, sequence: usize) -> Value {
