@@ -33,6 +33,39 @@ pub enum MappingSource {
     Zoho { field: String },
     /// A fixed value written on every Zoho → QBO write; never written to Zoho.
     Static { value: String },
+    /// Several Zoho fields joined (e.g. First_Name + " " + Last_Name); empty
+    /// ones are skipped. Zoho → QBO only: a joined value cannot be split back.
+    Combine {
+        fields: Vec<String>,
+        separator: String,
+    },
+}
+
+/// A text change applied to a value on its way Zoho → QBO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transform {
+    Trim,
+    Upper,
+    Lower,
+}
+
+impl Transform {
+    pub fn apply(self, text: &str) -> String {
+        match self {
+            Transform::Trim => text.trim().to_owned(),
+            Transform::Upper => text.to_uppercase(),
+            Transform::Lower => text.to_lowercase(),
+        }
+    }
+}
+
+/// One translation of a value: Zoho's `zoho` is written to QBO as `qbo` and
+/// back (e.g. the Zoho pick-list value "Net 30" ↔ the QBO Term id "3").
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ValueMapEntry {
+    pub zoho: String,
+    pub qbo: String,
 }
 
 /// One row of the mapping table.
@@ -41,32 +74,73 @@ pub struct FieldMapping {
     pub qbo_field: String,
     #[serde(flatten)]
     pub source: MappingSource,
+    /// Applied in order to text values going Zoho → QBO.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transforms: Vec<Transform>,
+    /// Value translations, both ways; values without an entry pass unchanged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub value_map: Vec<ValueMapEntry>,
 }
 
 impl FieldMapping {
-    pub fn zoho(qbo_field: &str, zoho_field: &str) -> FieldMapping {
+    pub fn new(qbo_field: &str, source: MappingSource) -> FieldMapping {
         FieldMapping {
             qbo_field: qbo_field.to_owned(),
-            source: MappingSource::Zoho {
+            source,
+            transforms: Vec::new(),
+            value_map: Vec::new(),
+        }
+    }
+
+    pub fn zoho(qbo_field: &str, zoho_field: &str) -> FieldMapping {
+        FieldMapping::new(
+            qbo_field,
+            MappingSource::Zoho {
                 field: zoho_field.to_owned(),
             },
-        }
+        )
     }
 
     pub fn fixed(qbo_field: &str, value: &str) -> FieldMapping {
-        FieldMapping {
-            qbo_field: qbo_field.to_owned(),
-            source: MappingSource::Static {
+        FieldMapping::new(
+            qbo_field,
+            MappingSource::Static {
                 value: value.to_owned(),
             },
-        }
+        )
     }
 
+    /// The Zoho field copied both ways, if the source is a single Zoho field.
     pub fn zoho_field(&self) -> Option<&str> {
         match &self.source {
             MappingSource::Zoho { field } => Some(field),
-            MappingSource::Static { .. } => None,
+            MappingSource::Static { .. } | MappingSource::Combine { .. } => None,
         }
+    }
+
+    /// The QBO value a Zoho value translates to, if the value map has it
+    /// (matched case-insensitively, ignoring surrounding blanks).
+    pub fn map_to_qbo(&self, zoho_value: &str) -> Option<&str> {
+        let key = zoho_value.trim();
+        self.value_map
+            .iter()
+            .find(|e| e.zoho.trim().eq_ignore_ascii_case(key))
+            .map(|e| e.qbo.as_str())
+    }
+
+    /// The Zoho value a QBO value translates back to, if the value map has it.
+    pub fn map_to_zoho(&self, qbo_value: &str) -> Option<&str> {
+        let key = qbo_value.trim();
+        self.value_map
+            .iter()
+            .find(|e| e.qbo.trim().eq_ignore_ascii_case(key))
+            .map(|e| e.zoho.as_str())
+    }
+
+    fn transform(&self, text: &str) -> String {
+        self.transforms
+            .iter()
+            .fold(text.to_owned(), |acc, t| t.apply(&acc))
     }
 }
 
@@ -88,14 +162,17 @@ impl Mapping {
             .map(|m| &m.source)
     }
 
-    /// Maps `qbo_field`, replacing any earlier source for it.
+    /// The whole row of `qbo_field`.
+    pub fn row(&self, qbo_field: &str) -> Option<&FieldMapping> {
+        self.fields.iter().find(|m| m.qbo_field == qbo_field)
+    }
+
+    /// Maps `qbo_field`, replacing any earlier source for it (transforms and
+    /// value map of the row are kept).
     pub fn set(&mut self, qbo_field: &str, source: MappingSource) {
         match self.fields.iter_mut().find(|m| m.qbo_field == qbo_field) {
             Some(existing) => existing.source = source,
-            None => self.fields.push(FieldMapping {
-                qbo_field: qbo_field.to_owned(),
-                source,
-            }),
+            None => self.fields.push(FieldMapping::new(qbo_field, source)),
         }
     }
 
@@ -277,6 +354,9 @@ pub enum IssueCode {
     ReferenceMismatch,
     ReadOnlyZohoField,
     ZohoFieldMappedTwice,
+    InvalidValueMap,
+    InvalidCombination,
+    NotCopiedBack,
 }
 
 /// One finding of [`validate`]: shown next to `qbo_field` (or `zoho_field`
@@ -381,8 +461,28 @@ pub fn validate(
                     continue;
                 };
                 zoho_sources.entry(field).or_default().push(path);
-                validate_pairing(&mut report, qbo, zoho, writes_zoho);
+                validate_pairing(&mut report, row, qbo, zoho, writes_zoho);
+                validate_value_map(&mut report, row, qbo, zoho);
             }
+            MappingSource::Combine { fields, .. } => {
+                validate_combine(&mut report, qbo, fields, zoho_fields, writes_zoho);
+            }
+        }
+        if !row.transforms.is_empty()
+            && !matches!(
+                (&row.source, qbo.data_type.family()),
+                (MappingSource::Static { .. }, _) | (_, TypeFamily::Text | TypeFamily::Choice)
+            )
+        {
+            report.error(
+                IssueCode::IncompatibleTypes,
+                Some(path),
+                None,
+                format!(
+                    "Trim, upper case and lower case apply to text; {path} is {}.",
+                    qbo.data_type.label().to_lowercase()
+                ),
+            );
         }
     }
 
@@ -455,8 +555,120 @@ fn validate_static(report: &mut ValidationReport, qbo: &QboField, value: &str) {
     }
 }
 
+fn validate_value_map(
+    report: &mut ValidationReport,
+    row: &FieldMapping,
+    qbo: &QboField,
+    zoho: &ZohoField,
+) {
+    let path = qbo.path.as_str();
+    let mut seen = BTreeSet::new();
+    for entry in &row.value_map {
+        let (z, q) = (entry.zoho.trim(), entry.qbo.trim());
+        if z.is_empty() || q.is_empty() {
+            report.error(
+                IssueCode::InvalidValueMap,
+                Some(path),
+                Some(&zoho.api_name),
+                format!("Each value translation of {path} needs both a Zoho value and a QuickBooks value."),
+            );
+            continue;
+        }
+        if !seen.insert(z.to_lowercase()) {
+            report.error(
+                IssueCode::InvalidValueMap,
+                Some(path),
+                Some(&zoho.api_name),
+                format!("The Zoho value \"{z}\" is translated twice for {path}; keep one."),
+            );
+        }
+        if !qbo.choices.is_empty() && !qbo.choices.iter().any(|c| c.eq_ignore_ascii_case(q)) {
+            report.error(
+                IssueCode::InvalidValueMap,
+                Some(path),
+                Some(&zoho.api_name),
+                format!(
+                    "\"{q}\" is not allowed in {path}; QuickBooks accepts {}.",
+                    qbo.choices.join(", ")
+                ),
+            );
+        }
+        if !zoho.picklist_values.is_empty()
+            && !zoho
+                .picklist_values
+                .iter()
+                .any(|v| v.eq_ignore_ascii_case(z))
+        {
+            report.warn(
+                IssueCode::PicklistValues,
+                Some(path),
+                Some(&zoho.api_name),
+                format!(
+                    "\"{z}\" is not one of {}'s values in Zoho, so this translation is never used.",
+                    zoho.api_name
+                ),
+            );
+        }
+    }
+}
+
+fn validate_combine(
+    report: &mut ValidationReport,
+    qbo: &QboField,
+    fields: &[String],
+    zoho_fields: &[ZohoField],
+    writes_zoho: bool,
+) {
+    let path = qbo.path.as_str();
+    if fields.len() < 2 {
+        report.error(
+            IssueCode::InvalidCombination,
+            Some(path),
+            None,
+            format!("Choose at least two Zoho fields to combine into {path}."),
+        );
+    }
+    for name in fields {
+        match find_zoho(zoho_fields, name) {
+            None => report.error(
+                IssueCode::UnknownZohoField,
+                Some(path),
+                Some(name),
+                format!("Zoho has no field {name}. Click Sync Mappable Fields to refresh the field list, then choose another field."),
+            ),
+            Some(z) if matches!(z.data_type, DataType::Subform | DataType::Other) => report.error(
+                IssueCode::IncompatibleTypes,
+                Some(path),
+                Some(name),
+                format!("{name} ({}) cannot be combined into text.", z.data_type.label()),
+            ),
+            Some(_) => {}
+        }
+    }
+    if !matches!(qbo.data_type.family(), TypeFamily::Text) || qbo.reference.is_some() {
+        report.error(
+            IssueCode::IncompatibleTypes,
+            Some(path),
+            None,
+            format!(
+                "Combined fields make text; {path} is {}.",
+                qbo.data_type.label().to_lowercase()
+            ),
+        );
+    }
+    if writes_zoho {
+        report.warn(
+            IssueCode::NotCopiedBack,
+            Some(path),
+            None,
+            format!("{path} combines several Zoho fields, so it is not copied back from QuickBooks to Zoho."),
+        );
+    }
+}
+
 fn validate_pairing(
     report: &mut ValidationReport,
+    row: &FieldMapping,
     qbo: &QboField,
     zoho: &ZohoField,
     writes_zoho: bool,
@@ -555,7 +767,12 @@ fn validate_pairing(
         let outside: Vec<&str> = zoho
             .picklist_values
             .iter()
-            .filter(|v| !qbo.choices.iter().any(|c| c.eq_ignore_ascii_case(v)))
+            .filter(|v| {
+                let effective = row.map_to_qbo(v).unwrap_or(v);
+                !qbo.choices
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(effective))
+            })
             .map(String::as_str)
             .collect();
         if !outside.is_empty() {
@@ -808,6 +1025,11 @@ pub fn zoho_to_qbo(
                                 linked_pair: linked_pair(catalogue.zoho_field(zoho), kind),
                             });
                             Ok(Some(json!({ "value": id.or(name) })))
+                        } else if let Some(id) = display_text(Some(value))
+                            .and_then(|t| row.map_to_qbo(&t).map(str::to_owned))
+                        {
+                            // The value map names the QBO record directly.
+                            Ok(Some(json!({ "value": id })))
                         } else {
                             // Terms etc.: Zoho holds the name; QBO is searched by name.
                             let name = display_text(Some(value));
@@ -823,10 +1045,40 @@ pub fn zoho_to_qbo(
                             Ok(Some(json!({ "name": name })))
                         }
                     }
-                    None => to_qbo_value(field.map_or(DataType::Text, |f| f.data_type), value)
-                        .and_then(|v| check_length(field, v))
-                        .map(Some),
+                    None => {
+                        let translated = display_text(Some(value))
+                            .and_then(|t| row.map_to_qbo(&t).map(|m| json!(m)));
+                        let value = translated.as_ref().unwrap_or(value);
+                        let transformed = match value {
+                            Value::String(text) if !row.transforms.is_empty() => {
+                                Some(json!(row.transform(text)))
+                            }
+                            _ => None,
+                        };
+                        let value = transformed.as_ref().unwrap_or(value);
+                        to_qbo_value(field.map_or(DataType::Text, |f| f.data_type), value)
+                            .and_then(|v| check_length(field, v))
+                            .map(Some)
+                    }
                 }
+            }
+            MappingSource::Combine { fields, separator } => {
+                let parts: Option<Vec<Option<String>>> = fields
+                    .iter()
+                    .map(|name| {
+                        get_path(record, name).map(|v| {
+                            display_text(Some(v))
+                                .map(|t| t.trim().to_owned())
+                                .filter(|t| !t.is_empty())
+                        })
+                    })
+                    .collect();
+                // A part not fetched: leave the QBO value alone.
+                let Some(parts) = parts else { continue };
+                let joined: Vec<String> = parts.into_iter().flatten().collect();
+                let text = row.transform(&joined.join(separator));
+                let text = row.map_to_qbo(&text).map_or(text.clone(), str::to_owned);
+                check_length(field, json!(text)).map(Some)
             }
         };
         match result {
@@ -1026,7 +1278,13 @@ pub fn qbo_to_zoho(
                 }
             }
         } else {
-            to_zoho_value(zoho_type, value)
+            // A value map translates back: a QBO reference by its id, else by name.
+            let (id, name) = reference_parts(value, "value");
+            let translated = [id, name, display_text(Some(value))]
+                .into_iter()
+                .flatten()
+                .find_map(|t| row.map_to_zoho(&t).map(|z| json!(z)));
+            to_zoho_value(zoho_type, translated.as_ref().unwrap_or(value))
         };
         match result {
             Ok(v) => {
@@ -1260,6 +1518,7 @@ pub fn is_custom_path(catalogue: &FieldCatalogue, path: &str) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use serde_json::json;
 
     fn catalogue(pair: ModulePair, target: SalesOrderTarget) -> FieldCatalogue {
         FieldCatalogue::standard(pair, target)
@@ -1912,6 +2171,253 @@ mod tests {
         assert_eq!(
             back.references[0].linked_pair,
             Some(ModulePair::ContactsCustomers)
+        );
+    }
+
+    fn custom_zoho(api_name: &str, data_type: DataType, values: &[&str]) -> ZohoField {
+        ZohoField {
+            api_name: api_name.into(),
+            label: api_name.replace('_', " "),
+            data_type,
+            source: FieldSource::Custom,
+            required: false,
+            read_only: false,
+            picklist_values: values.iter().map(|v| (*v).to_owned()).collect(),
+            lookup_module: None,
+        }
+    }
+
+    #[test]
+    fn transforms_change_text_on_the_way_to_qbo() {
+        let pair = ModulePair::AccountsCustomers;
+        let cat = catalogue(pair, SalesOrderTarget::Invoice);
+        let mut mapping = default_mapping(pair, SalesOrderTarget::Invoice);
+        let display = mapping
+            .fields
+            .iter_mut()
+            .find(|f| f.qbo_field == "DisplayName")
+            .unwrap();
+        display.transforms = vec![Transform::Trim, Transform::Upper];
+        assert!(validate(&mapping, &cat, Direction::ZohoToQbo).is_ok());
+        let mut record = accounts_record();
+        record["Account_Name"] = json!("  Zylker Corp ");
+        let out = zoho_to_qbo(&mapping, pair, &cat, &record).unwrap();
+        assert_eq!(out.payload["DisplayName"], "ZYLKER CORP");
+        assert_eq!(Transform::Lower.apply("ÄB"), "äb");
+
+        let pair = ModulePair::ProductsItems;
+        let mut mapping = default_mapping(pair, SalesOrderTarget::Invoice);
+        mapping
+            .fields
+            .iter_mut()
+            .find(|f| f.qbo_field == "UnitPrice")
+            .unwrap()
+            .transforms = vec![Transform::Trim];
+        let report = check(&mapping, pair, Direction::ZohoToQbo);
+        assert_eq!(codes(&report.errors), vec![IssueCode::IncompatibleTypes]);
+        assert!(
+            report.errors[0]
+                .message
+                .contains("apply to text; UnitPrice is currency")
+        );
+    }
+
+    #[test]
+    fn value_maps_translate_both_ways() {
+        let pair = ModulePair::AccountsCustomers;
+        let mut cat = catalogue(pair, SalesOrderTarget::Invoice);
+        cat.zoho.push(custom_zoho(
+            "Payment_Terms",
+            DataType::Picklist,
+            &["Net 30", "Due on receipt"],
+        ));
+        cat.zoho.push(custom_zoho(
+            "Delivery",
+            DataType::Picklist,
+            &["Paper", "Mail"],
+        ));
+        let mut mapping = default_mapping(pair, SalesOrderTarget::Invoice);
+        let mut terms = FieldMapping::zoho("SalesTermRef", "Payment_Terms");
+        terms.value_map = vec![ValueMapEntry {
+            zoho: "Net 30".into(),
+            qbo: "3".into(),
+        }];
+        mapping.fields.push(terms);
+        let mut delivery = FieldMapping::zoho("PreferredDeliveryMethod", "Delivery");
+        delivery.value_map = vec![
+            ValueMapEntry {
+                zoho: "Paper".into(),
+                qbo: "Print".into(),
+            },
+            ValueMapEntry {
+                zoho: "Mail".into(),
+                qbo: "Email".into(),
+            },
+        ];
+        mapping.fields.push(delivery);
+        let report = validate(&mapping, &cat, Direction::ZohoToQbo);
+        assert_eq!(
+            report,
+            ValidationReport::default(),
+            "translated values fit QBO's choices"
+        );
+
+        let mut record = accounts_record();
+        record["Payment_Terms"] = json!("net 30");
+        record["Delivery"] = json!("Mail");
+        let out = zoho_to_qbo(&mapping, pair, &cat, &record).unwrap();
+        assert_eq!(out.payload["SalesTermRef"], json!({"value": "3"}));
+        assert_eq!(out.payload["PreferredDeliveryMethod"], "Email");
+        assert!(out.references.is_empty(), "a mapped term needs no lookup");
+
+        record["Payment_Terms"] = json!("Due on receipt");
+        let out = zoho_to_qbo(&mapping, pair, &cat, &record).unwrap();
+        assert_eq!(
+            out.payload["SalesTermRef"],
+            json!({"name": "Due on receipt"})
+        );
+        assert_eq!(out.references[0].kind, RefKind::Term);
+
+        let customer = json!({"DisplayName": "Zylker Corp",
+            "SalesTermRef": {"value": "3", "name": "Net 30 days"},
+            "PreferredDeliveryMethod": "Print"});
+        let back = qbo_to_zoho(&mapping, pair, &cat, &customer).unwrap();
+        assert_eq!(back.payload["Payment_Terms"], "Net 30");
+        assert_eq!(back.payload["Delivery"], "Paper");
+    }
+
+    #[test]
+    fn value_map_mistakes_are_reported() {
+        let pair = ModulePair::AccountsCustomers;
+        let mut cat = catalogue(pair, SalesOrderTarget::Invoice);
+        cat.zoho.push(custom_zoho(
+            "Delivery",
+            DataType::Picklist,
+            &["Paper", "Mail", "Fax"],
+        ));
+        let mut mapping = default_mapping(pair, SalesOrderTarget::Invoice);
+        let mut delivery = FieldMapping::zoho("PreferredDeliveryMethod", "Delivery");
+        delivery.value_map = vec![
+            ValueMapEntry {
+                zoho: "Paper".into(),
+                qbo: "Print".into(),
+            },
+            ValueMapEntry {
+                zoho: "paper".into(),
+                qbo: "Email".into(),
+            },
+            ValueMapEntry {
+                zoho: "Mail".into(),
+                qbo: "Carrier pigeon".into(),
+            },
+            ValueMapEntry {
+                zoho: "".into(),
+                qbo: "Email".into(),
+            },
+            ValueMapEntry {
+                zoho: "Telex".into(),
+                qbo: "None".into(),
+            },
+        ];
+        mapping.fields.push(delivery);
+        let report = validate(&mapping, &cat, Direction::ZohoToQbo);
+        let messages: Vec<&str> = report.errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(report.errors.len(), 3, "{messages:?}");
+        assert!(messages[0].contains("\"paper\" is translated twice"));
+        assert!(messages[1].contains("\"Carrier pigeon\" is not allowed"));
+        assert!(messages[2].contains("needs both a Zoho value and a QuickBooks value"));
+        let warnings: Vec<&str> = report.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("\"Telex\" is not one of Delivery's values"))
+        );
+        // "Fax" has no translation and "Mail" translates to no QBO choice.
+        assert!(
+            warnings.iter().any(|w| w.contains("Delivery = Mail, Fax")),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn combined_fields_join_into_qbo_text() {
+        let pair = ModulePair::ContactsCustomers;
+        let cat = catalogue(pair, SalesOrderTarget::Invoice);
+        let mut mapping = default_mapping(pair, SalesOrderTarget::Invoice);
+        mapping.set(
+            "DisplayName",
+            MappingSource::Combine {
+                fields: vec!["First_Name".into(), "Last_Name".into()],
+                separator: " ".into(),
+            },
+        );
+        assert!(check(&mapping, pair, Direction::ZohoToQbo).is_ok());
+        let both = check(&mapping, pair, Direction::Bidirectional);
+        assert!(both.is_ok());
+        assert!(codes(&both.warnings).contains(&IssueCode::NotCopiedBack));
+
+        let record = json!({"First_Name": " Ann ", "Last_Name": "Lee", "Email": "ann@example.com"});
+        let out = zoho_to_qbo(&mapping, pair, &cat, &record).unwrap();
+        assert_eq!(out.payload["DisplayName"], "Ann Lee");
+        let no_first = json!({"First_Name": null, "Last_Name": "Lee"});
+        assert_eq!(
+            zoho_to_qbo(&mapping, pair, &cat, &no_first)
+                .unwrap()
+                .payload["DisplayName"],
+            "Lee"
+        );
+        let not_fetched = json!({"Last_Name": "Lee"});
+        assert!(
+            zoho_to_qbo(&mapping, pair, &cat, &not_fetched)
+                .unwrap()
+                .payload
+                .get("DisplayName")
+                .is_none()
+        );
+
+        let back = qbo_to_zoho(
+            &mapping,
+            pair,
+            &cat,
+            &json!({"DisplayName": "Ann Lee", "GivenName": "Ann"}),
+        )
+        .unwrap();
+        assert_eq!(back.payload["First_Name"], "Ann");
+        assert!(back.payload.get("DisplayName").is_none());
+        assert!(back.payload.get("Full_Name").is_none());
+
+        let json = serde_json::to_value(mapping.row("DisplayName").unwrap()).unwrap();
+        assert_eq!(
+            json,
+            json!({"qbo_field": "DisplayName", "kind": "combine",
+                                 "fields": ["First_Name", "Last_Name"], "separator": " "})
+        );
+
+        let mut bad = mapping.clone();
+        bad.set(
+            "DisplayName",
+            MappingSource::Combine {
+                fields: vec!["Nope".into()],
+                separator: String::new(),
+            },
+        );
+        let codes_bad = codes(&check(&bad, pair, Direction::ZohoToQbo).errors);
+        assert_eq!(
+            codes_bad,
+            vec![IssueCode::InvalidCombination, IssueCode::UnknownZohoField]
+        );
+        let pair = ModulePair::ProductsItems;
+        let mut into_number = default_mapping(pair, SalesOrderTarget::Invoice);
+        into_number.set(
+            "UnitPrice",
+            MappingSource::Combine {
+                fields: vec!["Product_Name".into(), "Product_Code".into()],
+                separator: "-".into(),
+            },
+        );
+        assert_eq!(
+            codes(&check(&into_number, pair, Direction::ZohoToQbo).errors),
+            vec![IssueCode::IncompatibleTypes]
         );
     }
 
