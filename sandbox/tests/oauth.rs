@@ -1,0 +1,452 @@
+//! Intuit and Zoho OAuth servers over real HTTP: consent pages, code exchange, refresh rotation
+//! and its 24 h grace, Zoho's non-rotating refresh tokens and 20-token cap, revoke, discovery.
+
+mod common;
+
+use chrono::Duration;
+use common::Harness;
+use reqwest::header::LOCATION;
+use serde_json::Value;
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+/// The hidden inputs of the consent page's form, unescaped.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input type=\"hidden\" ")
+        .skip(1)
+        .filter_map(|chunk| {
+            let name = chunk.split("name=\"").nth(1)?.split('"').next()?;
+            let value = chunk.split("value=\"").nth(1)?.split('"').next()?;
+            let unescape = |s: &str| {
+                s.replace("&quot;", "\"")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&amp;", "&")
+            };
+            Some((unescape(name), unescape(value)))
+        })
+        .collect()
+}
+
+fn query_param(location: &str, key: &str) -> Option<String> {
+    let query = location.split_once('?')?.1;
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == key).then(|| {
+            v.replace("%3A", ":")
+                .replace("%2F", "/")
+                .replace("%2E", ".")
+        })
+    })
+}
+
+/// Loads the consent page like a browser, clicks the button, and returns the redirect location.
+async fn consent(h: &Harness, authorize_url: &str, decision: &str) -> String {
+    let page = h.http.get(authorize_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("id=\"approve\""),
+        "the page has a button to click"
+    );
+    let action = html
+        .split("action=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let base = authorize_url
+        .split("/connect")
+        .next()
+        .unwrap()
+        .split("/oauth")
+        .next()
+        .unwrap();
+    let mut form = hidden_fields(&html);
+    form.push(("decision".to_owned(), decision.to_owned()));
+    let response = h
+        .http
+        .post(format!("{base}{action}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    response.headers()[LOCATION].to_str().unwrap().to_owned()
+}
+
+async fn intuit_token(h: &Harness, form: &[(&str, &str)]) -> (u16, Value) {
+    let url = format!("{}/oauth2/v1/tokens/bearer", h.sandbox.urls().intuit_oauth);
+    let response = h
+        .http
+        .post(url)
+        .basic_auth("sandbox-intuit-client", Some("sandbox-intuit-secret"))
+        .header("accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    common::split(response).await
+}
+
+#[tokio::test]
+async fn intuit_code_flow_refresh_rotation_grace_and_revoke() {
+    let h = Harness::start(1).await;
+    let urls = h.sandbox.urls();
+    let authorize = format!(
+        "{}/connect/oauth2?client_id=sandbox-intuit-client&response_type=code&scope=com.intuit.quickbooks.accounting%20openid&redirect_uri={}&state=xyz",
+        urls.intuit_oauth,
+        REDIRECT.replace(':', "%3A").replace('/', "%2F")
+    );
+    let location = consent(&h, &authorize, "allow").await;
+    assert!(location.starts_with(REDIRECT));
+    assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
+    assert_eq!(
+        query_param(&location, "realmId").as_deref(),
+        Some(h.realm.as_str())
+    );
+    let code = query_param(&location, "code").unwrap();
+
+    let (status, tokens) = intuit_token(
+        &h,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["token_type"], "bearer");
+    assert_eq!(tokens["expires_in"], 3600);
+    assert_eq!(tokens["x_refresh_token_expires_in"], 8_726_400);
+    assert!(
+        tokens["id_token"].is_string(),
+        "openid scope adds an id_token"
+    );
+    let (status, replay) = intuit_token(
+        &h,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, replay["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "codes are single use"
+    );
+
+    let access = tokens["access_token"].as_str().unwrap();
+    let api = h
+        .http
+        .get(h.qbo("preferences"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.status(),
+        200,
+        "the issued token works on the QBO API for the consented realm"
+    );
+
+    let first_refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let (_, rotated) = intuit_token(
+        &h,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &first_refresh),
+        ],
+    )
+    .await;
+    let second_refresh = rotated["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(
+        first_refresh, second_refresh,
+        "refresh rotates the refresh token"
+    );
+    h.clock.advance(Duration::hours(23));
+    let (status, _) = intuit_token(
+        &h,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &first_refresh),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "the superseded token still works within 24 h");
+    h.clock.advance(Duration::hours(2));
+    let (status, dead) = intuit_token(
+        &h,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &first_refresh),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, dead["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "and dies after 24 h"
+    );
+
+    let response = h
+        .http
+        .post(format!("{}/oauth2/v1/tokens/bearer", urls.intuit_oauth))
+        .basic_auth("sandbox-intuit-client", Some("sandbox-intuit-secret"))
+        .header("x-include-refresh-token-hard-expires-in", "true")
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", second_refresh.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (status, latest) = common::split(response).await;
+    assert_eq!(status, 200, "{latest}");
+    assert!(latest["x_refresh_token_hard_expires_in"].as_i64().unwrap() > 150_000_000);
+
+    let revoke = h
+        .http
+        .post(format!("{}/v2/oauth2/tokens/revoke", urls.intuit_oauth))
+        .basic_auth("sandbox-intuit-client", Some("sandbox-intuit-secret"))
+        .json(&serde_json::json!({"token": latest["refresh_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200);
+    let (status, _) = intuit_token(
+        &h,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", latest["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let api = h
+        .http
+        .get(h.qbo("preferences"))
+        .bearer_auth(latest["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 401, "revoking ends the whole grant");
+}
+
+#[tokio::test]
+async fn intuit_rejects_bad_clients_refusals_and_serves_discovery() {
+    let h = Harness::start(0).await;
+    let urls = h.sandbox.urls();
+    let response = h
+        .http
+        .post(format!("{}/oauth2/v1/tokens/bearer", urls.intuit_oauth))
+        .basic_auth("sandbox-intuit-client", Some("wrong"))
+        .form(&[("grant_type", "refresh_token")])
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = common::split(response).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let authorize = format!(
+        "{}/connect/oauth2?client_id=sandbox-intuit-client&response_type=code&scope=com.intuit.quickbooks.accounting&redirect_uri={REDIRECT}&state=s1",
+        urls.intuit_oauth
+    );
+    let location = consent(&h, &authorize, "deny").await;
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("access_denied")
+    );
+    let discovery: Value = h
+        .http
+        .get(format!(
+            "{}/.well-known/openid_sandbox_configuration/",
+            urls.intuit_oauth
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        discovery["token_endpoint"],
+        format!("{}/oauth2/v1/tokens/bearer", urls.intuit_oauth)
+    );
+    assert_eq!(discovery["response_types_supported"][0], "code");
+}
+
+async fn zoho_token(h: &Harness, form: &[(&str, &str)]) -> Value {
+    let url = format!("{}/oauth/v2/token", h.sandbox.urls().zoho_accounts);
+    let mut full: Vec<(&str, &str)> = vec![
+        ("client_id", "1000.SANDBOXZOHOCLIENT"),
+        ("client_secret", "sandbox-zoho-secret"),
+    ];
+    full.extend_from_slice(form);
+    let response = h.http.post(url).form(&full).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "Zoho answers token calls with HTTP 200, errors included"
+    );
+    response.json().await.unwrap()
+}
+
+async fn zoho_grant(h: &Harness) -> Value {
+    let authorize = format!(
+        "{}/oauth/v2/auth?scope=ZohoCRM.modules.ALL,ZohoCRM.settings.ALL&client_id=1000.SANDBOXZOHOCLIENT&response_type=code&access_type=offline&prompt=consent&redirect_uri={REDIRECT}&state=st",
+        h.sandbox.urls().zoho_accounts
+    );
+    let location = consent(h, &authorize, "allow").await;
+    assert_eq!(
+        query_param(&location, "accounts-server").as_deref(),
+        Some(h.sandbox.urls().zoho_accounts.as_str())
+    );
+    assert_eq!(query_param(&location, "location").as_deref(), Some("us"));
+    let code = query_param(&location, "code").unwrap();
+    zoho_token(
+        h,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn zoho_code_flow_refresh_without_rotation_and_revoke() {
+    let h = Harness::start(1).await;
+    let tokens = zoho_grant(&h).await;
+    assert_eq!(tokens["api_domain"], h.sandbox.urls().zoho_api.as_str());
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 3600);
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let api = h
+        .http
+        .get(format!(
+            "{}/crm/v8/Accounts?fields=Account_Name",
+            tokens["api_domain"].as_str().unwrap()
+        ))
+        .header(
+            "authorization",
+            format!(
+                "Zoho-oauthtoken {}",
+                tokens["access_token"].as_str().unwrap()
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 200);
+
+    let refreshed = zoho_token(
+        &h,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert!(refreshed["access_token"].is_string());
+    assert!(
+        refreshed.get("refresh_token").is_none(),
+        "Zoho refresh tokens do not rotate"
+    );
+    for _ in 0..8 {
+        zoho_token(
+            &h,
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        )
+        .await;
+    }
+    let limited = zoho_token(
+        &h,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(
+        limited["error"], "Access Denied",
+        "10 access tokens per refresh token per 10 minutes"
+    );
+    h.clock.advance(Duration::minutes(11));
+    assert!(
+        zoho_token(
+            &h,
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]
+        )
+        .await["access_token"]
+            .is_string()
+    );
+
+    let revoke = h
+        .http
+        .post(format!(
+            "{}/oauth/v2/token/revoke?token={refresh}",
+            h.sandbox.urls().zoho_accounts
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200);
+    let after = zoho_token(
+        &h,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(after["error"], "invalid_code");
+}
+
+#[tokio::test]
+async fn the_twenty_first_zoho_refresh_token_revokes_the_oldest() {
+    let h = Harness::start(0).await;
+    let first = zoho_grant(&h).await;
+    let oldest = first["refresh_token"].as_str().unwrap().to_owned();
+    let oldest_access = first["access_token"].as_str().unwrap().to_owned();
+    let mut latest = Value::Null;
+    for _ in 0..20 {
+        latest = zoho_grant(&h).await;
+    }
+    let dead = zoho_token(
+        &h,
+        &[("grant_type", "refresh_token"), ("refresh_token", &oldest)],
+    )
+    .await;
+    assert_eq!(dead["error"], "invalid_code");
+    let api = h
+        .http
+        .get(h.zoho("Accounts?fields=Account_Name"))
+        .header("authorization", format!("Zoho-oauthtoken {oldest_access}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.status(),
+        401,
+        "the evicted token's access tokens die with it"
+    );
+    let alive = zoho_token(
+        &h,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", latest["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert!(alive["access_token"].is_string());
+    let wrong = zoho_token(
+        &h,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", "nope"),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(wrong["error"], "invalid_code");
+}
