@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::fields::{DataType, TypeFamily};
+use crate::fields::{DataType, FieldCatalogue, TypeFamily};
 use crate::pairs::Flow;
 use crate::record::{DateValue, as_number, display_text, get_path, is_empty, parse_number};
 
@@ -221,6 +221,31 @@ fn any_text(actual: Option<&Value>, test: impl Fn(&str) -> bool) -> bool {
 pub struct FilterField {
     pub name: String,
     pub data_type: DataType,
+}
+
+impl FilterField {
+    /// The fields a filter can test in `flow`: the source system's side of the
+    /// pair's catalogue (Zoho fields for Zoho → QuickBooks, QBO fields otherwise).
+    pub fn for_flow(catalogue: &FieldCatalogue, flow: Flow) -> Vec<FilterField> {
+        match flow {
+            Flow::ZohoToQbo => catalogue
+                .zoho
+                .iter()
+                .map(|f| FilterField {
+                    name: f.api_name.clone(),
+                    data_type: f.data_type,
+                })
+                .collect(),
+            Flow::QboToZoho => catalogue
+                .qbo
+                .iter()
+                .map(|f| FilterField {
+                    name: f.path.clone(),
+                    data_type: f.data_type,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A problem with one row, shown next to it.
@@ -593,6 +618,30 @@ mod tests {
             "\"greater than\" does not apply to Account_Name, which is text"
         );
         assert!(errors[2].message.contains("which is currency"));
+    }
+
+    #[test]
+    fn filter_fields_come_from_the_source_side() {
+        use crate::pairs::{ModulePair, SalesOrderTarget};
+        let catalogue =
+            FieldCatalogue::standard(ModulePair::AccountsCustomers, SalesOrderTarget::Invoice);
+        let zoho = FilterField::for_flow(&catalogue, Flow::ZohoToQbo);
+        assert!(zoho.iter().any(|f| f.name == "Billing_State"));
+        let qbo = FilterField::for_flow(&catalogue, Flow::QboToZoho);
+        assert!(
+            qbo.iter()
+                .any(|f| f.name == "BillAddr.CountrySubDivisionCode")
+        );
+        let set = FilterSet::new(
+            Combinator::And,
+            vec![row(
+                "BillAddr.CountrySubDivisionCode",
+                Condition::Equals,
+                "CA",
+            )],
+        );
+        assert!(set.validate_for(&qbo).is_ok());
+        assert!(set.validate_for(&zoho).is_err());
     }
 
     #[test]

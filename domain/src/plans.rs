@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::pairs::ModulePair;
+use crate::pairs::{ModulePair, SyncDirections};
 
 /// Every change to a paid plan starts a trial of this many days (SPEC §8).
 pub const TRIAL_DAYS: u32 = 15;
@@ -265,6 +265,26 @@ impl Plan {
             .min_by_key(|p| p.price_cents())
     }
 
+    /// Pairs `self` includes that `other` does not: "what each adds" on the
+    /// Change Plan page.
+    pub fn adds_over(self, other: Plan) -> Vec<ModulePair> {
+        self.pairs()
+            .iter()
+            .copied()
+            .filter(|p| !other.allows(*p))
+            .collect()
+    }
+
+    /// The pairs the engine runs: enabled in Sync Direction *and* allowed by
+    /// the plan, essentials first. Gated pairs keep their settings but never run.
+    pub fn runnable_pairs(self, directions: &SyncDirections) -> Vec<ModulePair> {
+        directions
+            .enabled_pairs()
+            .into_iter()
+            .filter(|p| self.allows(*p))
+            .collect()
+    }
+
     pub fn check_pair(self, pair: ModulePair) -> Result<(), EntitlementError> {
         if self.allows(pair) {
             return Ok(());
@@ -353,6 +373,7 @@ pub fn format_price(cents: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pairs::Direction;
 
     #[test]
     fn table_is_in_enum_order() {
@@ -458,6 +479,47 @@ mod tests {
 
         let same = Plan::StandardMonthly.change_to(Plan::StandardMonthly);
         assert!(!same.starts_trial && !same.cancels_subscription && !same.needs_payment_method);
+    }
+
+    #[test]
+    fn what_each_plan_adds_and_what_runs() {
+        assert!(Plan::Freemium.adds_over(Plan::StandardMonthly).is_empty());
+        assert_eq!(
+            Plan::StandardMonthly.adds_over(Plan::Freemium),
+            vec![
+                ModulePair::ContactsCustomers,
+                ModulePair::QuotesEstimates,
+                ModulePair::InvoicesInvoices
+            ]
+        );
+        assert_eq!(
+            Plan::ProfessionalAnnual.adds_over(Plan::StandardAnnual),
+            vec![
+                ModulePair::SalesOrders,
+                ModulePair::VendorsVendors,
+                ModulePair::PurchaseOrders
+            ]
+        );
+
+        let mut directions = SyncDirections::default();
+        directions.set(ModulePair::ContactsCustomers, Direction::Bidirectional);
+        assert_eq!(
+            Plan::Freemium.runnable_pairs(&directions),
+            vec![ModulePair::AccountsCustomers, ModulePair::ProductsItems]
+        );
+        let standard = Plan::StandardMonthly.runnable_pairs(&directions);
+        assert!(standard.contains(&ModulePair::ContactsCustomers));
+        assert!(!standard.contains(&ModulePair::PurchaseOrders));
+        directions.set(ModulePair::ProductsItems, Direction::Disabled);
+        assert!(
+            !Plan::ProfessionalMonthly
+                .runnable_pairs(&directions)
+                .contains(&ModulePair::ProductsItems)
+        );
+        assert_eq!(
+            Plan::ProfessionalMonthly.runnable_pairs(&directions)[0],
+            ModulePair::AccountsCustomers
+        );
     }
 
     #[test]
