@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::pairs::System;
+use crate::record::{fingerprint, get_path, is_empty};
+use crate::settings::ConflictPolicy;
 
 /// The outcome of one record in one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -426,6 +428,82 @@ pub fn explain_zoho_body(body: &Value) -> Option<ErrorExplanation> {
     Some(explain_zoho_error(code, field, detail))
 }
 
+/// One field's value before and after an update, for the Details panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// The version that lost a conflict, kept so nothing is lost unseen (SPEC §6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictRecord {
+    pub policy: ConflictPolicy,
+    pub winner: System,
+    pub losing_version: Value,
+}
+
+/// What a log row's Details panel shows: the fields read and written, what an
+/// update changed, the QBO id, and a lost conflict's version. Stored as JSON.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LogDetails {
+    /// The source record's fields as read.
+    #[serde(default)]
+    pub read: Value,
+    /// The payload written to the other system.
+    #[serde(default)]
+    pub written: Value,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qbo_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<ConflictRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The fields an update changes: every leaf of `written` (nested objects as
+/// dotted paths; lists as a whole) whose value differs from `before`, sorted
+/// by path. Numbers compare by value, so `2` and `2.0` are no change.
+pub fn changes(before: &Value, written: &Value) -> Vec<FieldChange> {
+    let mut leaves = Vec::new();
+    collect_leaves(written, String::new(), &mut leaves);
+    let mut out: Vec<FieldChange> = leaves
+        .into_iter()
+        .filter_map(|(path, after)| {
+            let old = get_path(before, &path).cloned().unwrap_or(Value::Null);
+            let same = fingerprint(&old) == fingerprint(after)
+                || (is_empty(Some(&old)) && is_empty(Some(after)));
+            (!same).then(|| FieldChange {
+                field: path,
+                before: old,
+                after: after.clone(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    out
+}
+
+fn collect_leaves<'a>(value: &'a Value, prefix: String, out: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (key, child) in map {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                collect_leaves(child, path, out);
+            }
+        }
+        _ if !prefix.is_empty() => out.push((prefix, value)),
+        _ => {}
+    }
+}
+
 /// The address of a Zoho CRM record in the web UI, for the log's Module Key
 /// link, on the tenant's data centre: derived from the `api_domain` Zoho gave
 /// at connect time (`https://www.zohoapis.eu` → `https://crm.zoho.eu`). Any
@@ -665,6 +743,51 @@ mod tests {
         let ok = json!({"code": "SUCCESS", "details": {"id": "1"}, "message": "record added", "status": "success"});
         assert_eq!(explain_zoho_body(&ok), None);
         assert_eq!(explain_zoho_body(&json!({"data": []})), None);
+    }
+
+    #[test]
+    fn changes_list_what_an_update_alters() {
+        let before = json!({"DisplayName": "Zylker", "UnitPrice": 15,
+                            "BillAddr": {"City": "Bayshore", "Line1": "1 Main"},
+                            "Notes": null, "Id": "1"});
+        let written = json!({"DisplayName": "Zylker Corp", "UnitPrice": 15.0,
+                             "BillAddr": {"City": "Bayshore", "PostalCode": "94326"},
+                             "Notes": "", "Line": [{"Amount": 1}]});
+        let found = changes(&before, &written);
+        let fields: Vec<&str> = found.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, vec!["BillAddr.PostalCode", "DisplayName", "Line"]);
+        assert_eq!(found[0].before, Value::Null);
+        assert_eq!(found[1].before, json!("Zylker"));
+        assert_eq!(found[1].after, json!("Zylker Corp"));
+        assert!(changes(&written, &written).is_empty());
+    }
+
+    #[test]
+    fn details_round_trip_as_json() {
+        let details = LogDetails {
+            read: json!({"Account_Name": "Zylker"}),
+            written: json!({"DisplayName": "Zylker"}),
+            changes: vec![FieldChange {
+                field: "DisplayName".into(),
+                before: json!("Zyl"),
+                after: json!("Zylker"),
+            }],
+            qbo_id: Some("58".into()),
+            conflict: Some(ConflictRecord {
+                policy: ConflictPolicy::QboWins,
+                winner: System::Qbo,
+                losing_version: json!({"Account_Name": "Zylker Inc"}),
+            }),
+            notes: vec![],
+        };
+        let json = serde_json::to_value(&details).unwrap();
+        assert_eq!(json["conflict"]["winner"], "qbo");
+        assert!(json.get("notes").is_none());
+        assert_eq!(serde_json::from_value::<LogDetails>(json).unwrap(), details);
+        assert_eq!(
+            serde_json::from_value::<LogDetails>(json!({})).unwrap(),
+            LogDetails::default()
+        );
     }
 
     #[test]
