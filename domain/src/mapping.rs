@@ -5,7 +5,7 @@
 //! mapping of every pair ("Reset Default Mapping"), the validation the Submit
 //! button runs (SPEC §4), and the pure transformation of a record from one
 //! side into the payload for the other — including nested QBO paths, static
-//! values and line items. References to other records (customer, vendor,
+//! values, value maps, text transforms, combined fields and line items. References to other records (customer, vendor,
 //! line-item products, terms) are left as the source system's ids and listed
 //! as [`PendingReference`]s; the engine resolves them through its links, so
 //! this crate stays free of IO and the browser can preview a mapping exactly.
@@ -1238,10 +1238,11 @@ pub fn qbo_to_zoho(
         let qbo = find_qbo(qbo_fields, &row.qbo_field);
         if is_empty(value) {
             // QBO leaves empty properties out of its answers, so absent means
-            // empty: clear the Zoho field (lookups are left alone).
-            let is_lookup = zoho.map(|z| z.data_type) == Some(DataType::Reference)
-                || qbo.is_some_and(|q| q.reference.is_some());
-            if !is_lookup && let Value::Object(map) = &mut out.payload {
+            // empty: clear the Zoho field. Lookups are left alone, and so are
+            // yes/no fields: an absent QBO flag is not a clear "no".
+            let keep = zoho.map(|z| z.data_type) == Some(DataType::Reference)
+                || qbo.is_some_and(|q| q.reference.is_some() || q.data_type == DataType::Boolean);
+            if !keep && let Value::Object(map) = &mut out.payload {
                 map.insert(zoho_name.to_owned(), Value::Null);
             }
             continue;
@@ -2418,6 +2419,20 @@ mod tests {
         assert_eq!(
             codes(&check(&into_number, pair, Direction::ZohoToQbo).errors),
             vec![IssueCode::IncompatibleTypes]
+        );
+    }
+
+    #[test]
+    fn qbo_items_clear_emptied_zoho_fields_but_not_flags() {
+        let pair = ModulePair::ProductsItems;
+        let cat = catalogue(pair, SalesOrderTarget::Invoice);
+        let mapping = default_mapping(pair, SalesOrderTarget::Invoice);
+        let item = json!({"Name": "Pump", "UnitPrice": 15, "Type": "Inventory", "QtyOnHand": 25});
+        let out = qbo_to_zoho(&mapping, pair, &cat, &item).unwrap();
+        assert_eq!(
+            out.payload,
+            json!({"Product_Name": "Pump", "Unit_Price": 15.0, "Qty_in_Stock": 25.0,
+                   "Product_Code": null, "Description": null, "Reorder_Level": null})
         );
     }
 
