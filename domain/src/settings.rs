@@ -3,14 +3,16 @@
 //! The Settings pages edit these and the engine obeys them, so their limits
 //! (interval 1–60 minutes), defaults (15 minutes, QuickBooks wins, Inventory
 //! items only) and the rules that depend on them (who wins a conflict, what a
-//! new QBO inventory item needs from Inventory Settings) live here once.
+//! new QBO inventory item needs from Inventory Settings, when a historical
+//! backfill may start) live here once.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::pairs::System;
+use crate::pairs::{Flow, ModulePair, SyncDirections, System};
+use crate::plans::Plan;
 use crate::record::DateValue;
 
 /// Who wins when a record changed on both sides since the last sync.
@@ -221,6 +223,84 @@ impl ItemTypes {
     }
 }
 
+/// One line of the Sync Historical Data tab: copy every record of `pair`
+/// modified since `since` (YYYY-MM-DD), in the direction(s) of Sync Direction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackfillRequest {
+    pub pair: ModulePair,
+    pub since: String,
+}
+
+/// A backfill the engine may start: the pair, its first day and the flows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackfillPlan {
+    pub pair: ModulePair,
+    pub since: String,
+    pub flows: Vec<Flow>,
+}
+
+/// Why a backfill cannot start; one message per problem, each saying what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("{}", .0.join(" "))]
+pub struct BackfillRejected(pub Vec<String>);
+
+impl BackfillRequest {
+    /// Checks requests against the plan (annual only), the pair's direction and
+    /// entitlement, and the date (a real date, not after `today`).
+    pub fn check_all(
+        requests: &[BackfillRequest],
+        plan: Plan,
+        directions: &SyncDirections,
+        today: &str,
+    ) -> Result<Vec<BackfillPlan>, BackfillRejected> {
+        if let Err(e) = plan.check_historical_data() {
+            return Err(BackfillRejected(vec![e.to_string()]));
+        }
+        if requests.is_empty() {
+            return Err(BackfillRejected(vec![
+                "Tick at least one module to sync its historical data.".to_owned(),
+            ]));
+        }
+        let today_days = DateValue::parse(today).map(|d| d.days);
+        let mut problems = Vec::new();
+        let mut plans = Vec::new();
+        for request in requests {
+            let label = request.pair.label();
+            if let Err(e) = plan.check_pair(request.pair) {
+                problems.push(e.to_string());
+                continue;
+            }
+            let flows = directions.get(request.pair).flows();
+            if flows.is_empty() {
+                problems.push(format!(
+                    "{label} is disabled; choose a direction for it in Settings → Sync Direction first."
+                ));
+                continue;
+            }
+            let since = request.since.trim();
+            let date = DateValue::parse(since).filter(|d| d.instant.is_none());
+            match (date, today_days) {
+                (None, _) => problems.push(format!(
+                    "Enter the start date for {label} as YYYY-MM-DD (\"{since}\" is not a date)."
+                )),
+                (Some(d), Some(t)) if d.days > t => problems.push(format!(
+                    "The start date for {label} is in the future; choose today or an earlier day."
+                )),
+                (Some(_), _) => plans.push(BackfillPlan {
+                    pair: request.pair,
+                    since: since.to_owned(),
+                    flows,
+                }),
+            }
+        }
+        if problems.is_empty() {
+            Ok(plans)
+        } else {
+            Err(BackfillRejected(problems))
+        }
+    }
+}
+
 /// A tenant's sync settings, stored as one JSON document.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SyncSettings {
@@ -352,6 +432,69 @@ mod tests {
         assert!(all.allows("Service") && all.allows("NonInventory"));
         assert!(!all.allows("Group"));
         assert!(!all.allows("Category"));
+    }
+
+    #[test]
+    fn backfills_need_an_annual_plan_an_enabled_pair_and_a_past_date() {
+        let mut directions = SyncDirections::default();
+        let today = "2026-11-24";
+        let request = |pair, since: &str| BackfillRequest {
+            pair,
+            since: since.into(),
+        };
+        let accounts = request(ModulePair::AccountsCustomers, "2024-01-01");
+
+        let monthly = BackfillRequest::check_all(
+            std::slice::from_ref(&accounts),
+            Plan::StandardMonthly,
+            &directions,
+            today,
+        )
+        .unwrap_err();
+        assert!(
+            monthly
+                .to_string()
+                .contains("only available on annual plans")
+        );
+
+        let ok = BackfillRequest::check_all(
+            &[
+                accounts,
+                request(ModulePair::InvoicesInvoices, "2026-11-24"),
+            ],
+            Plan::StandardAnnual,
+            &directions,
+            today,
+        )
+        .unwrap();
+        assert_eq!(ok[0].flows, vec![Flow::ZohoToQbo, Flow::QboToZoho]);
+        assert_eq!(ok[1].flows, vec![Flow::ZohoToQbo]);
+        assert_eq!(ok[1].since, "2026-11-24");
+
+        directions.set(ModulePair::ProductsItems, crate::pairs::Direction::Disabled);
+        let err = BackfillRequest::check_all(
+            &[
+                request(ModulePair::ProductsItems, "2024-01-01"),
+                request(ModulePair::PurchaseOrders, "2024-01-01"),
+                request(ModulePair::AccountsCustomers, "01/01/2024"),
+                request(ModulePair::QuotesEstimates, "2026-12-01"),
+            ],
+            Plan::StandardAnnual,
+            &directions,
+            today,
+        )
+        .unwrap_err();
+        assert_eq!(err.0.len(), 4);
+        assert!(err.0[0].contains("Products ↔ Items is disabled"));
+        assert!(err.0[1].contains("Upgrade to Professional (annual)"));
+        assert!(err.0[2].contains("as YYYY-MM-DD"));
+        assert!(err.0[3].contains("in the future"));
+        assert!(
+            BackfillRequest::check_all(&[], Plan::ProfessionalAnnual, &directions, today)
+                .unwrap_err()
+                .to_string()
+                .contains("Tick at least one module")
+        );
     }
 
     #[test]
