@@ -726,7 +726,17 @@ fn validate_pairing(
 
     match (zf, qf) {
         (a, b) if a == b => {}
-        (TypeFamily::Choice, TypeFamily::Text) | (TypeFamily::Reference, TypeFamily::Text) => {}
+        (TypeFamily::Choice, TypeFamily::Text) => {}
+        (TypeFamily::Reference, TypeFamily::Text) => {
+            if writes_zoho {
+                report.warn(
+                    IssueCode::NotCopiedBack,
+                    Some(path),
+                    Some(name),
+                    format!("{name} is a lookup: the looked-up record's name is copied into {path}, but it is not written back from QuickBooks to Zoho."),
+                );
+            }
+        }
         (TypeFamily::Number, TypeFamily::Text) => report.warn(
             IssueCode::TypeMismatch,
             Some(path),
@@ -1836,8 +1846,18 @@ mod tests {
             "{:?}",
             one_way.warnings
         );
+        m.set(
+            "TrackingNum",
+            MappingSource::Zoho {
+                field: "Contact_Name".into(),
+            },
+        );
         let both = check(&m, pair, Direction::Bidirectional);
         let w = codes(&both.warnings);
+        assert!(
+            w.contains(&IssueCode::NotCopiedBack),
+            "a lookup's name is not written back"
+        );
         assert!(w.contains(&IssueCode::ReadOnlyZohoField));
         assert!(w.contains(&IssueCode::ZohoFieldMappedTwice));
         assert!(w.contains(&IssueCode::RequiredZohoFieldMissing), "Subject");
