@@ -74,7 +74,8 @@ pub struct FieldMapping {
     pub qbo_field: String,
     #[serde(flatten)]
     pub source: MappingSource,
-    /// Applied in order to text values going Zoho → QBO.
+    /// Applied in order to text values going Zoho → QBO (not to values the
+    /// value map translated, which are written exactly as entered).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transforms: Vec<Transform>,
     /// Value translations, both ways; values without an entry pass unchanged.
@@ -1058,14 +1059,20 @@ pub fn zoho_to_qbo(
                     None => {
                         let translated = display_text(Some(value))
                             .and_then(|t| row.map_to_qbo(&t).map(|m| json!(m)));
-                        let value = translated.as_ref().unwrap_or(value);
+                        // A translated value is written exactly as the user typed it;
+                        // others go through the row's transforms.
                         let transformed = match value {
-                            Value::String(text) if !row.transforms.is_empty() => {
+                            Value::String(text)
+                                if translated.is_none() && !row.transforms.is_empty() =>
+                            {
                                 Some(json!(row.transform(text)))
                             }
                             _ => None,
                         };
-                        let value = transformed.as_ref().unwrap_or(value);
+                        let value = translated
+                            .as_ref()
+                            .or(transformed.as_ref())
+                            .unwrap_or(value);
                         to_qbo_value(field.map_or(DataType::Text, |f| f.data_type), value)
                             .and_then(|v| check_length(field, v))
                             .map(Some)
@@ -1086,8 +1093,10 @@ pub fn zoho_to_qbo(
                 // A part not fetched: leave the QBO value alone.
                 let Some(parts) = parts else { continue };
                 let joined: Vec<String> = parts.into_iter().flatten().collect();
-                let text = row.transform(&joined.join(separator));
-                let text = row.map_to_qbo(&text).map_or(text.clone(), str::to_owned);
+                let joined = joined.join(separator);
+                let text = row
+                    .map_to_qbo(&joined)
+                    .map_or_else(|| row.transform(&joined), str::to_owned);
                 check_length(field, json!(text)).map(Some)
             }
         };
@@ -2225,6 +2234,21 @@ mod tests {
         let out = zoho_to_qbo(&mapping, pair, &cat, &record).unwrap();
         assert_eq!(out.payload["DisplayName"], "ZYLKER CORP");
         assert_eq!(Transform::Lower.apply("ÄB"), "äb");
+        // A translated value is written as entered, untouched by transforms.
+        let display = mapping
+            .fields
+            .iter_mut()
+            .find(|f| f.qbo_field == "DisplayName")
+            .unwrap();
+        display.value_map = vec![ValueMapEntry {
+            zoho: "zylker corp".into(),
+            qbo: "Zylker (HQ)".into(),
+        }];
+        let out = zoho_to_qbo(&mapping, pair, &cat, &record).unwrap();
+        assert_eq!(out.payload["DisplayName"], "Zylker (HQ)");
+        record["Account_Name"] = json!(" acme ");
+        let out = zoho_to_qbo(&mapping, pair, &cat, &record).unwrap();
+        assert_eq!(out.payload["DisplayName"], "ACME");
 
         let pair = ModulePair::ProductsItems;
         let mut mapping = default_mapping(pair, SalesOrderTarget::Invoice);
