@@ -20,6 +20,7 @@ use crate::fields::{
     DataType, FieldCatalogue, FieldSource, QboField, RefKind, Requirement, TypeFamily, ZohoField,
     find_qbo, find_zoho,
 };
+use crate::filters::FilterSet;
 use crate::pairs::{Direction, ModulePair, QboEntity, SalesOrderTarget, System};
 use crate::record::{
     DateValue, as_number, display_text, get_path, is_empty, parse_bool, parse_number, set_path,
@@ -1526,6 +1527,43 @@ fn quoted(value: &Value) -> String {
     }
 }
 
+/// The Zoho fields to request when reading records of `pair` (Zoho's
+/// `fields=` parameter is mandatory): `id` and `Modified_Time`, every Zoho
+/// field the mapping reads (combined parts too), the fields `filters` test and
+/// the line-item subform. Sorted, without duplicates. Zoho accepts at most
+/// [`ZOHO_MAX_FIELDS_PER_READ`] per request. A field left out here is treated as
+/// "not fetched" by [`zoho_to_qbo`] and never cleared in QBO.
+pub fn zoho_fields_to_read(
+    mapping: &Mapping,
+    pair: ModulePair,
+    filters: &FilterSet,
+) -> Vec<String> {
+    let mut names: BTreeSet<String> = ["id", "Modified_Time"].map(str::to_owned).into();
+    for row in &mapping.fields {
+        match &row.source {
+            MappingSource::Zoho { field } => {
+                names.insert(field.clone());
+            }
+            MappingSource::Combine { fields, .. } => names.extend(fields.iter().cloned()),
+            MappingSource::Static { .. } => {}
+        }
+    }
+    names.extend(
+        filters
+            .rows
+            .iter()
+            .map(|r| r.field.trim().to_owned())
+            .filter(|f| !f.is_empty()),
+    );
+    if let Some(key) = pair.zoho_module().line_items_key() {
+        names.insert(key.to_owned());
+    }
+    names.into_iter().collect()
+}
+
+/// Zoho's limit on the `fields` parameter of a records read.
+pub const ZOHO_MAX_FIELDS_PER_READ: usize = 50;
+
 /// Whether a field is a QBO custom field (red marker), for callers holding only a path.
 pub fn is_custom_path(catalogue: &FieldCatalogue, path: &str) -> bool {
     catalogue
@@ -1537,6 +1575,7 @@ pub fn is_custom_path(catalogue: &FieldCatalogue, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::filters::{Condition, FilterRow};
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -2478,6 +2517,61 @@ mod tests {
             json!({"Product_Name": "Pump", "Unit_Price": 15.0, "Qty_in_Stock": 25.0,
                    "Product_Code": null, "Description": null, "Reorder_Level": null})
         );
+    }
+
+    #[test]
+    fn fields_to_read_cover_mapping_filters_and_lines() {
+        let pair = ModulePair::QuotesEstimates;
+        let mut mapping = default_mapping(pair, SalesOrderTarget::Invoice);
+        mapping.set(
+            "TrackingNum",
+            MappingSource::Static {
+                value: "n/a".into(),
+            },
+        );
+        mapping.set(
+            "DocNumber",
+            MappingSource::Combine {
+                fields: vec!["Subject".into(), "Carrier".into()],
+                separator: "-".into(),
+            },
+        );
+        let filters = FilterSet::new(
+            crate::filters::Combinator::And,
+            vec![
+                FilterRow::new("Quote_Stage", Condition::Equals, "Confirmed"),
+                FilterRow::new("Subject", Condition::IsNotEmpty, ""),
+            ],
+        );
+        let fields = zoho_fields_to_read(&mapping, pair, &filters);
+        for expected in [
+            "id",
+            "Modified_Time",
+            "Account_Name",
+            "Valid_Till",
+            "Billing_Street",
+            "Subject",
+            "Carrier",
+            "Quote_Stage",
+            "Quoted_Items",
+        ] {
+            assert!(
+                fields.iter().any(|f| f == expected),
+                "{expected} missing from {fields:?}"
+            );
+        }
+        assert!(!fields.iter().any(|f| f == "n/a" || f == "TrackingNum"));
+        let mut sorted = fields.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted, fields);
+        for pair in ModulePair::ALL {
+            let defaults = default_mapping(pair, SalesOrderTarget::Invoice);
+            assert!(
+                zoho_fields_to_read(&defaults, pair, &FilterSet::default()).len()
+                    <= ZOHO_MAX_FIELDS_PER_READ
+            );
+        }
     }
 
     #[test]

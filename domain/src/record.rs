@@ -256,6 +256,26 @@ pub fn fingerprint(value: &Value) -> String {
     format!("{hash:016x}")
 }
 
+/// A deterministic idempotency key from its parts, e.g. (tenant, pair, Zoho
+/// id) for QBO's `requestid`: a retried create after a crash sends the same
+/// key, so QBO returns the first result instead of creating a duplicate.
+/// 32 hex digits (two 64-bit FNV-1a hashes), within QBO's 36-character batch
+/// limit and its 50-character limit elsewhere.
+pub fn idempotency_key(parts: &[&str]) -> String {
+    // Length-prefixing each part keeps ("ab","c") and ("a","bc") apart.
+    let canonical: String = parts.iter().map(|p| format!("{}:{p}", p.len())).collect();
+    let fnv = |offset: u64| {
+        canonical.bytes().fold(offset, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    format!(
+        "{:016x}{:016x}",
+        fnv(0xcbf2_9ce4_8422_2325),
+        fnv(0x8422_2325_cbf2_9ce4)
+    )
+}
+
 fn write_canonical(value: &Value, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
@@ -475,6 +495,22 @@ mod tests {
             fingerprint(&json!({"a": "b,\"c\":\"d"})),
             fingerprint(&json!({"a": "b", "c": "d"}))
         );
+    }
+
+    #[test]
+    fn idempotency_keys_are_stable_and_distinct() {
+        let key = idempotency_key(&["tenant-1", "accounts_customers", "4150868000000002175"]);
+        assert_eq!(key.len(), 32);
+        assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(
+            key,
+            idempotency_key(&["tenant-1", "accounts_customers", "4150868000000002175"])
+        );
+        assert_ne!(
+            key,
+            idempotency_key(&["tenant-2", "accounts_customers", "4150868000000002175"])
+        );
+        assert_ne!(idempotency_key(&["ab", "c"]), idempotency_key(&["a", "bc"]));
     }
 
     proptest::proptest! {
