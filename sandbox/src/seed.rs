@@ -114,12 +114,13 @@ fn seed_qbo(config: &SandboxConfig, rng: &mut StdRng, n: usize, now: DateTime<Ut
         let at = stamp(now, i, n);
         let (first, last) = (pick(rng, FIRST), pick(rng, LAST));
         let city = pick(rng, CITIES);
+        let address = json!({"Line1": format!("{} Main St.", rng.random_range(1..9999)), "City": city, "CountrySubDivisionCode": "CA", "PostalCode": format!("9{:04}", rng.random_range(0..9999))});
         let customer = json!({
             "DisplayName": format!("{first} {last} {}", i + 1), "GivenName": first, "FamilyName": last,
             "CompanyName": format!("{} {}", pick(rng, COMPANY_A), pick(rng, COMPANY_B)),
             "PrimaryEmailAddr": {"Address": format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), i + 1)},
             "PrimaryPhone": {"FreeFormNumber": format!("(555) {:03}-{:04}", rng.random_range(100..999), rng.random_range(0..9999))},
-            "BillAddr": {"Line1": format!("{} Main St.", rng.random_range(1..9999)), "City": city, "CountrySubDivisionCode": "CA", "PostalCode": format!("9{:04}", rng.random_range(0..9999))},
+            "BillAddr": address, "ShipAddr": address,
         });
         if let Ok(row) = realm.execute("Customer", qbo::Op::Create, customer, at) {
             customers.push(row["Id"].as_str().unwrap_or_default().to_owned());

@@ -33,6 +33,8 @@ pub const TRANSACTIONS: &[&str] = &[
 ];
 const VOIDABLE: &[&str] = &["Invoice", "SalesReceipt", "Payment"];
 const MAX_BATCH_ITEMS: usize = 30;
+/// The user every simulated write is attributed to (`MetaData.LastModifiedByRef`).
+const SANDBOX_USER_ID: &str = "9130355377388236";
 const CDC_MAX_OBJECTS: usize = 1000;
 const CDC_LOOKBACK_DAYS: i64 = 30;
 
@@ -449,7 +451,7 @@ impl Realm {
                 object.insert("SyncToken".into(), json!("0"));
                 object.insert(
                     "MetaData".into(),
-                    json!({"CreateTime": stamp, "LastUpdatedTime": stamp}),
+                    json!({"CreateTime": stamp, "LastUpdatedTime": stamp, "LastModifiedByRef": {"value": SANDBOX_USER_ID}}),
                 );
                 self.normalize(entity, &mut object, None, now)?;
                 self.next_id += 1;
@@ -475,7 +477,7 @@ impl Realm {
                 let created = current["MetaData"]["CreateTime"].clone();
                 object.insert(
                     "MetaData".into(),
-                    json!({"CreateTime": created, "LastUpdatedTime": qbo_timestamp(now)}),
+                    json!({"CreateTime": created, "LastUpdatedTime": qbo_timestamp(now), "LastModifiedByRef": {"value": SANDBOX_USER_ID}}),
                 );
                 self.normalize(entity, &mut object, Some(&current), now)?;
                 self.store(entity, id, object)
@@ -565,8 +567,31 @@ impl Realm {
         current: Option<&Value>,
         now: DateTime<Utc>,
     ) -> Result<(), Fault> {
+        // Stored addresses get an Id, as QBO numbers every physical address it keeps.
+        let self_number = object
+            .get("Id")
+            .and_then(Value::as_str)
+            .unwrap_or("1")
+            .to_owned();
+        for key in ["BillAddr", "ShipAddr"] {
+            if let Some(address) = object.get_mut(key).and_then(Value::as_object_mut) {
+                address
+                    .entry("Id")
+                    .or_insert_with(|| json!(self_number.clone()));
+                // Recorded traffic: addresses QBO cannot geocode (no Country) carry "INVALID" coordinates.
+                if !address.contains_key("Country") {
+                    address.entry("Lat").or_insert(json!("INVALID"));
+                    address.entry("Long").or_insert(json!("INVALID"));
+                }
+            }
+        }
         object.insert("domain".into(), json!("QBO"));
         object.insert("sparse".into(), json!(false));
+        if matches!(entity, "Customer" | "Vendor") {
+            // An opaque per-object id Intuit added in 2025; derived from the entity and id so it is stable.
+            let pseudonym = format!("0020{}{:0>30}", entity.len(), self_number);
+            object.entry("V4IDPseudonym").or_insert(json!(pseudonym));
+        }
         let self_id = object
             .get("Id")
             .and_then(Value::as_str)
@@ -645,12 +670,21 @@ impl Realm {
                     object.entry(key).or_insert(default);
                 }
                 object.entry("CurrencyRef").or_insert_with(currency);
+                if object.get("Taxable") == Some(&json!(true))
+                    && let Some(tax) = self.find_id("TaxCode", "TAX")
+                {
+                    object
+                        .entry("DefaultTaxCodeRef")
+                        .or_insert_with(|| json!({"value": tax.to_string()}));
+                }
             }
             "Vendor" => {
                 let display = object["DisplayName"].clone();
                 object.entry("PrintOnCheckName").or_insert(display);
                 object.entry("Balance").or_insert(json!(0));
                 object.entry("Vendor1099").or_insert(json!(false));
+                object.entry("BillRate").or_insert(json!(0));
+                object.entry("CostRate").or_insert(json!(0));
                 object.entry("CurrencyRef").or_insert_with(currency);
             }
             "Item" => self.normalize_item(object)?,
@@ -709,6 +743,10 @@ impl Realm {
                     });
                 object.insert("TotalAmt".into(), json!(total));
                 object.insert("UnappliedAmt".into(), json!(round2(total - applied)));
+                object
+                    .entry("DepositToAccountRef")
+                    .or_insert_with(|| self.undeposited_funds());
+                object.entry("ProcessPayment").or_insert(json!(false));
                 object.entry("TxnDate").or_insert_with(|| json!(today(now)));
                 object.entry("CurrencyRef").or_insert_with(currency);
                 object.entry("Line").or_insert(json!([]));
@@ -771,6 +809,7 @@ impl Realm {
             ("UnitPrice", json!(0)),
             ("PurchaseCost", json!(0)),
             ("SubItem", json!(false)),
+            ("DeferredRevenue", json!(false)),
         ] {
             object.entry(key).or_insert(default);
         }
@@ -793,11 +832,27 @@ impl Realm {
                 return Err(Fault::required("DetailType"));
             }
             if let Some(detail) = line.get_mut(detail_key).and_then(Value::as_object_mut) {
+                detail
+                    .entry("TaxCodeRef")
+                    .or_insert(json!({"value": "NON"}));
+                if detail_key != "SalesItemLineDetail" {
+                    detail
+                        .entry("BillableStatus")
+                        .or_insert(json!("NotBillable"));
+                }
                 if let Some(reference) = detail.get("ItemRef").cloned() {
-                    detail.insert(
-                        "ItemRef".into(),
-                        self.resolve_ref("Item", &reference, "Item")?,
-                    );
+                    let item = self.resolve_ref("Item", &reference, "Item")?;
+                    let income = item["value"]
+                        .as_str()
+                        .and_then(|id| id.parse::<u64>().ok())
+                        .and_then(|id| self.get("Item", id))
+                        .map(|row| row["IncomeAccountRef"].clone());
+                    if detail_key == "SalesItemLineDetail"
+                        && let Some(income) = income.filter(|r| !r.is_null())
+                    {
+                        detail.entry("ItemAccountRef").or_insert(income);
+                    }
+                    detail.insert("ItemRef".into(), item);
                 }
                 if let Some(reference) = detail.get("AccountRef").cloned() {
                     detail.insert(
@@ -819,6 +874,9 @@ impl Realm {
                 line["Id"] = json!((index + 1).to_string());
             }
             line["LineNum"] = json!(index + 1);
+            if line.get("CustomExtensions").is_none() {
+                line["CustomExtensions"] = json!([]);
+            }
             line["Amount"] = json!(amount);
             total += amount;
             out.push(line);
@@ -839,14 +897,31 @@ impl Realm {
         object: &mut Map<String, Value>,
         now: DateTime<Utc>,
     ) -> Result<(), Fault> {
-        let reference = object
-            .get("CustomerRef")
-            .cloned()
-            .ok_or_else(|| Fault::required("CustomerRef"))?;
-        object.insert(
-            "CustomerRef".into(),
-            self.resolve_ref("Customer", &reference, "Customer")?,
-        );
+        // A cash sale (SalesReceipt) may omit the customer; invoices and estimates may not.
+        match object.get("CustomerRef").cloned() {
+            Some(reference) => {
+                let resolved = self.resolve_ref("Customer", &reference, "Customer")?;
+                let customer = resolved["value"]
+                    .as_str()
+                    .and_then(|id| id.parse::<u64>().ok())
+                    .and_then(|id| self.get("Customer", id));
+                if let Some(customer) = customer {
+                    // QBO copies the customer's addresses and e-mail onto a new document.
+                    for (from, to) in [
+                        ("BillAddr", "BillAddr"),
+                        ("ShipAddr", "ShipAddr"),
+                        ("PrimaryEmailAddr", "BillEmail"),
+                    ] {
+                        if !customer[from].is_null() && !object.contains_key(to) {
+                            object.insert(to.into(), customer[from].clone());
+                        }
+                    }
+                }
+                object.insert("CustomerRef".into(), resolved);
+            }
+            None if entity == "SalesReceipt" => {}
+            None => return Err(Fault::required("CustomerRef")),
+        }
         let total = self.sales_lines(object, "SalesItemLineDetail")?;
         let txn_date = object
             .get("TxnDate")
@@ -862,6 +937,19 @@ impl Realm {
             .entry("CustomField")
             .or_insert(json!([{"DefinitionId": "1", "Name": "Crew #", "Type": "StringType"}]));
         object.entry("LinkedTxn").or_insert(json!([]));
+        object
+            .entry("ApplyTaxAfterDiscount")
+            .or_insert(json!(false));
+        object.entry("FreeFormAddress").or_insert(json!(true));
+        // The company's address, as QBO stamps it on sales forms.
+        object.entry("ShipFromAddr").or_insert_with(
+            || json!({"Id": "106", "Line1": "123 Sierra Way", "Line2": "San Pablo, CA  87999"}),
+        );
+        if entity == "SalesReceipt" {
+            object
+                .entry("DepositToAccountRef")
+                .or_insert_with(|| self.undeposited_funds());
+        }
         object.entry("PrintStatus").or_insert(json!("NeedToPrint"));
         object.entry("EmailStatus").or_insert(json!("NotSet"));
         if entity != "Estimate" || object.get("DocNumber").is_none() {
@@ -933,6 +1021,16 @@ impl Realm {
         }
         object.insert("TotalAmt".into(), json!(total));
         object.entry("POStatus").or_insert(json!("Open"));
+        object.entry("CustomField").or_insert(json!([]));
+        object.entry("LinkedTxn").or_insert(json!([]));
+        let id = object
+            .get("Id")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0);
+        object
+            .entry("DocNumber")
+            .or_insert_with(|| json!((1000 + id).to_string()));
         object.entry("TxnDate").or_insert_with(|| json!(today(now)));
         object.entry("CurrencyRef").or_insert_with(currency);
         object.entry("EmailStatus").or_insert(json!("NotSet"));
@@ -942,6 +1040,12 @@ impl Realm {
                 .or_insert(json!({"value": ap.to_string(), "name": "Accounts Payable (A/P)"}));
         }
         Ok(())
+    }
+
+    /// Where received money lands unless the client says otherwise.
+    fn undeposited_funds(&self) -> Value {
+        let id = self.find_id("Account", "Undeposited Funds").unwrap_or(0);
+        json!({"value": id.to_string(), "name": "Undeposited Funds"})
     }
 
     fn read(&self, entity: &'static str, id_text: &str) -> Result<Value, Fault> {

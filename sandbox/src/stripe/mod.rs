@@ -256,6 +256,7 @@ impl Store {
         if let Some(line) = invoice["lines"]["data"].get_mut(0) {
             line["id"] = json!(self.id("il_1", 24));
             line["invoice"] = json!(id);
+            line["subscription"] = json!(subscription);
             line["amount"] = json!(amount);
             line["subtotal"] = json!(amount);
             line["description"] = json!(format!(

@@ -386,6 +386,26 @@ pub fn module_json(module: &ModuleDef, sequence: usize) -> Value {
     })
 }
 
+/// Zoho's UI widget codes for the data types the simulator uses.
+fn ui_type(data_type: &str) -> u32 {
+    match data_type {
+        "ownerlookup" => 8,
+        "textarea" => 3,
+        "email" => 25,
+        "phone" => 33,
+        "picklist" => 2,
+        "lookup" => 4,
+        "boolean" => 301,
+        "date" => 24,
+        "datetime" => 333,
+        "currency" => 36,
+        "double" => 38,
+        "integer" => 32,
+        "subform" => 10,
+        _ => 1,
+    }
+}
+
 pub fn field_json(module: &ModuleDef, field: &FieldDef, index: usize) -> Value {
     let json_type = match field.data_type {
         "integer" | "bigint" => "integer",
@@ -428,6 +448,16 @@ pub fn field_json(module: &ModuleDef, field: &FieldDef, index: usize) -> Value {
         "display_type": -1, "modified_time": null, "public": false, "currency": {}, "custom_field": field.custom,
         "lookup": lookup, "length": field.length, "display_field": field.api_name == module.display_field,
         "sortable": true, "data_type": field.data_type, "formula": {}, "decimal_place": null,
-        "mass_update": !field.read_only, "multiselectlookup": {}, "auto_number": {}
+        "mass_update": !field.read_only, "multiselectlookup": {}, "auto_number": {},
+        "additional_column": null, "address": null, "association_details": null, "businesscard_supported": false,
+        "colour_code_enabled_by_system": false, "column_name": field.api_name.to_uppercase(),
+        "convert_mapping": if module.api_name == "Leads" { json!({"Contacts": null, "Deals": null, "Accounts": null}) } else { json!({}) },
+        "customizable_properties": if field.custom { json!(["mandatory", "unique", "removal", "tooltip"]) } else { json!(["field_of_lookup"]) },
+        "display_format": null, "display_format_properties": null,
+        "email_parser": {"fields_update_supported": false, "record_operations_supported": false},
+        "global_picklist": null, "hipaa_compliance": null, "hipaa_compliance_enabled": false, "history_tracking": null,
+        "layout_associations": [{"api_name": "Standard__s", "name": "Standard", "id": id_for(module, 600)}],
+        "multi_module_lookup": {}, "pick_list_values_sorted_lexically": false, "range": null, "rollup_summary": {},
+        "ui_type": ui_type(field.data_type), "quick_sequence_number": if field.mandatory { json!("1") } else { Value::Null }
     })
 }
