@@ -357,6 +357,35 @@ pub fn modules(edition: ZohoEdition) -> Vec<ModuleDef> {
     ] {
         all.push(subform(items, id));
     }
+    // The rest of each module's standard fields (as a real org's records carry them, `null` when unset).
+    for module in &mut all {
+        let extras: &[(&'static str, &'static str, &'static str)] = match module.api_name {
+            "Accounts" => ACCOUNT_FIELDS,
+            "Contacts" => CONTACT_FIELDS,
+            "Products" => PRODUCT_FIELDS,
+            _ => &[],
+        };
+        for (api_name, label, data_type) in extras {
+            if !module.fields.iter().any(|f| f.api_name == *api_name) {
+                let mut def = field(api_name, label, data_type);
+                def.read_only = matches!(
+                    *api_name,
+                    "Full_Name" | "nearby_distance__s" | "Last_Activity_Time" | "Record_Image"
+                );
+                if *data_type == "ownerlookup" {
+                    def.related = Some("users");
+                }
+                if *data_type == "lookup" {
+                    def.related = Some(match *api_name {
+                        "Parent_Account" => "Accounts",
+                        "Reporting_To" => "Contacts",
+                        _ => "Vendors",
+                    });
+                }
+                module.fields.push(def);
+            }
+        }
+    }
     if edition == ZohoEdition::Free {
         all.retain(|m| !m.inventory);
     }
@@ -461,3 +490,110 @@ pub fn field_json(module: &ModuleDef, field: &FieldDef, index: usize) -> Value {
         "ui_type": ui_type(field.data_type), "quick_sequence_number": if field.mandatory { json!("1") } else { Value::Null }
     })
 }
+
+const COMMON_FIELDS: [(&str, &str, &str); 2] = [
+    ("Last_Activity_Time", "Last Activity Time", "datetime"),
+    ("Record_Image", "Record Image", "profileimage"),
+];
+
+const ACCOUNT_FIELDS: &[(&str, &str, &str)] = &[
+    COMMON_FIELDS[0],
+    COMMON_FIELDS[1],
+    ("nearby_distance__s", "Nearby Distance", "double"),
+    ("Account_Site", "Account Site", "text"),
+    ("Parent_Account", "Parent Account", "lookup"),
+    ("Fax", "Fax", "phone"),
+    ("Ticker_Symbol", "Ticker Symbol", "text"),
+    ("Ownership", "Ownership", "picklist"),
+    ("Employees", "Employees", "integer"),
+    ("SIC_Code", "SIC Code", "integer"),
+    ("Annual_Revenue", "Annual Revenue", "currency"),
+    ("Rating", "Rating", "picklist"),
+    (
+        "Billing_Flat_House_No_Building_Apartment_Name",
+        "Billing Flat/House No/Building/Apartment Name",
+        "text",
+    ),
+    ("Billing_Latitude", "Billing Latitude", "text"),
+    ("Billing_Longitude", "Billing Longitude", "text"),
+    ("Billing_Coordinates", "Billing Coordinates", "text"),
+    ("Billing_Address", "Billing Address", "text"),
+    ("Shipping_Street", "Shipping Street", "text"),
+    ("Shipping_City", "Shipping City", "text"),
+    ("Shipping_State", "Shipping State", "text"),
+    ("Shipping_Code", "Shipping Code", "text"),
+    ("Shipping_Country", "Shipping Country", "text"),
+    (
+        "Shipping_Flat_House_No_Building_Apartment_Name",
+        "Shipping Flat/House No/Building/Apartment Name",
+        "text",
+    ),
+    ("Shipping_Latitude", "Shipping Latitude", "text"),
+    ("Shipping_Longitude", "Shipping Longitude", "text"),
+    ("Shipping_Coordinates", "Shipping Coordinates", "text"),
+    ("Shipping_Address", "Shipping Address", "text"),
+];
+
+const CONTACT_FIELDS: &[(&str, &str, &str)] = &[
+    COMMON_FIELDS[0],
+    COMMON_FIELDS[1],
+    ("nearby_distance__s", "Nearby Distance", "double"),
+    ("Full_Name", "Full Name", "text"),
+    ("Salutation", "Salutation", "picklist"),
+    ("Secondary_Email", "Secondary Email", "email"),
+    ("Other_Phone", "Other Phone", "phone"),
+    ("Home_Phone", "Home Phone", "phone"),
+    ("Asst_Phone", "Asst Phone", "phone"),
+    ("Assistant", "Assistant", "text"),
+    ("Fax", "Fax", "phone"),
+    ("Department", "Department", "text"),
+    ("Description", "Description", "textarea"),
+    ("Reporting_To", "Reporting To", "lookup"),
+    ("Vendor_Name", "Vendor Name", "lookup"),
+    ("Lead_Source", "Lead Source", "picklist"),
+    ("Email_Opt_Out", "Email Opt Out", "boolean"),
+    ("Unsubscribed_Mode", "Unsubscribed Mode", "picklist"),
+    ("Unsubscribed_Time", "Unsubscribed Time", "datetime"),
+    ("Twitter", "Twitter", "text"),
+    ("Skype_ID", "Skype ID", "text"),
+    ("Mailing_State", "Mailing State", "text"),
+    (
+        "Mailing_Flat_House_No_Building_Apartment_Name",
+        "Mailing Flat/House No/Building/Apartment Name",
+        "text",
+    ),
+    ("Mailing_Latitude", "Mailing Latitude", "text"),
+    ("Mailing_Longitude", "Mailing Longitude", "text"),
+    ("Mailing_Coordinates", "Mailing Coordinates", "text"),
+    ("Mailing_Address", "Mailing Address", "text"),
+    ("Other_Street", "Other Street", "text"),
+    ("Other_City", "Other City", "text"),
+    ("Other_State", "Other State", "text"),
+    ("Other_Zip", "Other Zip", "text"),
+    ("Other_Country", "Other Country", "text"),
+    (
+        "Other_Flat_House_No_Building_Apartment_Name",
+        "Other Flat/House No/Building/Apartment Name",
+        "text",
+    ),
+    ("Other_Latitude", "Other Latitude", "text"),
+    ("Other_Longitude", "Other Longitude", "text"),
+    ("Other_Coordinates", "Other Coordinates", "text"),
+    ("Other_Address", "Other Address", "text"),
+];
+
+const PRODUCT_FIELDS: &[(&str, &str, &str)] = &[
+    COMMON_FIELDS[0],
+    COMMON_FIELDS[1],
+    ("Qty_in_Demand", "Qty in Demand", "double"),
+    ("Qty_Ordered", "Qty Ordered", "double"),
+    ("Reorder_Level", "Reorder Level", "double"),
+    ("Usage_Unit", "Usage Unit", "picklist"),
+    ("Tax", "Tax", "multiselectpicklist"),
+    ("Manufacturer", "Manufacturer", "picklist"),
+    ("Handler", "Handler", "ownerlookup"),
+    ("Commission_Rate", "Commission Rate", "currency"),
+    ("Sales_End_Date", "Sales End Date", "date"),
+    ("Support_Start_Date", "Support Start Date", "date"),
+    ("Support_Expiry_Date", "Support Expiry Date", "date"),
+];

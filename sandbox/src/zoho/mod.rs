@@ -363,6 +363,41 @@ impl Store {
             record.insert("$approval_state".into(), json!("approved"));
             record.insert("$currency_symbol".into(), json!("$"));
             record.insert("$editable".into(), json!(true));
+            // Record-level system flags every v2+ record carries.
+            for (key, value) in [
+                ("$state", json!("save")),
+                ("$process_flow", json!(false)),
+                ("$locked_for_me", json!(false)),
+                ("$approved", json!(true)),
+                (
+                    "$approval",
+                    json!({"delegate": false, "takeover": false, "approve": false, "reject": false, "resubmit": false}),
+                ),
+                (
+                    "$review_process",
+                    json!({"approve": false, "reject": false, "resubmit": false}),
+                ),
+                (
+                    "$layout_id",
+                    json!({"display_label": "Standard", "name": "Standard", "id": format!("{}000", &module.id[..module.id.len().min(16)])}),
+                ),
+                ("$in_merge", json!(false)),
+                ("$orchestration", json!(false)),
+                ("$field_states", Value::Null),
+                ("$review", Value::Null),
+                (
+                    "$zia_owner_assignment",
+                    json!("owner_recommendation_unavailable"),
+                ),
+                ("$is_duplicate", json!(false)),
+                ("Locked__s", json!(false)),
+                ("Tag", json!([])),
+            ] {
+                record.insert(key.into(), value);
+            }
+            if module.api_name == "Products" {
+                record.insert("$taxable".into(), json!(true));
+            }
             if record.get("Owner").is_none_or(Value::is_null) {
                 record.insert("Owner".into(), owner());
             }
@@ -382,6 +417,13 @@ impl Store {
                 );
                 self.next_number += 1;
             }
+        }
+        if record.contains_key("Full_Name") {
+            let parts: Vec<&str> = ["First_Name", "Last_Name"]
+                .iter()
+                .filter_map(|k| record.get(*k).and_then(Value::as_str))
+                .collect();
+            record.insert("Full_Name".into(), json!(parts.join(" ")));
         }
         record.insert("Modified_Time".into(), json!(stamp));
         record.insert("Modified_By".into(), owner());
