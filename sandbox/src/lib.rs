@@ -65,6 +65,8 @@ pub struct SandboxConfig {
     /// Zoho org limits: simultaneous calls and API credits per rolling 24 h.
     pub zoho_max_concurrent: usize,
     pub zoho_daily_credits: usize,
+    /// Skip the consent pages: authorize redirects straight back with a code (unattended demos).
+    pub auto_consent: bool,
 }
 
 impl Default for SandboxConfig {
@@ -88,6 +90,7 @@ impl Default for SandboxConfig {
             qbo_batches_per_minute: 40,
             zoho_max_concurrent: 15,
             zoho_daily_credits: 1_000_000,
+            auto_consent: false,
         }
     }
 }
@@ -102,6 +105,17 @@ pub struct SandboxUrls {
     pub qbo_api: String,
     pub intuit_oauth: String,
     pub stripe_api: String,
+}
+
+impl std::fmt::Display for SandboxUrls {
+    /// One `name url` line per simulated host, for `zqsync sandbox` to print.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "zoho_accounts {}", self.zoho_accounts)?;
+        writeln!(f, "zoho_api      {}", self.zoho_api)?;
+        writeln!(f, "qbo_api       {}", self.qbo_api)?;
+        writeln!(f, "intuit_oauth  {}", self.intuit_oauth)?;
+        write!(f, "stripe_api    {}", self.stripe_api)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

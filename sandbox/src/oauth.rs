@@ -334,6 +334,11 @@ async fn intuit_authorize(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQ
             &json!({"error": "invalid_request"}),
         );
     }
+    if shared.config.auto_consent {
+        let mut form = form;
+        form.push(("decision".to_owned(), "allow".to_owned()));
+        return intuit_decide(&shared, &form);
+    }
     let realm = shared.config.realm_id.clone();
     consent_page(
         "Connect to QuickBooks (sandbox)",
@@ -344,7 +349,12 @@ async fn intuit_authorize(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQ
 }
 
 async fn intuit_consent(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    let form = parse_form(&String::from_utf8_lossy(&body));
+    intuit_decide(&shared, &parse_form(&String::from_utf8_lossy(&body)))
+}
+
+/// What the consent page's buttons do: redirect back with a code (or `error=access_denied`).
+fn intuit_decide(shared: &Shared, form: &[(String, String)]) -> Response {
+    let form = form.to_vec();
     let redirect_uri = form_value(&form, "redirect_uri").unwrap_or_default();
     let state = form_value(&form, "state").unwrap_or_default();
     if form_value(&form, "decision").as_deref() != Some("allow") {
@@ -570,6 +580,11 @@ async fn zoho_authorize(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQue
     if form_value(&form, "client_id").as_deref() != Some(shared.config.zoho_client_id.as_str()) {
         return html_response("<!doctype html><p>Invalid Client</p>".to_owned());
     }
+    if shared.config.auto_consent {
+        let mut form = form;
+        form.push(("decision".to_owned(), "allow".to_owned()));
+        return zoho_decide(&shared, &form);
+    }
     let scope = form_value(&form, "scope").unwrap_or_default();
     consent_page(
         "Zoho CRM (sandbox) would like to access your data",
@@ -580,7 +595,11 @@ async fn zoho_authorize(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQue
 }
 
 async fn zoho_consent(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    let form = parse_form(&String::from_utf8_lossy(&body));
+    zoho_decide(&shared, &parse_form(&String::from_utf8_lossy(&body)))
+}
+
+fn zoho_decide(shared: &Shared, form: &[(String, String)]) -> Response {
+    let form = form.to_vec();
     let redirect_uri = form_value(&form, "redirect_uri").unwrap_or_default();
     let state = form_value(&form, "state").unwrap_or_default();
     let accounts_server = shared.urls.zoho_accounts.clone();

@@ -450,3 +450,31 @@ async fn the_twenty_first_zoho_refresh_token_revokes_the_oldest() {
     .await;
     assert_eq!(wrong["error"], "invalid_code");
 }
+
+#[tokio::test]
+async fn auto_consent_redirects_without_a_page() {
+    let h = Harness::with(|c| c.auto_consent = true).await;
+    let response = h
+        .http
+        .get(format!("{}/connect/oauth2?client_id=sandbox-intuit-client&response_type=code&scope=com.intuit.quickbooks.accounting&redirect_uri={REDIRECT}&state=auto", h.sandbox.urls().intuit_oauth))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(query_param(&location, "state").as_deref(), Some("auto"));
+    assert!(query_param(&location, "code").is_some());
+    let response = h
+        .http
+        .get(format!("{}/oauth/v2/auth?scope=ZohoCRM.modules.ALL&client_id=1000.SANDBOXZOHOCLIENT&response_type=code&access_type=offline&redirect_uri={REDIRECT}&state=z", h.sandbox.urls().zoho_accounts))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert!(
+        h.sandbox
+            .urls()
+            .to_string()
+            .contains(&h.sandbox.urls().qbo_api)
+    );
+}
