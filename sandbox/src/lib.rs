@@ -65,6 +65,8 @@ pub struct SandboxConfig {
     /// Zoho org limits: simultaneous calls and API credits per rolling 24 h.
     pub zoho_max_concurrent: usize,
     pub zoho_daily_credits: usize,
+    /// How far `page_token` paging reaches in Zoho lists (100,000 in production; lower it in tests).
+    pub zoho_page_token_limit: usize,
     /// Skip the consent pages: authorize redirects straight back with a code (unattended demos).
     pub auto_consent: bool,
 }
@@ -91,6 +93,7 @@ impl Default for SandboxConfig {
             zoho_max_concurrent: 15,
             zoho_daily_credits: 1_000_000,
             auto_consent: false,
+            zoho_page_token_limit: 100_000,
         }
     }
 }

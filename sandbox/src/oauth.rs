@@ -64,6 +64,8 @@ struct IntuitRefresh {
 #[derive(Debug)]
 struct ZohoAccess {
     refresh: Option<String>,
+    /// Granted scopes (comma-separated as Zoho writes them); `None` = minted by the control API, all scopes.
+    scope: Option<String>,
     issued: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 }
@@ -71,6 +73,7 @@ struct ZohoAccess {
 #[derive(Debug)]
 struct ZohoRefresh {
     token: String,
+    scope: String,
     client_id: String,
     mints: Vec<DateTime<Utc>>,
 }
@@ -165,11 +168,16 @@ impl Store {
     }
 
     pub fn mint_zoho_access(&mut self, now: DateTime<Utc>) -> String {
+        self.mint_zoho_scoped(now, None)
+    }
+
+    fn mint_zoho_scoped(&mut self, now: DateTime<Utc>, scope: Option<String>) -> String {
         let token = zoho_token();
         self.zoho_access.insert(
             token.clone(),
             ZohoAccess {
                 refresh: None,
+                scope,
                 issued: now,
                 expires_at: now + Duration::seconds(ZOHO_ACCESS_TTL_SECS),
             },
@@ -177,12 +185,17 @@ impl Store {
         token
     }
 
-    pub fn check_zoho_access(&self, token: &str, now: DateTime<Utc>) -> Result<(), TokenProblem> {
+    /// The token's scopes (`None` = unrestricted) if it is current.
+    pub fn check_zoho_access(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, TokenProblem> {
         let access = self.zoho_access.get(token).ok_or(TokenProblem::Invalid)?;
         if now >= access.expires_at {
             Err(TokenProblem::Expired)
         } else {
-            Ok(())
+            Ok(access.scope.clone())
         }
     }
 
@@ -226,6 +239,7 @@ impl Store {
             return Err("Access Denied");
         }
         entry.mints.push(now);
+        let scope = entry.scope.clone();
         let mut active: Vec<(String, DateTime<Utc>)> = self
             .zoho_access
             .iter()
@@ -241,6 +255,7 @@ impl Store {
         let token = zoho_token();
         let access = ZohoAccess {
             refresh: Some(refresh.to_owned()),
+            scope: Some(scope),
             issued: now,
             expires_at: now + Duration::seconds(ZOHO_ACCESS_TTL_SECS),
         };
@@ -672,6 +687,7 @@ async fn zoho_token_endpoint(
                 let refresh = zoho_token();
                 store.zoho_refresh.push(ZohoRefresh {
                     token: refresh.clone(),
+                    scope: auth.scope,
                     client_id: config.zoho_client_id.clone(),
                     mints: Vec::new(),
                 });
@@ -691,7 +707,7 @@ async fn zoho_token_endpoint(
                     Err(error) => return zoho_error(error),
                 }
             } else {
-                store.mint_zoho_access(now)
+                store.mint_zoho_scoped(now, Some(auth.scope))
             };
             body["access_token"] = json!(access);
             json_response(StatusCode::OK, &body)

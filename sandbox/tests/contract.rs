@@ -1034,13 +1034,9 @@ async fn stripe_objects_have_the_recorded_shapes() {
         &read,
         &[],
     );
-    let (status, intent) = stripe_raw(
-        &h,
-        Method::POST,
-        "setup_intents",
-        &format!("customer={customer_id}"),
-    )
-    .await;
+    let intent_form = request_form("stripe/nango__create_setup_intent.request.json")
+        .replace("cus_Uae6TTxHlP2hxk", &customer_id);
+    let (status, intent) = stripe_raw(&h, Method::POST, "setup_intents", &intent_form).await;
     assert_eq!(status, 200);
     assert_shape(
         "nango__create_setup_intent",
@@ -1055,8 +1051,12 @@ async fn stripe_objects_have_the_recorded_shapes() {
         &[],
     );
 
-    let sub_form =
-        format!("customer={customer_id}&items%5B0%5D%5Bprice%5D={recurring}&trial_period_days=15");
+    // The recorded request, pointed at our customer and price, plus the trial our plans use.
+    let sub_form = request_form("stripe/nango__create_subscription.request.json")
+        .replace("cus_Uae6TTxHlP2hxk", &customer_id)
+        .replace("price_1TbSoCEZpD6kXraexkCThz8o", &recurring)
+        .replace("&default_payment_method=pm_1TbSoaEZpD6kXraeiNPSsDV1", "")
+        + "&trial_period_days=15";
     let (status, subscription) = stripe_raw(&h, Method::POST, "subscriptions", &sub_form).await;
     assert_eq!(status, 200, "{subscription}");
     assert_shape(
@@ -1226,4 +1226,149 @@ async fn zoho_records_have_the_recorded_shapes() {
         assert_eq!(status, 200, "{name}");
         assert_shape(name, &recorded, &ours, &[]);
     }
+}
+
+#[tokio::test]
+async fn zoho_scope_paging_reach_and_users_have_the_recorded_shapes() {
+    let h = Harness::with(|c| {
+        c.records_per_module = 450;
+        c.zoho_page_token_limit = 400;
+        c.auto_consent = true;
+    })
+    .await;
+    let mut token = None;
+    let mut last = Value::Null;
+    for _ in 0..4 {
+        let path = match &token {
+            Some(t) => format!("Leads?fields=Last_Name&page_token={t}"),
+            None => "Leads?fields=Last_Name".to_owned(),
+        };
+        let (status, body) = zoho_json(&h, Method::GET, &path, None).await;
+        if status != 200 {
+            assert_eq!(status, 400);
+            last = body;
+            break;
+        }
+        token = body["info"]["next_page_token"].as_str().map(str::to_owned);
+    }
+    assert_shape(
+        "oas_v8__error_pagination_limit_page_token",
+        &fixture("zoho/oas_v8__error_pagination_limit_page_token.json"),
+        &last,
+        &[],
+    );
+    assert_eq!(last["code"], "PAGINATION_LIMIT_EXCEEDED");
+
+    // A token granted only Contacts read access may not list Accounts.
+    let redirect = "http://127.0.0.1:9/cb";
+    let accounts = h.sandbox.urls().zoho_accounts;
+    let location = h
+        .http
+        .get(format!("{accounts}/oauth/v2/auth?scope=ZohoCRM.modules.contacts.READ&client_id=1000.SANDBOXZOHOCLIENT&response_type=code&access_type=offline&redirect_uri={redirect}&state=s"))
+        .send()
+        .await
+        .unwrap()
+        .headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .replace("%2E", ".");
+    let tokens: Value = h
+        .http
+        .post(format!("{accounts}/oauth/v2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "1000.SANDBOXZOHOCLIENT"),
+            ("client_secret", "sandbox-zoho-secret"),
+            ("redirect_uri", redirect),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
+    let call = |path: &str| {
+        h.http
+            .get(h.zoho(path))
+            .header("authorization", format!("Zoho-oauthtoken {access}"))
+            .send()
+    };
+    assert_eq!(
+        call("Contacts?fields=Last_Name").await.unwrap().status(),
+        200
+    );
+    let (status, ours) = common::split(call("Accounts?fields=Account_Name").await.unwrap()).await;
+    assert_eq!(status, 401);
+    assert_shape(
+        "oas_v8__error_oauth_scope_mismatch",
+        &fixture("zoho/oas_v8__error_oauth_scope_mismatch.json"),
+        &ours,
+        &[],
+    );
+
+    let (_, users) = zoho_json(&h, Method::GET, "users?type=AllUsers", None).await;
+    let id = users["users"][0]["id"].as_str().unwrap().to_owned();
+    let (status, ours) = zoho_json(&h, Method::GET, &format!("users/{id}"), None).await;
+    assert_eq!(status, 200);
+    assert_shape(
+        "nango_v2__get_user",
+        &fixture("zoho/nango_v2__get_user.json"),
+        &ours,
+        &[],
+    );
+}
+
+#[tokio::test]
+async fn stripe_payment_methods_have_the_recorded_shape() {
+    let h = Harness::start(0).await;
+    let (_, session) = h
+        .stripe_post(
+            "checkout/sessions",
+            &[
+                ("mode", "setup"),
+                ("currency", "usd"),
+                ("success_url", "http://app.example/ok"),
+            ],
+        )
+        .await;
+    let done = h
+        .http
+        .post(session["url"].as_str().unwrap())
+        .form(&[("card", "4242424242424242"), ("decision", "pay")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    let (_, intent) = h
+        .stripe_get(&format!(
+            "setup_intents/{}",
+            session["setup_intent"].as_str().unwrap()
+        ))
+        .await;
+    let (status, method) = h
+        .stripe_get(&format!(
+            "payment_methods/{}",
+            intent["payment_method"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert_shape(
+        "openapi_fixture__payment_method",
+        &fixture("stripe/openapi_fixture__payment_method.json"),
+        &method,
+        &[],
+    );
 }

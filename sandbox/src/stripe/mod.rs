@@ -634,6 +634,7 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
                 .delete(cancel_subscription),
         )
         .route("/v1/invoices/{id}", get(get_object))
+        .route("/v1/payment_methods/{id}", get(get_object))
         .route("/v1/events", get(list_events))
         .route("/v1/events/{id}", get(get_object))
         .route_layer(middleware::from_fn_with_state(shared.clone(), authenticate));
@@ -967,6 +968,7 @@ async fn get_object(
         "setup_intents" => "setup_intent",
         "subscriptions" => "subscription",
         "invoices" => "invoice",
+        "payment_methods" => "payment_method",
         _ => "event",
     };
     let store = lock(&shared.stripe);

@@ -25,7 +25,6 @@ use meta::{FieldDef, ModuleDef};
 const MAX_FIELDS: usize = 50;
 const MAX_PER_PAGE: usize = 200;
 const DISCRETE_PAGE_LIMIT: usize = 2000;
-const PAGE_TOKEN_LIMIT: usize = 100_000;
 const MAX_WRITE_RECORDS: usize = 100;
 
 pub fn owner() -> Value {
@@ -541,6 +540,8 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
         .route("/crm/v8/settings/modules", get(settings_modules))
         .route("/crm/v8/settings/fields", get(settings_fields))
+        .route("/crm/v8/users", get(users))
+        .route("/crm/v8/users/{id}", get(user))
         .route(
             "/crm/v8/{module}",
             get(list).post(insert).put(update_many).delete(delete_many),
@@ -572,16 +573,62 @@ impl Drop for Slot {
     }
 }
 
+/// Whether comma-separated Zoho scopes cover the call: `ZohoCRM.modules.ALL`, per-module
+/// `ZohoCRM.modules.{module}.{READ|CREATE|UPDATE|DELETE|ALL}`, `ZohoCRM.settings.{ALL|fields.READ|...}`,
+/// `ZohoCRM.users.{READ|ALL}`.
+fn scope_allows(scope: &str, method: &axum::http::Method, path: &str) -> bool {
+    let granted: Vec<String> = scope
+        .split([',', ' '])
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let has = |wanted: &str| granted.iter().any(|g| g == wanted);
+    let segments: Vec<&str> = path.trim_start_matches("/crm/v8/").split('/').collect();
+    let operation = match *method {
+        axum::http::Method::GET => "read",
+        axum::http::Method::POST => "create",
+        axum::http::Method::PUT => "update",
+        axum::http::Method::DELETE => "delete",
+        _ => "all",
+    };
+    match segments.first().copied().unwrap_or_default() {
+        "settings" => {
+            let area = segments.get(1).copied().unwrap_or_default();
+            has("zohocrm.settings.all")
+                || has(&format!("zohocrm.settings.{area}.all"))
+                || has(&format!("zohocrm.settings.{area}.read"))
+        }
+        "users" => has("zohocrm.users.all") || has("zohocrm.users.read"),
+        module => {
+            let module = module.to_lowercase().replace('_', "");
+            has("zohocrm.modules.all")
+                || has(&format!("zohocrm.modules.{operation}"))
+                || has(&format!("zohocrm.modules.{module}.all"))
+                || has(&format!("zohocrm.modules.{module}.{operation}"))
+        }
+    }
+}
+
 /// Token check, org concurrency and the rolling 24 h credit budget.
 async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let now = shared.now();
-    let valid = bearer(request.headers(), "Zoho-oauthtoken")
-        .is_some_and(|token| lock(&shared.oauth).check_zoho_access(&token, now).is_ok());
-    if !valid {
+    let checked = bearer(request.headers(), "Zoho-oauthtoken")
+        .map(|token| lock(&shared.oauth).check_zoho_access(&token, now));
+    let Some(Ok(scope)) = checked else {
         return top_error(
             StatusCode::UNAUTHORIZED,
             "INVALID_TOKEN",
             "invalid oauth token",
+            json!({}),
+        );
+    };
+    if let Some(scope) = scope
+        && !scope_allows(&scope, request.method(), request.uri().path())
+    {
+        return top_error(
+            StatusCode::UNAUTHORIZED,
+            "OAUTH_SCOPE_MISMATCH",
+            "Unauthorized",
             json!({}),
         );
     }
@@ -766,12 +813,15 @@ async fn list(
         }
         ((page - 1) * per_page, page)
     };
-    if offset >= PAGE_TOKEN_LIMIT {
+    if offset >= shared.config.zoho_page_token_limit {
         return top_error(
             StatusCode::BAD_REQUEST,
             "PAGINATION_LIMIT_EXCEEDED",
-            "pagination limit exceeded",
-            json!({"limit": PAGE_TOKEN_LIMIT}),
+            &format!(
+                "You can only get upto {} records using page_token param",
+                shared.config.zoho_page_token_limit
+            ),
+            json!({"param_name": "page_token"}),
         );
     }
     let since = header(&headers, "if-modified-since").and_then(parse_time);
@@ -812,7 +862,8 @@ async fn list(
             ordering
         }
     });
-    let reachable = matched.len().min(PAGE_TOKEN_LIMIT);
+    // Past the page_token reach Zoho still says there is more; the next call fails.
+    let reachable = matched.len();
     let data: Vec<Value> = matched
         .iter()
         .skip(offset)
@@ -1297,6 +1348,26 @@ async fn deleted(
         })
         .unwrap_or_default();
     paged(records, &params, usize::MAX / 2)
+}
+
+fn sandbox_user() -> Value {
+    serde_json::from_str(include_str!("user.json")).unwrap_or(Value::Null)
+}
+
+async fn users() -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({"users": [sandbox_user()], "info": {"per_page": 200, "count": 1, "page": 1, "more_records": false}}),
+    )
+}
+
+async fn user(Path(id): Path<String>) -> Response {
+    let user = sandbox_user();
+    if user["id"] == id.as_str() {
+        json_response(StatusCode::OK, &json!({"users": [user]}))
+    } else {
+        StatusCode::NO_CONTENT.into_response()
+    }
 }
 
 // ---------------------------------------------------------------- control API
