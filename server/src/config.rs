@@ -66,6 +66,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub remotes: RemoteCredentials,
+
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// OAuth client credentials of the real services. With none set, zqsync runs in sandbox mode.
@@ -154,5 +157,30 @@ mod tests {
         assert!(!half.sandbox_mode());
         let message = half.check().err().unwrap_or_default();
         assert!(message.contains("ZQSYNC_QBO_CLIENT_SECRET"), "{message}");
+    }
+}
+
+/// The simulated services: used by `zqsync sandbox`, and by `serve` in sandbox mode.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Demo records generated per module (the benchmarks use up to 100,000).
+    #[arg(long = "records", env = "ZQSYNC_SANDBOX_RECORDS", default_value_t = 25)]
+    pub records_per_module: usize,
+    /// Seed of the demo data: the same seed always gives the same records.
+    #[arg(long, env = "ZQSYNC_SANDBOX_SEED", default_value_t = 42)]
+    pub seed: u64,
+    /// First of the five consecutive loopback ports the simulators take (0: any free ports).
+    #[arg(long, env = "ZQSYNC_SANDBOX_PORT", default_value_t = 0)]
+    pub base_port: u16,
+}
+
+impl SandboxArgs {
+    pub fn config(&self) -> sandbox::SandboxConfig {
+        sandbox::SandboxConfig {
+            seed: self.seed,
+            records_per_module: self.records_per_module,
+            base_port: self.base_port,
+            ..sandbox::SandboxConfig::default()
+        }
     }
 }

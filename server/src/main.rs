@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use server::config::{DatabaseArgs, ServeArgs, default_site_root};
+use server::config::{DatabaseArgs, SandboxArgs, ServeArgs, default_site_root};
 use server::telemetry::{self, LogFormat};
 use server::{DEMO_EMAIL, DEMO_PASSWORD, Settings};
 
@@ -32,7 +32,7 @@ enum Command {
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
     /// Run the simulated Zoho CRM, QuickBooks Online, OAuth and Stripe servers on their own.
-    Sandbox,
+    Sandbox(SandboxArgs),
     /// Measure the sync engine and print the figures.
     Bench,
 }
@@ -59,7 +59,7 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Worker => not_built_yet("worker", "the sync engine"),
-            Command::Sandbox => not_built_yet("sandbox", "the sandbox simulators"),
+            Command::Sandbox(args) => run_sandbox(&args).await,
             Command::Bench => not_built_yet("bench", "the sync engine"),
         }
     });
@@ -103,6 +103,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "no pkg/ directory: pages render but will not become interactive; run scripts/build first"
         );
     }
+    // Sandbox mode: the simulators run in this process, on loopback ports.
+    let simulators = if sandbox_mode {
+        let simulators = sandbox::Sandbox::start(args.sandbox.config()).await?;
+        log_sandbox_urls(&simulators.urls());
+        Some(simulators)
+    } else {
+        None
+    };
     let running = server::start(settings, db, clock).await?;
     let url = args.public_url.unwrap_or_else(|| running.url());
     tracing::info!(%url, "zqsync is listening");
@@ -114,7 +122,45 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!("shutting down");
         let _ = stop.send(true);
     });
-    running.wait().await
+    let result = running.wait().await;
+    if let Some(simulators) = simulators {
+        simulators.shutdown().await;
+    }
+    result
+}
+
+fn log_sandbox_urls(urls: &sandbox::SandboxUrls) {
+    tracing::info!(
+        zoho_accounts = %urls.zoho_accounts,
+        zoho_api = %urls.zoho_api,
+        qbo_api = %urls.qbo_api,
+        intuit_oauth = %urls.intuit_oauth,
+        stripe_api = %urls.stripe_api,
+        "simulated services are listening"
+    );
+}
+
+/// `zqsync sandbox`: the simulators alone, for curl, a debugger or another client.
+#[allow(clippy::print_stdout)]
+async fn run_sandbox(args: &SandboxArgs) -> anyhow::Result<()> {
+    let simulators = sandbox::Sandbox::start(args.config()).await?;
+    let urls = simulators.urls();
+    println!(
+        "zqsync sandbox is running (Ctrl-C stops it); demo data: seed {}, {} records per module",
+        args.seed, args.records_per_module
+    );
+    println!("  Zoho accounts (OAuth)   {}", urls.zoho_accounts);
+    println!("  Zoho CRM API            {}/crm/v8/...", urls.zoho_api);
+    println!(
+        "  QuickBooks Online API   {}/v3/company/<realm>/...",
+        urls.qbo_api
+    );
+    println!("  Intuit OAuth            {}", urls.intuit_oauth);
+    println!("  Stripe API              {}/v1/...", urls.stripe_api);
+    println!("  control API             /_sandbox/... on each of them");
+    shutdown_signal().await;
+    simulators.shutdown().await;
+    Ok(())
 }
 
 /// What a person starting the server needs to see, on standard output.

@@ -57,10 +57,7 @@ pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> R
                 let ctx = ctx.clone();
                 move || provide_context(ctx.clone())
             },
-            {
-                let options = leptos_options.clone();
-                move || app::shell(options.clone())
-            },
+            move || app::shell(leptos_options.clone()),
         )
         .layer(middleware::from_fn_with_state(state.clone(), sessions))
         .layer(middleware::from_fn_with_state(
@@ -253,7 +250,10 @@ async fn record_metrics(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
+    let status_code = response.status().as_u16();
+    // The matched route, never the raw URI: query strings can carry OAuth codes.
+    tracing::debug!(%method, %route, status = status_code, elapsed_ms = started.elapsed().as_millis(), "request");
+    let status = status_code.to_string();
     metrics::counter!("zqsync_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("zqsync_http_request_duration_seconds", "method" => method, "route" => route)

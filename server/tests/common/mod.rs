@@ -165,15 +165,15 @@ impl TestApp {
             server.shutdown().await.expect("clean shutdown");
             db.close().await;
         }
-        if let Some((admin, name)) = self.postgres_cleanup.take() {
-            if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
-                let _ = pool
-                    .execute(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .await;
-                pool.close().await;
-            }
+        if let Some((admin, name)) = self.postgres_cleanup.take()
+            && let Ok(pool) = sqlx::PgPool::connect(&admin).await
+        {
+            let _ = pool
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .await;
+            pool.close().await;
         }
         if let Some(dir) = self.sqlite_dir.take() {
             let _ = std::fs::remove_dir_all(dir);
