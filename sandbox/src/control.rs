@@ -222,6 +222,10 @@ fn control_router() -> Router<Arc<Shared>> {
             "/_sandbox/stripe/events",
             get(crate::stripe::control_events),
         )
+        .route(
+            "/_sandbox/stripe/customers/{id}/card",
+            post(crate::stripe::control_card),
+        )
 }
 
 async fn add_fault(

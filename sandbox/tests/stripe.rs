@@ -478,3 +478,79 @@ async fn setup_mode_checkout_saves_a_card_and_declines_are_shown() {
         .await;
     assert_eq!(status, 400, "setup mode needs a currency");
 }
+
+#[tokio::test]
+async fn a_declining_card_makes_the_renewal_past_due_until_paid() {
+    let (hook, received) = webhook_receiver(0).await;
+    let h = Harness::with(|c| {
+        c.records_per_module = 0;
+        c.stripe_webhook_url = Some(hook);
+    })
+    .await;
+    let (_, prices) = h.stripe_get("prices?lookup_keys[]=standard_yearly").await;
+    let price = prices["data"][0]["id"].as_str().unwrap().to_owned();
+    let (_, customer) = h
+        .stripe_post("customers", &[("email", "late@payer.example")])
+        .await;
+    let customer = customer["id"].as_str().unwrap().to_owned();
+    let (_, subscription) = h
+        .stripe_post(
+            "subscriptions",
+            &[
+                ("customer", &customer),
+                ("items[0][price]", &price),
+                ("trial_period_days", "15"),
+            ],
+        )
+        .await;
+    let id = subscription["id"].as_str().unwrap().to_owned();
+    let card = h
+        .http
+        .post(format!(
+            "{}/_sandbox/stripe/customers/{customer}/card?declines=true",
+            h.sandbox.urls().stripe_api
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(card.status(), 200);
+    h.clock.advance(Duration::days(15) + Duration::minutes(1));
+    let (_, late) = h.stripe_get(&format!("subscriptions/{id}")).await;
+    assert_eq!(late["status"], "past_due");
+    let events = wait_for_events(&received, &["invoice.payment_failed"]).await;
+    let failed = events
+        .iter()
+        .find(|e| e["type"] == "invoice.payment_failed")
+        .unwrap();
+    assert_eq!(failed["data"]["object"]["status"], "open");
+    let invoice = late["latest_invoice"].as_str().unwrap().to_owned();
+    let (status, declined) = h.stripe_post(&format!("invoices/{invoice}/pay"), &[]).await;
+    assert_eq!(
+        (status, declined["error"]["code"].as_str()),
+        (402, Some("card_declined"))
+    );
+    h.http
+        .post(format!(
+            "{}/_sandbox/stripe/customers/{customer}/card?declines=false",
+            h.sandbox.urls().stripe_api
+        ))
+        .send()
+        .await
+        .unwrap();
+    let (status, paid) = h.stripe_post(&format!("invoices/{invoice}/pay"), &[]).await;
+    assert_eq!((status, paid["status"].as_str()), (200, Some("paid")));
+    assert_eq!(paid["amount_paid"], 29000);
+    let (_, recovered) = h.stripe_get(&format!("subscriptions/{id}")).await;
+    assert_eq!(recovered["status"], "active");
+    let (status, again) = h.stripe_post(&format!("invoices/{invoice}/pay"), &[]).await;
+    assert_eq!(
+        (status, again["error"]["type"].as_str()),
+        (400, Some("invalid_request_error"))
+    );
+    common::assert_shape(
+        "nango__pay_invoice",
+        &common::fixture("stripe/nango__pay_invoice.json"),
+        &paid,
+        &[],
+    );
+}

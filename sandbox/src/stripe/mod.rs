@@ -95,6 +95,8 @@ pub struct Store {
     undelivered: Vec<Value>,
     session_params: HashMap<String, Value>,
     trial_notices: HashSet<String>,
+    /// Customers whose saved card attaches but declines charges (test card 4000 0000 0000 0341).
+    declining: HashSet<String>,
 }
 
 impl Store {
@@ -108,6 +110,7 @@ impl Store {
             undelivered: Vec::new(),
             session_params: HashMap::new(),
             trial_notices: HashSet::new(),
+            declining: HashSet::new(),
         }
     }
 
@@ -268,9 +271,86 @@ impl Store {
             line["pricing"]["unit_amount_decimal"] = json!(amount.to_string());
         }
         invoice["lines"]["url"] = json!(format!("/v1/invoices/{id}/lines"));
+        let declined = amount > 0
+            && customer["id"]
+                .as_str()
+                .is_some_and(|c| self.declining.contains(c));
+        if declined {
+            invoice["status"] = json!("open");
+            invoice["amount_paid"] = json!(0);
+            invoice["amount_remaining"] = json!(amount);
+            invoice["status_transitions"]["paid_at"] = Value::Null;
+            invoice["next_payment_attempt"] = json!((now + Duration::days(3)).timestamp());
+        }
+        let invoice = self.put(invoice);
+        let kind = if declined {
+            "invoice.payment_failed"
+        } else {
+            "invoice.paid"
+        };
+        self.emit(kind, &invoice, None, now);
+        invoice
+    }
+
+    /// `POST /v1/invoices/{id}/pay`: charges the customer's card again.
+    fn pay_invoice(&mut self, id: &str, now: DateTime<Utc>) -> Result<Value, Response> {
+        let mut invoice = self
+            .get(id, "invoice")
+            .ok_or_else(|| missing("invoice", id))?;
+        if invoice["status"] == "paid" {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                Some("invoice_not_open"),
+                "Invoice is already paid.",
+                None,
+            ));
+        }
+        let customer = invoice["customer"].as_str().unwrap_or_default().to_owned();
+        invoice["attempt_count"] = json!(invoice["attempt_count"].as_i64().unwrap_or(0) + 1);
+        invoice["attempted"] = json!(true);
+        if self.declining.contains(&customer) {
+            let invoice = self.put(invoice);
+            self.emit("invoice.payment_failed", &invoice, None, now);
+            let mut declined = error(
+                StatusCode::PAYMENT_REQUIRED,
+                "card_error",
+                Some("card_declined"),
+                "Your card was declined.",
+                None,
+            );
+            *declined.status_mut() = StatusCode::PAYMENT_REQUIRED;
+            return Err(declined);
+        }
+        let amount = invoice["amount_due"].clone();
+        invoice["status"] = json!("paid");
+        invoice["amount_paid"] = amount;
+        invoice["amount_remaining"] = json!(0);
+        invoice["status_transitions"]["paid_at"] = json!(now.timestamp());
+        invoice["next_payment_attempt"] = Value::Null;
         let invoice = self.put(invoice);
         self.emit("invoice.paid", &invoice, None, now);
-        invoice
+        let subscription = invoice["parent"]["subscription_details"]["subscription"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if let Some(mut subscription) = self.get(&subscription, "subscription")
+            && matches!(
+                subscription["status"].as_str(),
+                Some("past_due" | "incomplete")
+            )
+        {
+            let previous = json!({"status": subscription["status"]});
+            subscription["status"] = json!("active");
+            let subscription = self.put(subscription);
+            self.emit(
+                "customer.subscription.updated",
+                &subscription,
+                Some(previous),
+                now,
+            );
+        }
+        Ok(invoice)
     }
 
     fn create_subscription(
@@ -396,6 +476,10 @@ impl Store {
             now,
         );
         subscription["latest_invoice"] = invoice["id"].clone();
+        if invoice["status"] != "paid" {
+            // payment_behavior=allow_incomplete (the default): the first charge failed.
+            subscription["status"] = json!("incomplete");
+        }
         let subscription = self.put(subscription);
         self.emit("customer.subscription.created", &subscription, None, now);
         Ok(subscription)
@@ -542,7 +626,12 @@ impl Store {
             let amount = price["unit_amount"].as_i64().unwrap_or(0);
             let invoice =
                 self.create_invoice(&customer, &id, &price, amount, "subscription_cycle", now);
-            subscription["status"] = json!("active");
+            let status = if invoice["status"] == "paid" {
+                "active"
+            } else {
+                "past_due"
+            };
+            subscription["status"] = json!(status);
             subscription["latest_invoice"] = invoice["id"].clone();
             let subscription = self.put(subscription);
             self.emit(
@@ -634,6 +723,7 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
                 .delete(cancel_subscription),
         )
         .route("/v1/invoices/{id}", get(get_object))
+        .route("/v1/invoices/{id}/pay", post(pay_invoice))
         .route("/v1/payment_methods/{id}", get(get_object))
         .route("/v1/events", get(list_events))
         .route("/v1/events/{id}", get(get_object))
@@ -1242,6 +1332,10 @@ async fn hosted_submit(
         }
     };
     let method = store.create_payment_method(&customer_id, now);
+    if card == "4000000000000341" {
+        // Stripe's test card that attaches fine but declines every charge.
+        store.declining.insert(customer_id.clone());
+    }
     if let Some(mut customer) = store.get(&customer_id, "customer") {
         customer["invoice_settings"]["default_payment_method"] = method["id"].clone();
         store.put(customer);
@@ -1282,6 +1376,38 @@ async fn hosted_submit(
     let mut response = redirect(&target);
     *response.status_mut() = StatusCode::SEE_OTHER;
     response
+}
+
+async fn pay_invoice(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    let now = shared.now();
+    let result = lock(&shared.stripe).pay_invoice(&id, now);
+    result.map_or_else(|e| e, |invoice| json_response(StatusCode::OK, &invoice))
+}
+
+/// `POST /_sandbox/stripe/customers/{id}/card?declines=true|false`: make the saved card fail (or work).
+pub async fn control_card(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let declines = q
+        .as_deref()
+        .map(parse_form)
+        .and_then(|f| f.into_iter().find(|(k, _)| k == "declines"))
+        .is_none_or(|(_, v)| v != "false");
+    let mut store = lock(&shared.stripe);
+    if store.get(&id, "customer").is_none() {
+        return missing("customer", &id);
+    }
+    if declines {
+        store.declining.insert(id.clone());
+    } else {
+        store.declining.remove(&id);
+    }
+    json_response(
+        StatusCode::OK,
+        &json!({"customer": id, "declines": declines}),
+    )
 }
 
 pub async fn control_events(State(shared): State<Arc<Shared>>) -> Response {
