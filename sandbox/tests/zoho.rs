@@ -531,3 +531,49 @@ async fn concurrency_limit_answers_429() {
     );
     assert_eq!(slow.await.unwrap(), 200);
 }
+
+#[tokio::test]
+async fn coql_selects_filters_orders_and_pages() {
+    let h = Harness::start(6).await;
+    let query = json!({"select_query": "select Last_Name, First_Name, Account_Name.id from Contacts where Last_Name is not null order by Last_Name asc limit 0, 4"});
+    let (status, body) = h.zoho_call(Method::POST, "coql", Some(&query)).await;
+    assert_eq!(status, 200, "{body}");
+    let rows = body["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(body["info"]["more_records"], true);
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| r["Last_Name"].as_str().unwrap().to_lowercase())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    assert!(rows[0]["id"].is_string());
+    common::assert_shape(
+        "oas_v8__coql_response",
+        &common::fixture("zoho/oas_v8__coql_response.json"),
+        &body,
+        &[],
+    );
+    let (status, _) = h.zoho_call(Method::POST, "coql", Some(&json!({"select_query": "select Last_Name from Contacts where Last_Name = 'Nobody'"}))).await;
+    assert_eq!(status, 204);
+    let (status, body) = h
+        .zoho_call(
+            Method::POST,
+            "coql",
+            Some(&json!({"select_query": "select Nope from Contacts"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("INVALID_QUERY"))
+    );
+    let (status, body) = h
+        .zoho_call(
+            Method::POST,
+            "coql",
+            Some(&json!({"select_query": "select from"})),
+        )
+        .await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("SYNTAX_ERROR")));
+}

@@ -1,6 +1,7 @@
 //! Zoho CRM v8 under `/crm/v8/`: records list/get/insert/update/upsert/delete, the deleted list,
 //! search, `/settings/modules` and `/settings/fields`, with Zoho's limits, status codes and envelopes.
 
+pub mod coql;
 pub mod criteria;
 pub mod meta;
 
@@ -540,6 +541,7 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
         .route("/crm/v8/settings/modules", get(settings_modules))
         .route("/crm/v8/settings/fields", get(settings_fields))
+        .route("/crm/v8/coql", axum::routing::post(coql_query))
         .route("/crm/v8/users", get(users))
         .route("/crm/v8/users/{id}", get(user))
         .route(
@@ -599,6 +601,7 @@ fn scope_allows(scope: &str, method: &axum::http::Method, path: &str) -> bool {
                 || has(&format!("zohocrm.settings.{area}.read"))
         }
         "users" => has("zohocrm.users.all") || has("zohocrm.users.read"),
+        "coql" => has("zohocrm.coql.read") || has("zohocrm.coql.all"),
         module => {
             let module = module.to_lowercase().replace('_', "");
             has("zohocrm.modules.all")
@@ -1348,6 +1351,95 @@ async fn deleted(
         })
         .unwrap_or_default();
     paged(records, &params, usize::MAX / 2)
+}
+
+/// `POST /coql` `{"select_query": …}`: selected fields plus `id`, `info{count, more_records}`, 204 when empty.
+async fn coql_query(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let statement = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["select_query"].as_str().map(str::to_owned));
+    let Some(statement) = statement else {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "REQUIRED_PARAM_MISSING",
+            "required param is missing",
+            json!({"param_name": "select_query"}),
+        );
+    };
+    let query = match coql::parse(&statement) {
+        Ok(query) => query,
+        Err(reason) => {
+            return top_error(
+                StatusCode::BAD_REQUEST,
+                "SYNTAX_ERROR",
+                "error occured while parsing the query",
+                json!({"reason": reason}),
+            );
+        }
+    };
+    let store = lock(&shared.zoho);
+    let Some(module) = store.record_module(&query.module) else {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_QUERY",
+            "invalid query formed",
+            json!({"reason": "invalid module", "api_name": query.module}),
+        );
+    };
+    for field in &query.fields {
+        let head = field.split('.').next().unwrap_or_default();
+        if head != "id" && !module.fields.iter().any(|f| f.api_name == head) {
+            return top_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_QUERY",
+                "invalid query formed",
+                json!({"reason": "column given seems to be invalid", "api_name": field}),
+            );
+        }
+    }
+    let mut rows: Vec<&Value> = store
+        .records(module.api_name)
+        .filter(|r| query.filter.as_ref().is_none_or(|f| f.matches(r)))
+        .collect();
+    for (field, descending) in query.order_by.iter().rev() {
+        rows.sort_by(|a, b| {
+            let ordering = match (coql::resolve(a, field), coql::resolve(b, field)) {
+                (Some(x), Some(y)) => crate::qbo::query::compare_text(&x, &y),
+                (x, y) => x.is_some().cmp(&y.is_some()),
+            };
+            if *descending {
+                ordering.reverse()
+            } else {
+                ordering
+            }
+        });
+    }
+    let total = rows.len();
+    let data: Vec<Value> = rows
+        .into_iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .map(|record| {
+            let mut out = Map::new();
+            for field in &query.fields {
+                let head = field.split('.').next().unwrap_or_default();
+                out.insert(
+                    field.clone(),
+                    record.get(head).cloned().unwrap_or(Value::Null),
+                );
+            }
+            out.insert("id".into(), record["id"].clone());
+            Value::Object(out)
+        })
+        .collect();
+    if data.is_empty() {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let count = data.len();
+    json_response(
+        StatusCode::OK,
+        &json!({"data": data, "info": {"count": count, "more_records": query.offset + count < total}}),
+    )
 }
 
 fn sandbox_user() -> Value {
