@@ -577,3 +577,114 @@ async fn coql_selects_filters_orders_and_pages() {
         .await;
     assert_eq!((status, body["code"].as_str()), (400, Some("SYNTAX_ERROR")));
 }
+
+#[tokio::test]
+async fn watch_channels_notify_on_changes() {
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(Vec::new()));
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        "/notify",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(body);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let h = Harness::start(1).await;
+    let mut request = common::fixture("zoho/oas_v8__notifications_enable_request.json");
+    let expiry = (h.sandbox.now() + Duration::hours(6)).to_rfc3339();
+    for (i, channel) in request["watch"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        channel["notify_url"] = json!(notify_url);
+        channel["channel_expiry"] = json!(expiry);
+        channel["events"] = if i == 0 {
+            json!(["Contacts.all"])
+        } else {
+            json!(["Accounts.delete"])
+        };
+    }
+    let (status, body) = h
+        .zoho_call(Method::POST, "actions/watch", Some(&request))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    common::assert_shape(
+        "oas_v8__notifications_enable_response_201",
+        &common::fixture("zoho/oas_v8__notifications_enable_response_201.json"),
+        &body,
+        &[],
+    );
+
+    let (_, created) = h
+        .zoho_call(
+            Method::POST,
+            "Contacts",
+            Some(&json!({"data": [{"Last_Name": "Watched"}]})),
+        )
+        .await;
+    let id = created["data"][0]["details"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.zoho_call(
+        Method::PUT,
+        &format!("Contacts/{id}"),
+        Some(&json!({"data": [{"Title": "CEO"}]})),
+    )
+    .await;
+    h.zoho_call(
+        Method::POST,
+        "Accounts",
+        Some(&json!({"data": [{"Account_Name": "Not watched for create"}]})),
+    )
+    .await;
+    h.zoho_call(Method::DELETE, &format!("Contacts/{id}"), None)
+        .await;
+    for _ in 0..100 {
+        if received.lock().unwrap().len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let got = received.lock().unwrap().clone();
+    let operations: Vec<&str> = got
+        .iter()
+        .map(|n| n["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(operations, ["insert", "update", "delete"], "{got:?}");
+    assert!(got.iter().all(|n| n["ids"][0] == id.as_str()
+        && n["module"] == "Contacts"
+        && n["token"] == "TOKEN_FOR_VERIFICATION_1"));
+
+    let (status, details) = h.zoho_call(Method::GET, "actions/watch", None).await;
+    assert_eq!(
+        (status, details["watch"].as_array().map(Vec::len)),
+        (200, Some(2))
+    );
+    let (status, _) = h
+        .zoho_call(
+            Method::DELETE,
+            "actions/watch?channel_ids=1000000068001,1000000068002",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = h.zoho_call(Method::GET, "actions/watch", None).await;
+    assert_eq!(status, 204);
+    let too_long = json!({"watch": [{"channel_id": "1", "notify_url": notify_url, "events": ["Contacts.all"], "channel_expiry": (h.sandbox.now() + Duration::days(8)).to_rfc3339()}]});
+    let (status, _) = h
+        .zoho_call(Method::POST, "actions/watch", Some(&too_long))
+        .await;
+    assert_eq!(status, 400, "channels live at most a week");
+}

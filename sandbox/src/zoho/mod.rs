@@ -76,6 +76,19 @@ pub struct Store {
     page_tokens: HashMap<String, PageCursor>,
     in_flight: usize,
     credits: VecDeque<DateTime<Utc>>,
+    channels: Vec<Channel>,
+    /// Notifications waiting to be POSTed: (notify_url, body).
+    outbox: Vec<(String, Value)>,
+}
+
+/// A watch channel (`/actions/watch`).
+#[derive(Debug, Clone)]
+struct Channel {
+    channel_id: String,
+    events: Vec<String>,
+    notify_url: String,
+    token: Option<String>,
+    expires_at: DateTime<Utc>,
 }
 
 impl Store {
@@ -89,6 +102,8 @@ impl Store {
             page_tokens: HashMap::new(),
             in_flight: 0,
             credits: VecDeque::new(),
+            channels: Vec::new(),
+            outbox: Vec::new(),
         }
     }
 
@@ -486,6 +501,39 @@ impl Store {
         Ok(self.save(module.api_name, record))
     }
 
+    /// Queues a notification for every live channel watching this module and operation.
+    fn changed(
+        &mut self,
+        module: &str,
+        operation: &str,
+        ids: &[String],
+        now: DateTime<Utc>,
+        api_base: &str,
+    ) {
+        if ids.is_empty() {
+            return;
+        }
+        let event = match operation {
+            "insert" => "create",
+            "update" => "edit",
+            _ => "delete",
+        };
+        for channel in self.channels.iter().filter(|c| c.expires_at > now) {
+            let watches = channel.events.iter().any(|e| {
+                e.eq_ignore_ascii_case(&format!("{module}.{event}"))
+                    || e.eq_ignore_ascii_case(&format!("{module}.all"))
+            });
+            if watches {
+                let body = json!({
+                    "server_time": now.timestamp_millis(), "query_params": {}, "module": module,
+                    "resource_uri": format!("{api_base}/crm/v8/{module}"), "ids": ids, "affected_fields": [],
+                    "operation": operation, "channel_id": channel.channel_id, "token": channel.token,
+                });
+                self.outbox.push((channel.notify_url.clone(), body));
+            }
+        }
+    }
+
     fn delete(&mut self, module: &ModuleDef, id: &str, now: DateTime<Utc>) -> bool {
         let Some(removed) = id
             .parse::<u64>()
@@ -512,6 +560,15 @@ fn mandatory_missing(api_name: &str, path: &str) -> Value {
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+/// Ids of the records a write call changed.
+fn succeeded(entries: &[Value]) -> Vec<String> {
+    entries
+        .iter()
+        .filter(|e| e["status"] == "success")
+        .filter_map(|e| e["details"]["id"].as_str().map(str::to_owned))
+        .collect()
 }
 
 fn write_summary(details: &Value) -> Value {
@@ -542,6 +599,13 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/crm/v8/settings/modules", get(settings_modules))
         .route("/crm/v8/settings/fields", get(settings_fields))
         .route("/crm/v8/coql", axum::routing::post(coql_query))
+        .route(
+            "/crm/v8/actions/watch",
+            get(watch_details)
+                .post(watch_enable)
+                .put(watch_enable)
+                .delete(watch_disable),
+        )
         .route("/crm/v8/users", get(users))
         .route("/crm/v8/users/{id}", get(user))
         .route(
@@ -556,6 +620,10 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
             get(get_one).put(update_one).delete(delete_one),
         )
         .route_layer(middleware::from_fn_with_state(shared.clone(), guard))
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            deliver_notifications,
+        ))
         .fallback(|| async {
             top_error(
                 StatusCode::BAD_REQUEST,
@@ -602,6 +670,9 @@ fn scope_allows(scope: &str, method: &axum::http::Method, path: &str) -> bool {
         }
         "users" => has("zohocrm.users.all") || has("zohocrm.users.read"),
         "coql" => has("zohocrm.coql.read") || has("zohocrm.coql.all"),
+        "actions" => {
+            has("zohocrm.notifications.all") || has(&format!("zohocrm.notifications.{operation}"))
+        }
         module => {
             let module = module.to_lowercase().replace('_', "");
             has("zohocrm.modules.all")
@@ -985,6 +1056,13 @@ async fn insert(
         };
         entries.push(entry);
     }
+    store.changed(
+        module.api_name,
+        "insert",
+        &succeeded(&entries),
+        now,
+        &shared.urls.zoho_api,
+    );
     json_response(
         write_status(&entries, StatusCode::CREATED),
         &json!({"data": entries}),
@@ -1080,6 +1158,13 @@ fn update(
         .enumerate()
         .map(|(i, input)| apply_update(&mut store, &module, input, id, i, unmodified_since, now))
         .collect();
+    store.changed(
+        module.api_name,
+        "update",
+        &succeeded(&entries),
+        now,
+        &shared.urls.zoho_api,
+    );
     json_response(
         write_status(&entries, StatusCode::OK),
         &json!({"data": entries}),
@@ -1158,6 +1243,24 @@ async fn upsert(
         };
         entries.push(entry);
     }
+    let (updated, inserted): (Vec<Value>, Vec<Value>) = entries
+        .iter()
+        .cloned()
+        .partition(|e| e["action"] == "update");
+    store.changed(
+        module.api_name,
+        "update",
+        &succeeded(&updated),
+        now,
+        &shared.urls.zoho_api,
+    );
+    store.changed(
+        module.api_name,
+        "insert",
+        &succeeded(&inserted),
+        now,
+        &shared.urls.zoho_api,
+    );
     json_response(
         write_status(&entries, StatusCode::OK),
         &json!({"data": entries}),
@@ -1188,6 +1291,13 @@ fn delete_ids(shared: &Shared, module: &str, ids: &[String]) -> Response {
             }
         })
         .collect();
+    store.changed(
+        module.api_name,
+        "delete",
+        &succeeded(&entries),
+        now,
+        &shared.urls.zoho_api,
+    );
     json_response(
         write_status(&entries, StatusCode::OK),
         &json!({"data": entries}),
@@ -1439,6 +1549,157 @@ async fn coql_query(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
     json_response(
         StatusCode::OK,
         &json!({"data": data, "info": {"count": count, "more_records": query.offset + count < total}}),
+    )
+}
+
+/// POSTs queued watch notifications after the request that caused them (best effort, one attempt).
+async fn deliver_notifications(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    let outbox = std::mem::take(&mut lock(&shared.zoho).outbox);
+    for (url, body) in outbox {
+        let http = shared.http.clone();
+        tokio::spawn(async move {
+            if let Err(error) = http.post(&url).json(&body).send().await {
+                tracing::debug!(%error, %url, "zoho notification not delivered");
+            }
+        });
+    }
+    response
+}
+
+const MAX_CHANNEL_DAYS: i64 = 7;
+
+async fn watch_enable(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let now = shared.now();
+    let Some(items) = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["watch"].as_array().cloned())
+    else {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "MANDATORY_NOT_FOUND",
+            "required field not found",
+            json!({"api_name": "watch", "json_path": "$.watch"}),
+        );
+    };
+    let mut store = lock(&shared.zoho);
+    let mut answers = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let field = |name: &str| item[name].as_str().map(str::to_owned);
+        let (Some(channel_id), Some(notify_url)) = (
+            field("channel_id").or_else(|| item["channel_id"].as_u64().map(|n| n.to_string())),
+            field("notify_url"),
+        ) else {
+            answers.push(record_error(
+                "MANDATORY_NOT_FOUND",
+                "required field not found",
+                json!({"api_name": "channel_id", "json_path": format!("$.watch[{index}]")}),
+            ));
+            continue;
+        };
+        let events: Vec<String> = item["events"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let unknown = events.iter().find(|e| {
+            let (module, op) = e.split_once('.').unwrap_or((e, ""));
+            store.record_module(module).is_none()
+                || !matches!(op, "create" | "edit" | "delete" | "all")
+        });
+        if events.is_empty() || unknown.is_some() {
+            answers.push(record_error(
+                "INVALID_DATA",
+                "invalid data",
+                json!({"api_name": "events", "json_path": format!("$.watch[{index}].events")}),
+            ));
+            continue;
+        }
+        let expiry = field("channel_expiry")
+            .and_then(|t| parse_time(&t))
+            .unwrap_or(now + Duration::hours(1));
+        if expiry > now + Duration::days(MAX_CHANNEL_DAYS) || expiry <= now {
+            answers.push(record_error("INVALID_DATA", "invalid data", json!({"api_name": "channel_expiry", "json_path": format!("$.watch[{index}].channel_expiry")})));
+            continue;
+        }
+        store.channels.retain(|c| c.channel_id != channel_id);
+        let channel = Channel {
+            channel_id: channel_id.clone(),
+            events: events.clone(),
+            notify_url,
+            token: field("token"),
+            expires_at: expiry,
+        };
+        store.channels.push(channel);
+        let details: Vec<Value> = events
+            .iter()
+            .filter_map(|e| e.split_once('.').map(|(m, _)| m))
+            .map(|module| {
+                let id = store.module(module).map_or("", |m| m.id);
+                json!({"channel_expiry": zoho_time(expiry), "resource_uri": format!("{}/crm/v8/{module}", shared.urls.zoho_api), "resource_id": id, "resource_name": module, "channel_id": channel_id})
+            })
+            .collect();
+        answers.push(json!({"code": "SUCCESS", "details": {"events": details}, "message": "Successfully subscribed for actions-watch of the given module", "status": "success"}));
+    }
+    let status = if answers.iter().all(|a| a["status"] == "success") {
+        StatusCode::CREATED
+    } else {
+        write_status(&answers, StatusCode::CREATED)
+    };
+    json_response(status, &json!({"watch": answers}))
+}
+
+async fn watch_details(State(shared): State<Arc<Shared>>) -> Response {
+    let now = shared.now();
+    let store = lock(&shared.zoho);
+    let watch: Vec<Value> = store
+        .channels
+        .iter()
+        .filter(|c| c.expires_at > now)
+        .map(|c| json!({"channel_id": c.channel_id, "events": c.events, "notify_url": c.notify_url, "token": c.token, "channel_expiry": zoho_time(c.expires_at)}))
+        .collect();
+    if watch.is_empty() {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    json_response(StatusCode::OK, &json!({"watch": watch}))
+}
+
+async fn watch_disable(
+    State(shared): State<Arc<Shared>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(ids) = params.get("channel_ids") else {
+        return top_error(
+            StatusCode::BAD_REQUEST,
+            "REQUIRED_PARAM_MISSING",
+            "required param is missing",
+            json!({"param_name": "channel_ids"}),
+        );
+    };
+    let mut store = lock(&shared.zoho);
+    let answers: Vec<Value> = ids
+        .split(',')
+        .map(|id| {
+            let before = store.channels.len();
+            store.channels.retain(|c| c.channel_id != id);
+            if store.channels.len() < before {
+                json!({"code": "SUCCESS", "details": {"channel_id": id}, "message": "Successfully unsubscribed from actions-watch", "status": "success"})
+            } else {
+                record_error("INVALID_DATA", "invalid data", json!({"channel_id": id}))
+            }
+        })
+        .collect();
+    json_response(
+        write_status(&answers, StatusCode::OK),
+        &json!({"watch": answers}),
     )
 }
 
