@@ -37,6 +37,14 @@ pub enum ZohoEdition {
     Professional,
 }
 
+/// The body format of QBO webhooks: Intuit is moving every app to CloudEvents in 2026.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QboWebhookFormat {
+    #[default]
+    CloudEvents,
+    Legacy,
+}
+
 /// Everything the sandbox needs to start. `Default` gives a small deterministic demo world.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -67,6 +75,10 @@ pub struct SandboxConfig {
     pub zoho_daily_credits: usize,
     /// How far `page_token` paging reaches in Zoho lists (100,000 in production; lower it in tests).
     pub zoho_page_token_limit: usize,
+    /// Where QBO change notifications are POSTed (signed with `intuit-signature`); `None` = not sent.
+    pub qbo_webhook_url: Option<String>,
+    pub qbo_webhook_verifier_token: String,
+    pub qbo_webhook_format: QboWebhookFormat,
     /// Skip the consent pages: authorize redirects straight back with a code (unattended demos).
     pub auto_consent: bool,
 }
@@ -93,6 +105,9 @@ impl Default for SandboxConfig {
             zoho_max_concurrent: 15,
             zoho_daily_credits: 1_000_000,
             auto_consent: false,
+            qbo_webhook_url: None,
+            qbo_webhook_verifier_token: "sandbox-verifier-token".to_owned(),
+            qbo_webhook_format: QboWebhookFormat::default(),
             zoho_page_token_limit: 100_000,
         }
     }

@@ -247,6 +247,17 @@ mod tests {
     }
 
     #[test]
+    fn intuit_signature_matches_the_reference_vector() {
+        use base64::Engine;
+        let body = r#"{"eventNotifications":[{"realmId":"1185883450","dataChangeEvent":{"entities":[{"name":"Customer","id":"1","operation":"Create","lastUpdated":"2015-10-05T14:42:19-0700"}]}}]}"#;
+        let mac = hmac_sha256(b"test-verifier-token", body.as_bytes());
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD.encode(mac),
+            "l6ZO3g7mE6kQFjdwnQJ5OjuFt15A2/bDvuCwbJ5cr7A="
+        );
+    }
+
+    #[test]
     fn bracket_form_nests() {
         let form = parse_form(
             "items[0][price]=price_1&items[0][quantity]=2&metadata[tenant_id]=t%201&mode=setup",

@@ -668,3 +668,115 @@ async fn seeded_data_is_deterministic() {
     assert_eq!(item["TrackQtyOnHand"], true);
     assert!(item["AssetAccountRef"]["value"].is_string());
 }
+
+#[tokio::test]
+async fn webhooks_report_changes_signed_in_both_formats() {
+    use base64::Engine;
+    use hmac::{Hmac, KeyInit, Mac};
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<(String, String)>>> = Arc::new(Mutex::new(Vec::new()));
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        "/qbo",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let sink = sink.clone();
+            async move {
+                let signature = headers
+                    .get("intuit-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                sink.lock().unwrap().push((signature, body));
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/qbo", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let wait = |count: usize| {
+        let received = received.clone();
+        async move {
+            for _ in 0..100 {
+                if received.lock().unwrap().len() >= count {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            received.lock().unwrap().clone()
+        }
+    };
+    let verify = |signature: &str, body: &str| {
+        let mut mac = Hmac::<sha2_011::Sha256>::new_from_slice(b"sandbox-verifier-token").unwrap();
+        mac.update(body.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()) == signature
+    };
+
+    let h = Harness::with(|c| {
+        c.records_per_module = 2;
+        c.qbo_webhook_url = Some(url.clone());
+    })
+    .await;
+    let (_, created) = h
+        .qbo_post("customer", &json!({"DisplayName": "Hooked"}))
+        .await;
+    let id = created["Customer"]["Id"].as_str().unwrap().to_owned();
+    let got = wait(1).await;
+    assert_eq!(got.len(), 1, "the seed itself is not announced");
+    let (signature, body) = &got[0];
+    assert!(verify(signature, body), "intuit-signature verifies");
+    let events: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(events[0]["type"], "qbo.customer.created.v1");
+    assert_eq!(events[0]["intuitentityid"], id.as_str());
+    assert_eq!(events[0]["intuitaccountid"], h.realm.as_str());
+    common::assert_shape(
+        "intuit_webhook_cloudevents_payload_blog",
+        &common::fixture("qbo/intuit_webhook_cloudevents_payload_blog.json"),
+        &events,
+        &[],
+    );
+    // A change made inside QBO (control API) is announced too.
+    h.http
+        .post(format!(
+            "{}/_sandbox/qbo/{}/Customer/{id}/touch",
+            h.sandbox.urls().qbo_api,
+            h.realm
+        ))
+        .send()
+        .await
+        .unwrap();
+    let got = wait(2).await;
+    let events: Value = serde_json::from_str(&got[1].1).unwrap();
+    assert_eq!(events[0]["type"], "qbo.customer.updated.v1");
+
+    received.lock().unwrap().clear();
+    let legacy = Harness::with(|c| {
+        c.records_per_module = 1;
+        c.qbo_webhook_url = Some(url.clone());
+        c.qbo_webhook_format = sandbox::QboWebhookFormat::Legacy;
+    })
+    .await;
+    let (_, invoices) = legacy.qbo_query("select * from Invoice").await;
+    let invoice = &invoices["QueryResponse"]["Invoice"][0];
+    legacy
+        .qbo_post(
+            "invoice?operation=void",
+            &json!({"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]}),
+        )
+        .await;
+    let got = wait(1).await;
+    let (signature, body) = &got[0];
+    assert!(verify(signature, body));
+    let notification: Value = serde_json::from_str(body).unwrap();
+    let entity = &notification["eventNotifications"][0]["dataChangeEvent"]["entities"][0];
+    assert_eq!(
+        (entity["name"].as_str(), entity["operation"].as_str()),
+        (Some("Invoice"), Some("Void"))
+    );
+    common::assert_shape(
+        "intuit_webhook_legacy_payload_docs",
+        &common::fixture("qbo/intuit_webhook_legacy_payload_docs.json"),
+        &notification,
+        &[],
+    );
+}

@@ -197,6 +197,18 @@ pub struct Realm {
     requests: VecDeque<DateTime<Utc>>,
     batches: VecDeque<DateTime<Utc>>,
     in_flight: usize,
+    /// Changes not yet sent to the webhook endpoint; off while the seed runs.
+    pub notices: Vec<Notice>,
+    pub record_notices: bool,
+}
+
+/// One change a webhook reports.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub entity: &'static str,
+    pub id: String,
+    pub operation: &'static str,
+    pub at: DateTime<Utc>,
 }
 
 fn name_space(entity: &'static str) -> &'static str {
@@ -275,8 +287,11 @@ impl Realm {
             requests: VecDeque::new(),
             batches: VecDeque::new(),
             in_flight: 0,
+            notices: Vec::new(),
+            record_notices: false,
         };
         realm.seed_reference_data(now);
+        realm.record_notices = true;
         realm
     }
 
@@ -416,8 +431,49 @@ impl Realm {
         Ok(stored)
     }
 
-    /// Runs one create / update / delete / void and returns the entity as QBO would answer it.
+    /// Runs one create / update / delete / void and returns the entity as QBO would answer it;
+    /// successful changes are queued for the webhook.
     pub fn execute(
+        &mut self,
+        entity: &'static str,
+        op: Op,
+        body: Value,
+        now: DateTime<Utc>,
+    ) -> Result<Value, Fault> {
+        let result = self.execute_unnoticed(entity, op, body, now)?;
+        let operation = match op {
+            Op::Create => "Create",
+            Op::Update => "Update",
+            Op::Delete => "Delete",
+            Op::Void => "Void",
+        };
+        self.notice(
+            entity,
+            result["Id"].as_str().unwrap_or_default(),
+            operation,
+            now,
+        );
+        Ok(result)
+    }
+
+    fn notice(
+        &mut self,
+        entity: &'static str,
+        id: &str,
+        operation: &'static str,
+        at: DateTime<Utc>,
+    ) {
+        if self.record_notices {
+            self.notices.push(Notice {
+                entity,
+                id: id.to_owned(),
+                operation,
+                at,
+            });
+        }
+    }
+
+    fn execute_unnoticed(
         &mut self,
         entity: &'static str,
         op: Op,
@@ -1157,7 +1213,9 @@ impl Realm {
             .unwrap_or(0);
         row["SyncToken"] = json!((token + 1).to_string());
         row["MetaData"]["LastUpdatedTime"] = json!(qbo_timestamp(now));
-        Some(row.clone())
+        let updated = row.clone();
+        self.notice(entity, &id.to_string(), "Update", now);
+        Some(updated)
     }
 
     /// A deletion made in QBO itself: transactions go, name-list objects become inactive.
@@ -1210,7 +1268,120 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/v3/company/{realm}/{entity}", post(write))
         .route("/v3/company/{realm}/{entity}/{id}", get(read))
         .route_layer(middleware::from_fn_with_state(shared.clone(), guard))
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            deliver_webhooks,
+        ))
         .fallback(unsupported)
+}
+
+/// After each request, sends the changes it caused to the configured webhook endpoint, signed with
+/// `intuit-signature` = base64(HMAC-SHA256(verifier token, body)), in the configured format.
+async fn deliver_webhooks(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    flush_webhooks(&shared);
+    response
+}
+
+/// Sends queued change notices (from API calls or control-API changes) in the background.
+pub fn flush_webhooks(shared: &Arc<Shared>) {
+    let notices: Vec<(String, Notice)> = {
+        let mut store = lock(&shared.qbo);
+        store
+            .realms
+            .iter_mut()
+            .flat_map(|(realm, r)| {
+                std::mem::take(&mut r.notices)
+                    .into_iter()
+                    .map(|n| (realm.clone(), n))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let Some(url) = shared.config.qbo_webhook_url.clone() else {
+        return;
+    };
+    if notices.is_empty() {
+        return;
+    }
+    let body = match shared.config.qbo_webhook_format {
+        crate::QboWebhookFormat::CloudEvents => cloud_events(&notices),
+        crate::QboWebhookFormat::Legacy => legacy_notifications(&notices),
+    }
+    .to_string();
+    use base64::Engine;
+    let signature = base64::engine::general_purpose::STANDARD.encode(crate::util::hmac_sha256(
+        shared.config.qbo_webhook_verifier_token.as_bytes(),
+        body.as_bytes(),
+    ));
+    let http = shared.http.clone();
+    tokio::spawn(async move {
+        for attempt in 0..3u32 {
+            let sent = http
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("intuit-signature", &signature)
+                .body(body.clone())
+                .send()
+                .await;
+            if sent.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200 * 2u64.pow(attempt))).await;
+        }
+        tracing::warn!(%url, "QBO webhook delivery gave up");
+    });
+}
+
+fn cloud_events(notices: &[(String, Notice)]) -> Value {
+    let events: Vec<Value> = notices
+        .iter()
+        .map(|(realm, n)| {
+            let verb = match n.operation {
+                "Create" => "created",
+                "Delete" => "deleted",
+                "Void" => "voided",
+                _ => "updated",
+            };
+            let hex = crate::util::random_token(32).to_lowercase().chars().map(|c| if c.is_ascii_hexdigit() { c } else { 'a' }).collect::<String>();
+            json!({
+                "specversion": "1.0",
+                "id": format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]),
+                "source": "intuit.sandbox",
+                "type": format!("qbo.{}.{verb}.v1", n.entity.to_lowercase()),
+                "datacontenttype": "application/json",
+                "time": n.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+                "intuitentityid": n.id,
+                "intuitaccountid": realm,
+                "data": {},
+            })
+        })
+        .collect();
+    Value::Array(events)
+}
+
+fn legacy_notifications(notices: &[(String, Notice)]) -> Value {
+    let mut realms: Vec<&String> = notices.iter().map(|(r, _)| r).collect();
+    realms.dedup();
+    let notifications: Vec<Value> = realms
+        .into_iter()
+        .map(|realm| {
+            let entities: Vec<Value> = notices
+                .iter()
+                .filter(|(r, _)| r == realm)
+                .map(|(_, n)| {
+                    let stamp = n.at.with_timezone(&crate::util::pacific()).format("%Y-%m-%dT%H:%M:%S%z").to_string();
+                    json!({"name": n.entity, "id": n.id, "operation": n.operation, "lastUpdated": stamp})
+                })
+                .collect();
+            json!({"realmId": realm, "dataChangeEvent": {"entities": entities}})
+        })
+        .collect();
+    json!({"eventNotifications": notifications})
 }
 
 fn lower_case_401(detail: &str, now: DateTime<Utc>) -> Response {
@@ -1681,12 +1852,14 @@ pub async fn control_touch(
         Err(response) => return response,
     };
     let now = shared.now();
-    let mut store = lock(&shared.qbo);
-    match id
-        .parse::<u64>()
-        .ok()
-        .and_then(|id| store.realm(&realm_id, now).touch(entity, id, now))
-    {
+    let changed = {
+        let mut store = lock(&shared.qbo);
+        id.parse::<u64>()
+            .ok()
+            .and_then(|id| store.realm(&realm_id, now).touch(entity, id, now))
+    };
+    flush_webhooks(&shared);
+    match changed {
         Some(row) => json_response(StatusCode::OK, &row),
         None => json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"})),
     }
@@ -1701,12 +1874,14 @@ pub async fn control_delete(
         Err(response) => return response,
     };
     let now = shared.now();
-    let mut store = lock(&shared.qbo);
-    match id
-        .parse::<u64>()
-        .ok()
-        .and_then(|id| store.realm(&realm_id, now).remote_delete(entity, id, now))
-    {
+    let changed = {
+        let mut store = lock(&shared.qbo);
+        id.parse::<u64>()
+            .ok()
+            .and_then(|id| store.realm(&realm_id, now).remote_delete(entity, id, now))
+    };
+    flush_webhooks(&shared);
+    match changed {
         Some(row) => json_response(StatusCode::OK, &row),
         None => json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"})),
     }
