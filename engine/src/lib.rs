@@ -9,3 +9,4 @@ mod throttle;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Backend, Db, DbError};
+pub mod connectors;
