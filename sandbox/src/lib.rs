@@ -62,6 +62,8 @@ pub struct SandboxConfig {
     pub zoho_client_id: String,
     pub zoho_client_secret: String,
     pub zoho_edition: ZohoEdition,
+    /// The data centre the Zoho callback names (`location=`): `us`, `eu`, `in`, `au`, `jp`, `ca`, …
+    pub zoho_location: String,
     pub stripe_secret_key: String,
     pub stripe_webhook_secret: String,
     /// Where Stripe events are POSTed (signed); `None` = events are only stored.
@@ -96,6 +98,7 @@ impl Default for SandboxConfig {
             zoho_client_id: "1000.SANDBOXZOHOCLIENT".to_owned(),
             zoho_client_secret: "sandbox-zoho-secret".to_owned(),
             zoho_edition: ZohoEdition::default(),
+            zoho_location: "us".to_owned(),
             stripe_secret_key: "sk_test_sandbox".to_owned(),
             stripe_webhook_secret: "whsec_sandbox".to_owned(),
             stripe_webhook_url: None,

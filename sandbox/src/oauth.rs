@@ -643,7 +643,7 @@ fn zoho_decide(shared: &Shared, form: &[(String, String)]) -> Response {
         &[
             ("state", &state),
             ("code", &code),
-            ("location", "us"),
+            ("location", &shared.config.zoho_location),
             ("accounts-server", &accounts_server),
         ],
     ))

@@ -265,3 +265,47 @@ async fn the_clock_endpoint_moves_simulated_time() {
         .unwrap();
     assert_eq!(response.status(), 401, "tokens age with the control clock");
 }
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_in_each_service_envelope() {
+    let h = Harness::start(2).await;
+    let (status, body) = common::split(
+        h.http
+            .get(h.qbo("customer"))
+            .bearer_auth(h.qbo_token())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["Fault"]["Error"][0]["code"].as_str()),
+        (400, Some("500"))
+    );
+    let (status, body) = h.zoho_call(Method::PATCH, "Accounts", None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("INVALID_REQUEST_METHOD"))
+    );
+    let (status, body) = h.stripe_get("nonsense").await;
+    assert_eq!(
+        (status, body["error"]["type"].as_str()),
+        (404, Some("invalid_request_error"))
+    );
+    let response = h
+        .http
+        .get(h.zoho("Accounts?fields=Account_Name"))
+        .header(
+            "authorization",
+            format!("Zoho-oauthtoken {}", h.zoho_token()),
+        )
+        .header("If-Modified-Since", "Tue, 05 May 2026 10:00:00 GMT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        304,
+        "If-Modified-Since also accepts an HTTP-date"
+    );
+}

@@ -1273,6 +1273,7 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
             deliver_webhooks,
         ))
         .fallback(unsupported)
+        .method_not_allowed_fallback(unsupported)
 }
 
 /// After each request, sends the changes it caused to the configured webhook endpoint, signed with

@@ -731,10 +731,26 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
         .merge(api)
         .route("/checkout/pay/{id}", get(hosted_page).post(hosted_submit))
+        .fallback(unrecognized_url)
+        .method_not_allowed_fallback(unrecognized_url)
         .layer(middleware::from_fn_with_state(
             shared.clone(),
             tick_and_deliver,
         ))
+}
+
+async fn unrecognized_url(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let message = format!(
+        "Unrecognized request URL ({method}: {}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.",
+        uri.path()
+    );
+    error(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        None,
+        &message,
+        None,
+    )
 }
 
 async fn authenticate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {

@@ -43,8 +43,10 @@ pub fn zoho_time(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// ISO 8601 as Zoho documents it; HTTP-date as generic HTTP clients send `If-Modified-Since`.
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text.trim())
+        .or_else(|_| DateTime::parse_from_rfc2822(text.trim()))
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
@@ -629,6 +631,14 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
                 StatusCode::BAD_REQUEST,
                 "INVALID_URL_PATTERN",
                 "Please check if the URL trying to access is a correct one",
+                json!({}),
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            top_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST_METHOD",
+                "The http request method type is not a valid one",
                 json!({}),
             )
         })
