@@ -341,9 +341,9 @@ impl Store {
                 None if existing.is_none() && field.mandatory => {
                     return Err(mandatory_missing(field.api_name, &path));
                 }
-                None => {
-                    record.entry(field.api_name).or_insert(Value::Null);
-                }
+                // Unset fields are not stored: `presented` adds them as null on the way out, which
+                // keeps 100k-record orgs small.
+                None => {}
             }
         }
         for field in module.fields.iter().filter(|f| f.unique && check_unique) {
@@ -380,41 +380,6 @@ impl Store {
             record.insert("$approval_state".into(), json!("approved"));
             record.insert("$currency_symbol".into(), json!("$"));
             record.insert("$editable".into(), json!(true));
-            // Record-level system flags every v2+ record carries.
-            for (key, value) in [
-                ("$state", json!("save")),
-                ("$process_flow", json!(false)),
-                ("$locked_for_me", json!(false)),
-                ("$approved", json!(true)),
-                (
-                    "$approval",
-                    json!({"delegate": false, "takeover": false, "approve": false, "reject": false, "resubmit": false}),
-                ),
-                (
-                    "$review_process",
-                    json!({"approve": false, "reject": false, "resubmit": false}),
-                ),
-                (
-                    "$layout_id",
-                    json!({"display_label": "Standard", "name": "Standard", "id": format!("{}000", &module.id[..module.id.len().min(16)])}),
-                ),
-                ("$in_merge", json!(false)),
-                ("$orchestration", json!(false)),
-                ("$field_states", Value::Null),
-                ("$review", Value::Null),
-                (
-                    "$zia_owner_assignment",
-                    json!("owner_recommendation_unavailable"),
-                ),
-                ("$is_duplicate", json!(false)),
-                ("Locked__s", json!(false)),
-                ("Tag", json!([])),
-            ] {
-                record.insert(key.into(), value);
-            }
-            if module.api_name == "Products" {
-                record.insert("$taxable".into(), json!(true));
-            }
             if record.get("Owner").is_none_or(Value::is_null) {
                 record.insert("Owner".into(), owner());
             }
@@ -790,6 +755,50 @@ async fn settings_fields(
     json_response(StatusCode::OK, &json!({"fields": fields}))
 }
 
+/// A stored record as the API shows it in full: every module field (null when unset) and the
+/// record-level system flags every v2+ record carries.
+fn presented(module: &ModuleDef, record: &Value) -> Value {
+    let mut out = record.as_object().cloned().unwrap_or_default();
+    for field in &module.fields {
+        out.entry(field.api_name).or_insert(Value::Null);
+    }
+    for (key, value) in [
+        ("$state", json!("save")),
+        ("$process_flow", json!(false)),
+        ("$locked_for_me", json!(false)),
+        ("$approved", json!(true)),
+        (
+            "$approval",
+            json!({"delegate": false, "takeover": false, "approve": false, "reject": false, "resubmit": false}),
+        ),
+        (
+            "$review_process",
+            json!({"approve": false, "reject": false, "resubmit": false}),
+        ),
+        (
+            "$layout_id",
+            json!({"display_label": "Standard", "name": "Standard", "id": format!("{}000", &module.id[..module.id.len().min(16)])}),
+        ),
+        ("$in_merge", json!(false)),
+        ("$orchestration", json!(false)),
+        ("$field_states", Value::Null),
+        ("$review", Value::Null),
+        (
+            "$zia_owner_assignment",
+            json!("owner_recommendation_unavailable"),
+        ),
+        ("$is_duplicate", json!(false)),
+        ("Locked__s", json!(false)),
+        ("Tag", json!([])),
+    ] {
+        out.entry(key).or_insert(value);
+    }
+    if module.api_name == "Products" {
+        out.entry("$taxable").or_insert(json!(true));
+    }
+    Value::Object(out)
+}
+
 fn project(record: &Value, fields: &[&str]) -> Value {
     let mut out = Map::new();
     out.insert("id".into(), record["id"].clone());
@@ -1000,7 +1009,10 @@ async fn get_one(
         );
     }
     match store.get(module.api_name, &id) {
-        Some(record) => json_response(StatusCode::OK, &json!({"data": [record]})),
+        Some(record) => json_response(
+            StatusCode::OK,
+            &json!({"data": [presented(&module, record)]}),
+        ),
         None => StatusCode::NO_CONTENT.into_response(),
     }
 }
@@ -1444,7 +1456,7 @@ async fn search(
     let records: Vec<Value> = store
         .records(module.api_name)
         .filter(|r| filter(r))
-        .cloned()
+        .map(|r| presented(&module, r))
         .collect();
     paged(records, &params, DISCRETE_PAGE_LIMIT)
 }
@@ -1743,7 +1755,10 @@ pub async fn control_list(
     let Some(module) = store.record_module(&module) else {
         return invalid_module();
     };
-    let records: Vec<Value> = store.records(module.api_name).cloned().collect();
+    let records: Vec<Value> = store
+        .records(module.api_name)
+        .map(|r| presented(&module, r))
+        .collect();
     json_response(StatusCode::OK, &json!({"records": records}))
 }
 
@@ -1756,7 +1771,7 @@ pub async fn control_get(
         return invalid_module();
     };
     match store.get(module.api_name, &id) {
-        Some(record) => json_response(StatusCode::OK, record),
+        Some(record) => json_response(StatusCode::OK, &presented(&module, record)),
         None => json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"})),
     }
 }
