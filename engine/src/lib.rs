@@ -9,4 +9,6 @@ mod throttle;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Backend, Db, DbError};
+pub mod connections;
 pub mod connectors;
+pub mod vault;
