@@ -1008,17 +1008,15 @@ impl Realm {
         }
         object.entry("PrintStatus").or_insert(json!("NeedToPrint"));
         object.entry("EmailStatus").or_insert(json!("NotSet"));
-        if entity != "Estimate" || object.get("DocNumber").is_none() {
-            // Auto-numbering (custom transaction numbers are off in the simulated company).
-            let id = object
-                .get("Id")
-                .and_then(Value::as_str)
-                .and_then(|s| s.parse::<u64>().ok())
-                .unwrap_or(0);
-            object
-                .entry("DocNumber")
-                .or_insert_with(|| json!((1000 + id).to_string()));
-        }
+        // Auto-numbering (custom transaction numbers are off in the simulated company).
+        let number = object
+            .get("Id")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0);
+        object
+            .entry("DocNumber")
+            .or_insert_with(|| json!((1000 + number).to_string()));
         match entity {
             "Invoice" => {
                 let paid = 0.0;
