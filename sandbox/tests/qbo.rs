@@ -780,3 +780,48 @@ async fn webhooks_report_changes_signed_in_both_formats() {
         &[],
     );
 }
+
+#[tokio::test]
+async fn the_seed_fills_every_entity_and_module() {
+    let h = Harness::start(7).await;
+    for entity in [
+        "Customer",
+        "Vendor",
+        "Item",
+        "Invoice",
+        "Estimate",
+        "PurchaseOrder",
+    ] {
+        let (_, count) = h.qbo_query(&format!("select count(*) from {entity}")).await;
+        assert_eq!(count["QueryResponse"]["totalCount"], 7, "{entity}");
+    }
+    for module in [
+        "Accounts",
+        "Contacts",
+        "Leads",
+        "Vendors",
+        "Products",
+        "Quotes",
+        "Sales_Orders",
+        "Invoices",
+        "Purchase_Orders",
+    ] {
+        let listed: Value = h
+            .http
+            .get(format!(
+                "{}/_sandbox/zoho/{module}",
+                h.sandbox.urls().zoho_api
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            listed["records"].as_array().map(Vec::len),
+            Some(7),
+            "{module}"
+        );
+    }
+}
