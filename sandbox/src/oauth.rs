@@ -323,6 +323,7 @@ pub fn intuit_router() -> Router<Arc<Shared>> {
         .route("/connect/oauth2/consent", post(intuit_consent))
         .route("/oauth2/v1/tokens/bearer", post(intuit_token))
         .route("/v2/oauth2/tokens/revoke", post(intuit_revoke))
+        .route("/v1/openid_connect/userinfo", get(intuit_userinfo))
         .route("/.well-known/openid_configuration", get(intuit_discovery))
         .route("/.well-known/openid_configuration/", get(intuit_discovery))
         .route(
@@ -556,6 +557,34 @@ async fn intuit_revoke(
             "invalid_request",
             "Token not found",
         ),
+    }
+}
+
+/// OpenID userinfo for tokens granted with the `openid` scope.
+async fn intuit_userinfo(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let now = shared.now();
+    let store = lock(&shared.oauth);
+    let grant = crate::util::bearer(&headers, "Bearer")
+        .and_then(|token| {
+            store
+                .intuit_access
+                .get(&token)
+                .filter(|a| a.expires_at > now)
+                .map(|a| a.grant)
+        })
+        .and_then(|grant| store.intuit_grants.get(&grant))
+        .filter(|grant| !grant.revoked);
+    match grant {
+        Some(grant) if grant.scope.split([' ', '+']).any(|s| s == "openid") => json_response(
+            StatusCode::OK,
+            &json!({"sub": format!("sandbox-user-{}", grant.realm_id), "email": "owner@sandbox.example", "emailVerified": true,
+                    "givenName": "Sandbox", "familyName": "Owner"}),
+        ),
+        Some(_) => json_response(
+            StatusCode::FORBIDDEN,
+            &json!({"error": "insufficient_scope"}),
+        ),
+        None => json_response(StatusCode::UNAUTHORIZED, &json!({"error": "invalid_token"})),
     }
 }
 

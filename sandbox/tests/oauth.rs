@@ -142,6 +142,20 @@ async fn intuit_code_flow_refresh_rotation_grace_and_revoke() {
     );
 
     let access = tokens["access_token"].as_str().unwrap();
+    let userinfo: Value = h
+        .http
+        .get(format!("{}/v1/openid_connect/userinfo", urls.intuit_oauth))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        userinfo["email"].is_string(),
+        "openid tokens read userinfo: {userinfo}"
+    );
     let api = h
         .http
         .get(h.qbo("preferences"))
