@@ -825,3 +825,24 @@ async fn the_seed_fills_every_entity_and_module() {
         );
     }
 }
+
+#[tokio::test]
+async fn payments_reduce_the_linked_invoice_balance() {
+    let h = Harness::start(2).await;
+    let (_, invoices) = h.qbo_query("select * from Invoice maxresults 1").await;
+    let invoice = invoices["QueryResponse"]["Invoice"][0].clone();
+    let total = invoice["TotalAmt"].as_f64().unwrap();
+    let payment = json!({"CustomerRef": invoice["CustomerRef"], "TotalAmt": 1.0,
+        "Line": [{"Amount": 1.0, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]});
+    let (status, paid) = h.qbo_post("payment", &payment).await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["Payment"]["UnappliedAmt"], 0.0);
+    let (_, after) = h
+        .qbo_get(&format!("invoice/{}", invoice["Id"].as_str().unwrap()))
+        .await;
+    assert!((after["Invoice"]["Balance"].as_f64().unwrap() - (total - 1.0)).abs() < 0.001);
+    assert_ne!(
+        after["Invoice"]["SyncToken"], invoice["SyncToken"],
+        "the invoice changed server-side"
+    );
+}

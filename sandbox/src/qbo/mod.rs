@@ -441,6 +441,9 @@ impl Realm {
         now: DateTime<Utc>,
     ) -> Result<Value, Fault> {
         let result = self.execute_unnoticed(entity, op, body, now)?;
+        if entity == "Payment" && op == Op::Create {
+            self.apply_payment(&result, now);
+        }
         let operation = match op {
             Op::Create => "Create",
             Op::Update => "Update",
@@ -454,6 +457,42 @@ impl Realm {
             now,
         );
         Ok(result)
+    }
+
+    /// A new payment reduces the balance of the invoices its lines link to (QBO updates them too).
+    fn apply_payment(&mut self, payment: &Value, now: DateTime<Utc>) {
+        let links: Vec<(u64, f64)> = payment["Line"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|line| {
+                let amount = num(line.get("Amount")).unwrap_or(0.0);
+                line["LinkedTxn"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|l| l["TxnType"] == "Invoice")
+                    .filter_map(move |l| Some((l["TxnId"].as_str()?.parse::<u64>().ok()?, amount)))
+            })
+            .collect();
+        for (id, amount) in links {
+            let Some(invoice) = self
+                .rows
+                .get_mut("Invoice")
+                .and_then(|rows| rows.get_mut(&id))
+            else {
+                continue;
+            };
+            let balance = num(invoice.get("Balance")).unwrap_or(0.0);
+            invoice["Balance"] = json!(round2((balance - amount).max(0.0)));
+            let token = invoice["SyncToken"]
+                .as_str()
+                .and_then(|t| t.parse::<u64>().ok())
+                .unwrap_or(0);
+            invoice["SyncToken"] = json!((token + 1).to_string());
+            invoice["MetaData"]["LastUpdatedTime"] = json!(qbo_timestamp(now));
+            self.notice("Invoice", &id.to_string(), "Update", now);
+        }
     }
 
     fn notice(
