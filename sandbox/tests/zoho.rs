@@ -688,3 +688,33 @@ async fn watch_channels_notify_on_changes() {
         .await;
     assert_eq!(status, 400, "channels live at most a week");
 }
+
+#[tokio::test]
+async fn page_tokens_expire_after_a_day() {
+    let h = Harness::start(5).await;
+    let (_, first) = h
+        .zoho_call(Method::GET, "Accounts?fields=Account_Name&per_page=2", None)
+        .await;
+    let token = first["info"]["next_page_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = h
+        .zoho_call(
+            Method::GET,
+            &format!("Accounts?fields=Account_Name&per_page=2&page_token={token}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    h.clock.advance(Duration::hours(25));
+    let (status, body) = h
+        .zoho_call(
+            Method::GET,
+            &format!("Accounts?fields=Account_Name&per_page=2&page_token={token}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["details"]["param_name"], "page_token");
+}
