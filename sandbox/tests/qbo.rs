@@ -846,3 +846,27 @@ async fn payments_reduce_the_linked_invoice_balance() {
         "the invoice changed server-side"
     );
 }
+
+#[tokio::test]
+async fn batch_calls_have_their_own_per_minute_budget() {
+    let h = Harness::with(|c| {
+        c.records_per_module = 0;
+        c.qbo_batches_per_minute = 2;
+    })
+    .await;
+    let batch = json!({"BatchItemRequest": [{"bId": "1", "Query": "select * from Term"}]});
+    assert_eq!(h.qbo_post("batch", &batch).await.0, 200);
+    assert_eq!(h.qbo_post("batch", &batch).await.0, 200);
+    let (status, body) = h.qbo_post("batch", &batch).await;
+    assert_eq!(
+        (status, body["Fault"]["Error"][0]["code"].as_str()),
+        (429, Some("3001"))
+    );
+    assert_eq!(
+        h.qbo_get("preferences").await.0,
+        200,
+        "other calls are not affected"
+    );
+    h.clock.advance(Duration::seconds(61));
+    assert_eq!(h.qbo_post("batch", &batch).await.0, 200);
+}
