@@ -294,6 +294,22 @@ impl Sandbox {
             (stripe_l, stripe::router(&shared), Service::StripeApi),
         ];
         let mut tasks = Vec::new();
+        // Stripe acts on its own when time passes (trial ends, renewals), not only when called.
+        let ticker_shared = shared.clone();
+        let mut ticker_stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut interval = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                tokio::select! {
+                    _ = interval.tick() => {
+                        let now = ticker_shared.now();
+                        lock(&ticker_shared.stripe).tick(now);
+                        stripe::flush_events(&ticker_shared);
+                    }
+                    _ = ticker_stop.wait_for(|stopped| *stopped) => break,
+                }
+            }
+        }));
         for (listener, router, service) in routers {
             let app = control::wrap(router, service, &shared);
             let mut rx = stop_rx.clone();

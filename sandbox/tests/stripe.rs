@@ -554,3 +554,45 @@ async fn a_declining_card_makes_the_renewal_past_due_until_paid() {
         &[],
     );
 }
+
+#[tokio::test]
+async fn trials_end_on_their_own_when_time_passes() {
+    let (hook, received) = webhook_receiver(0).await;
+    let h = Harness::with(|c| {
+        c.records_per_module = 0;
+        c.stripe_webhook_url = Some(hook);
+    })
+    .await;
+    let (_, prices) = h.stripe_get("prices?lookup_keys[]=standard_monthly").await;
+    let price = prices["data"][0]["id"].as_str().unwrap().to_owned();
+    let (_, customer) = h
+        .stripe_post("customers", &[("email", "idle@tenant.example")])
+        .await;
+    let customer = customer["id"].as_str().unwrap().to_owned();
+    h.stripe_post(
+        "subscriptions",
+        &[
+            ("customer", &customer),
+            ("items[0][price]", &price),
+            ("trial_period_days", "15"),
+        ],
+    )
+    .await;
+    // No Stripe call after moving the clock: the sandbox's own ticker must notice the trial ended.
+    h.clock.advance(Duration::days(16));
+    let events = wait_for_events(
+        &received,
+        &[
+            "customer.subscription.trial_will_end",
+            "invoice.paid",
+            "customer.subscription.updated",
+        ],
+    )
+    .await;
+    let updated = events
+        .iter()
+        .find(|e| e["type"] == "customer.subscription.updated")
+        .unwrap();
+    assert_eq!(updated["data"]["object"]["status"], "active");
+    assert_eq!(updated["data"]["previous_attributes"]["status"], "trialing");
+}
