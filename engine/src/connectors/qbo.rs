@@ -313,6 +313,35 @@ impl QboClient {
         Self::unwrap_entity(entity, answer)
     }
 
+    /// Deletes a transaction (Invoice, Estimate, SalesReceipt, PurchaseOrder, Payment);
+    /// name-list objects are never deleted, only made inactive with a sparse update.
+    pub async fn delete(
+        &self,
+        entity: &str,
+        id: &str,
+        sync_token: &str,
+    ) -> Result<Value, ConnectorError> {
+        let body = json!({"Id": id, "SyncToken": sync_token});
+        let answer = self
+            .post(&entity.to_lowercase(), &[("operation", "delete")], &body)
+            .await?;
+        Self::unwrap_entity(entity, answer)
+    }
+
+    /// Voids a transaction (Invoice, SalesReceipt, Payment): kept, with amounts zeroed.
+    pub async fn void(
+        &self,
+        entity: &str,
+        id: &str,
+        sync_token: &str,
+    ) -> Result<Value, ConnectorError> {
+        let body = json!({"Id": id, "SyncToken": sync_token});
+        let answer = self
+            .post(&entity.to_lowercase(), &[("operation", "void")], &body)
+            .await?;
+        Self::unwrap_entity(entity, answer)
+    }
+
     /// One `/batch` call of at most 30 items; per-item results in request order, matched by
     /// `bId` (QBO answers HTTP 200 even when items fail).
     pub async fn batch(
@@ -562,5 +591,76 @@ impl QboClient {
                 .map(str::to_owned),
             raw,
         })
+    }
+}
+
+/// Custom fields seen on records (`CustomField[]` with `DefinitionId` and `Name`): how the
+/// fields a company actually uses are discovered beside the Preferences definitions.
+pub fn custom_fields_in_use(records: &[Value]) -> Vec<LegacyCustomField> {
+    let mut found: BTreeMap<String, String> = BTreeMap::new();
+    for field in records
+        .iter()
+        .filter_map(|r| r.get("CustomField").and_then(Value::as_array))
+        .flatten()
+    {
+        let id = field.get("DefinitionId").and_then(Value::as_str);
+        let name = field.get("Name").and_then(Value::as_str);
+        if let (Some(id), Some(name)) = (id, name) {
+            found
+                .entry(id.to_owned())
+                .or_insert_with(|| name.to_owned());
+        }
+    }
+    found
+        .into_iter()
+        .map(|(definition_id, name)| LegacyCustomField {
+            definition_id,
+            name,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_fields_are_discovered_from_records() {
+        let records = vec![
+            json!({"CustomField": [{"DefinitionId": "1", "Name": "Crew #", "Type": "StringType"}]}),
+            json!({"CustomField": [{"DefinitionId": "1", "Name": "Crew #", "StringValue": "7"}, {"DefinitionId": "540344", "Name": "Region"}]}),
+            json!({"DisplayName": "no custom fields"}),
+        ];
+        let found = custom_fields_in_use(&records);
+        assert_eq!(
+            found,
+            vec![
+                LegacyCustomField {
+                    definition_id: "1".to_owned(),
+                    name: "Crew #".to_owned()
+                },
+                LegacyCustomField {
+                    definition_id: "540344".to_owned(),
+                    name: "Region".to_owned()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn merge_keeps_the_newest_version_of_each_object() {
+        let mut into = vec![
+            json!({"Id": "1", "SyncToken": "0", "MetaData": {"LastUpdatedTime": "2026-05-01T10:00:00-07:00"}}),
+        ];
+        merge(
+            &mut into,
+            vec![
+                json!({"Id": "1", "SyncToken": "2", "MetaData": {"LastUpdatedTime": "2026-05-01T12:00:00-07:00"}}),
+                json!({"Id": "2", "SyncToken": "0", "MetaData": {"LastUpdatedTime": "2026-05-01T09:00:00-07:00"}}),
+                json!({"Id": "1", "SyncToken": "1", "MetaData": {"LastUpdatedTime": "2026-05-01T11:00:00-07:00"}}),
+            ],
+        );
+        assert_eq!(into.len(), 2);
+        assert_eq!(into[0]["SyncToken"], "2");
     }
 }

@@ -458,6 +458,50 @@ impl ZohoClient {
         Ok(results)
     }
 
+    /// Deletes records by id (≤100 a call); one result per id, in order. Workflows are not
+    /// triggered.
+    pub async fn delete(&self, module: &str, ids: &[&str]) -> Result<WriteResults, ConnectorError> {
+        let mut results = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(MAX_WRITE_RECORDS) {
+            let query = [("ids", chunk.join(",")), ("wf_trigger", "false".to_owned())];
+            let answer = self
+                .request(
+                    reqwest::Method::DELETE,
+                    module,
+                    &query,
+                    &[],
+                    None,
+                    &[207, 400],
+                )
+                .await?;
+            let raw = String::from_utf8_lossy(&answer.body).into_owned();
+            let parsed = answer.json(Api::Zoho)?;
+            let Some(entries) = parsed.get("data").and_then(Value::as_array) else {
+                return Err(zoho_error(
+                    answer.status,
+                    &parsed,
+                    &raw,
+                    self.http.rate_limit_wait(Api::Zoho),
+                ));
+            };
+            if entries.len() != chunk.len() {
+                return Err(ConnectorError::unexpected(
+                    Api::Zoho,
+                    Some(answer.status),
+                    format!("{} results for {} ids", entries.len(), chunk.len()),
+                ));
+            }
+            for entry in entries {
+                results.push(write_result(
+                    entry,
+                    Some("delete"),
+                    self.http.rate_limit_wait(Api::Zoho),
+                ));
+            }
+        }
+        Ok(results)
+    }
+
     /// Records deleted (recycle bin and permanently), newest first, all pages.
     pub async fn deleted(&self, module: &str) -> Result<Vec<DeletedRecord>, ConnectorError> {
         let mut records = Vec::new();
