@@ -17,6 +17,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
+use crate::connectors::check::{QboCheck, ZohoCheck, check_qbo, check_zoho};
 use crate::connectors::oauth::{OAuthApp, random_urlsafe};
 use crate::connectors::{
     Api, BoxFuture, ConnectorError, Connectors, IntuitOAuth, QboClient, TokenSource, ZohoClient,
@@ -638,6 +639,80 @@ impl ConnectionStore {
         Ok(())
     }
 
+    /// Tenants whose Zoho and QBO connections are both usable: the ones the scheduler may run.
+    pub async fn runnable_tenants(&self) -> Result<Vec<String>, ConnectionError> {
+        let rows: Vec<(String,)> = with_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT tenant_id FROM connections WHERE status = 'connected' \
+                 GROUP BY tenant_id HAVING COUNT(DISTINCT provider) = 2 ORDER BY tenant_id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(tenant,)| tenant).collect())
+    }
+
+    /// The QuickBooks "Verify" step and connection check: CompanyInfo and Preferences; a
+    /// success is recorded as the last verified time.
+    pub async fn verify_qbo(
+        self: &Arc<Self>,
+        tenant_id: &str,
+    ) -> Result<QboCheck, ConnectionError> {
+        let client = self.qbo_client(tenant_id).await?;
+        let check = check_qbo(&client).await?;
+        self.mark_verified(tenant_id, Provider::Qbo).await?;
+        Ok(check)
+    }
+
+    /// The Zoho connection check: modules (edition), field metadata and record access.
+    pub async fn verify_zoho(
+        self: &Arc<Self>,
+        tenant_id: &str,
+    ) -> Result<ZohoCheck, ConnectionError> {
+        let client = self.zoho_client(tenant_id).await?;
+        let check = check_zoho(&client).await?;
+        self.mark_verified(tenant_id, Provider::Zoho).await?;
+        Ok(check)
+    }
+
+    /// Refreshes Intuit connections not refreshed for `max_idle`: an Intuit refresh token
+    /// unused for ~100 days dies, so idle companies are kept alive (run it daily with a week).
+    /// Returns how many were refreshed; failures mark their connection as usual.
+    pub async fn keep_alive(&self, max_idle: chrono::Duration) -> Result<usize, ConnectionError> {
+        let cutoff = self.clock.now_millis() - max_idle.num_milliseconds();
+        let tenants: Vec<(String,)> = with_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT tenant_id FROM connections WHERE provider = 'qbo' AND status = 'connected' \
+                 AND COALESCE(refreshed_at, connected_at) < $1 ORDER BY tenant_id",
+            )
+            .bind(cutoff)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut refreshed = 0;
+        for (tenant_id,) in tenants {
+            // Presenting the current token as refused forces a refresh (under the lease).
+            let current = self
+                .stored_access(&tenant_id, Provider::Qbo)
+                .await
+                .ok()
+                .flatten();
+            let refused = current.as_ref().map(|c| c.token.as_str());
+            match self
+                .access_token(&tenant_id, Provider::Qbo, refused.or(Some("")))
+                .await
+            {
+                Ok(_) => refreshed += 1,
+                Err(error) => tracing::warn!(
+                    tenant_id,
+                    raw = error.raw_message(),
+                    "keep-alive refresh failed"
+                ),
+            }
+        }
+        Ok(refreshed)
+    }
+
     // ------------------------------------------------------------ clients and tokens
 
     /// A QBO client for the tenant's company, with tokens from this store.
@@ -908,11 +983,8 @@ impl ConnectionStore {
         let tokens = match answer {
             Ok(tokens) => tokens,
             Err(error @ ConnectorError::NeedsReconnect { .. }) => {
-                let reason = format!(
-                    "{} no longer accepts zqsync's access (the connection was revoked or expired). Reconnect it.",
-                    provider.display_name()
-                );
-                self.mark_needs_reconnect(tenant_id, provider, &reason)
+                let reason = reconnect_reason(provider);
+                self.mark_needs_reconnect(tenant_id, provider, reason)
                     .await
                     .map_err(|e| Self::storage_error(&e, provider))?;
                 return Err(error);
@@ -980,6 +1052,14 @@ impl ConnectionStore {
     }
 }
 
+/// The banner's words (SPEC §9: "QBO credentials invalid").
+fn reconnect_reason(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Zoho => domain::log::Notice::ZohoCredentialsInvalid.message(),
+        Provider::Qbo => domain::log::Notice::QboCredentialsInvalid.message(),
+    }
+}
+
 fn not_configured(provider: Provider) -> ConnectorError {
     ConnectorError::unexpected(
         provider.oauth_api(),
@@ -1016,13 +1096,10 @@ impl TokenSource for StoreTokens {
 
     fn refused_after_refresh(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            let reason = format!(
-                "{} refused zqsync's access right after renewing it (the app was disconnected or lost its permissions). Reconnect it.",
-                self.provider.display_name()
-            );
+            let reason = reconnect_reason(self.provider);
             if let Err(error) = self
                 .store
-                .mark_needs_reconnect(&self.tenant_id, self.provider, &reason)
+                .mark_needs_reconnect(&self.tenant_id, self.provider, reason)
                 .await
             {
                 tracing::error!(%error, "could not mark a connection as needing a reconnect");

@@ -470,11 +470,8 @@ async fn invalid_grant_marks_the_connection_for_reconnect_and_reconnecting_clear
         .expect("row")
         .expect("info");
     assert_eq!(info.status, ConnectionStatus::NeedsReconnect);
-    assert!(
-        info.status_reason
-            .expect("a reason")
-            .contains("QuickBooks Online")
-    );
+    let reason = info.status_reason.expect("a reason");
+    assert_eq!(reason, domain::log::Notice::QboCredentialsInvalid.message());
     let states = w.store.connection_states().await.expect("states");
     assert!(states.iter().any(|s| s.tenant_id == TENANT_A
         && s.provider == Provider::Qbo
@@ -745,5 +742,79 @@ async fn tokens_are_sealed_and_do_not_open_for_another_tenant() {
         .company_info()
         .await
         .expect("A works");
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn verification_checklists_runnable_tenants_and_keep_alive() {
+    let w = World::start().await;
+    w.connect_qbo(TENANT_A).await;
+    assert!(
+        w.store
+            .runnable_tenants()
+            .await
+            .expect("runnable")
+            .is_empty(),
+        "one connection is not enough to run"
+    );
+    w.connect_zoho(TENANT_A).await;
+    w.connect_qbo(TENANT_B).await;
+    assert_eq!(
+        w.store.runnable_tenants().await.expect("runnable"),
+        vec![TENANT_A.to_owned()]
+    );
+
+    let qbo = w.store.verify_qbo(TENANT_A).await.expect("verify QBO");
+    assert!(!qbo.company_name.is_empty());
+    assert_eq!(qbo.home_currency.as_deref(), Some("USD"));
+    assert!(qbo.tracks_inventory);
+    assert!(
+        qbo.lines.iter().all(|l| l.ok && l.fix.is_none()),
+        "{:?}",
+        qbo.lines
+    );
+    let zoho = w.store.verify_zoho(TENANT_A).await.expect("verify Zoho");
+    assert!(zoho.has_products);
+    assert!(
+        zoho.missing_modules.is_empty(),
+        "{:?}",
+        zoho.missing_modules
+    );
+    assert!(zoho.lines.iter().all(|l| l.ok), "{:?}", zoho.lines);
+    for provider in [Provider::Qbo, Provider::Zoho] {
+        let info = w
+            .store
+            .connection(TENANT_A, provider)
+            .await
+            .expect("row")
+            .expect("info");
+        assert!(info.verified_at.is_some());
+    }
+
+    // Idle Intuit connections are refreshed before their rolling refresh token dies.
+    let before = w.token_requests("intuit_oauth").await;
+    assert_eq!(
+        w.store
+            .keep_alive(Duration::days(7))
+            .await
+            .expect("keep alive"),
+        0
+    );
+    w.advance(Duration::days(8));
+    assert_eq!(
+        w.store
+            .keep_alive(Duration::days(7))
+            .await
+            .expect("keep alive"),
+        2
+    );
+    assert_eq!(w.token_requests("intuit_oauth").await, before + 2);
+    assert_eq!(
+        w.store
+            .keep_alive(Duration::days(7))
+            .await
+            .expect("keep alive"),
+        0
+    );
     w.finish().await;
 }

@@ -671,3 +671,45 @@ async fn a_refused_token_is_refreshed_once_then_reconnect_is_needed() {
     assert_eq!(dead.refused.load(Ordering::SeqCst), 1);
     assert!(error.plain_message().contains("Reconnect"));
 }
+
+#[tokio::test]
+async fn the_connection_check_names_what_a_free_zoho_edition_lacks() {
+    let config = SandboxConfig {
+        records_per_module: 2,
+        zoho_edition: sandbox::ZohoEdition::Free,
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config).await.expect("sandbox");
+    let urls = sandbox.urls();
+    let connectors = Connectors::new(ConnectorConfig {
+        endpoints: Endpoints::sandbox(
+            &urls.zoho_accounts,
+            &urls.zoho_api,
+            &urls.qbo_api,
+            &urls.intuit_oauth,
+        ),
+        resilience: fast_resilience(),
+    })
+    .expect("connectors");
+    let zoho = connectors.zoho(
+        "tenant-1",
+        &urls.zoho_api,
+        Arc::new(StaticToken(sandbox.mint_zoho_access_token())),
+    );
+    let check = engine::connectors::check::check_zoho(&zoho)
+        .await
+        .expect("check");
+    assert!(!check.has_products);
+    assert!(check.missing_modules.contains(&"Products".to_owned()));
+    let products = &check.lines[0];
+    assert!(!products.ok);
+    assert_eq!(
+        products.fix.as_deref(),
+        Some(domain::log::Notice::ZohoWithoutProducts.message())
+    );
+    assert!(
+        check.lines[2].ok && check.lines[3].ok,
+        "scopes are fine: {:?}",
+        check.lines
+    );
+}

@@ -5,6 +5,7 @@
 //! tenant's calls share one rate limit and one concurrency cap however many clients exist.
 //! Base URLs come from [`Endpoints`]: the real hosts in production, the sandbox's in tests.
 
+pub mod check;
 pub mod error;
 mod http;
 pub mod oauth;
