@@ -713,3 +713,90 @@ async fn the_connection_check_names_what_a_free_zoho_edition_lacks() {
         check.lines
     );
 }
+
+#[tokio::test]
+async fn the_concurrency_cap_keeps_calls_under_the_realm_limit() {
+    // The simulated realm answers 429 to a third simultaneous call; our cap is two, and with
+    // no retries allowed every call must still succeed.
+    let config = SandboxConfig {
+        records_per_module: 2,
+        qbo_max_concurrent: 2,
+        ..SandboxConfig::default()
+    };
+    let realm = config.realm_id.clone();
+    let sandbox = Sandbox::start(config).await.expect("sandbox");
+    let urls = sandbox.urls();
+    let connectors = Connectors::new(ConnectorConfig {
+        endpoints: Endpoints::sandbox(
+            &urls.zoho_accounts,
+            &urls.zoho_api,
+            &urls.qbo_api,
+            &urls.intuit_oauth,
+        ),
+        resilience: ResilienceConfig {
+            max_retries: 0,
+            qbo_max_concurrent: 2,
+            ..fast_resilience()
+        },
+    })
+    .expect("connectors");
+    let http = reqwest::Client::new();
+    http.post(format!("{}/_sandbox/faults", urls.qbo_api))
+        .json(&json!({"service": "qbo_api", "kind": "slow", "count": 6, "delay_ms": 200}))
+        .send()
+        .await
+        .expect("fault");
+    let token = Arc::new(StaticToken(sandbox.mint_qbo_access_token(&realm)));
+    let started = Instant::now();
+    let mut calls = Vec::new();
+    for _ in 0..6 {
+        let qbo = connectors.qbo("tenant-1", &realm, token.clone());
+        calls.push(tokio::spawn(async move { qbo.company_info().await }));
+    }
+    for call in calls {
+        call.await.expect("task").expect("no 429: the cap held");
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "three waves of two: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_rate_limit_spaces_a_tenants_calls() {
+    let w = world_with(
+        2,
+        ResilienceConfig {
+            qbo_requests_per_second: std::num::NonZeroU32::new(5).expect("non-zero"),
+            ..fast_resilience()
+        },
+    )
+    .await;
+    let qbo = w.qbo();
+    let started = Instant::now();
+    for _ in 0..10 {
+        qbo.company_info().await.expect("call");
+    }
+    // A burst of five, then one every 200 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    // Another tenant has its own budget.
+    let other = w.connectors.qbo(
+        "tenant-2",
+        &w.realm,
+        Arc::new(StaticToken(w.sandbox.mint_qbo_access_token(&w.realm))),
+    );
+    let started = Instant::now();
+    for _ in 0..5 {
+        other.company_info().await.expect("call");
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+}
