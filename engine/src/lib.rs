@@ -1,14 +1,15 @@
-//! zqsync's server-side library: storage, accounts and sessions; later the connectors and the
-//! sync engine. Never compiled to wasm.
+//! zqsync's server-side library: storage, accounts and sessions, the Zoho CRM and QuickBooks
+//! Online connectors with their token vault and connections; later the sync engine. Never
+//! compiled to wasm.
 
 pub mod accounts;
 pub mod clock;
+pub mod connections;
+pub mod connectors;
 pub mod db;
 pub mod sessions;
 mod throttle;
+pub mod vault;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Backend, Db, DbError};
-pub mod connections;
-pub mod connectors;
-pub mod vault;

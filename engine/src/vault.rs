@@ -47,6 +47,31 @@ fn cipher(key: &[u8]) -> Result<Aes256Gcm, VaultError> {
     Aes256Gcm::new_from_slice(key).map_err(|_| VaultError::KeyLength(key.len()))
 }
 
+/// 32 key bytes from 64 hex digits or base64 (standard or URL-safe, padded or not).
+pub fn decode_secret(text: &str) -> Result<Vec<u8>, VaultError> {
+    let text = text.trim();
+    let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        (0..32)
+            .map(|i| {
+                u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(|_| VaultError::Malformed)
+            })
+            .collect::<Result<Vec<u8>, _>>()?
+    } else {
+        use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+        STANDARD
+            .decode(text)
+            .or_else(|_| STANDARD_NO_PAD.decode(text))
+            .or_else(|_| URL_SAFE.decode(text))
+            .or_else(|_| URL_SAFE_NO_PAD.decode(text))
+            .map_err(|_| VaultError::Malformed)?
+    };
+    if bytes.len() == 32 {
+        Ok(bytes)
+    } else {
+        Err(VaultError::KeyLength(bytes.len()))
+    }
+}
+
 fn associated_data(tenant_id: &str, provider: &str) -> Vec<u8> {
     // Length-prefixed so ("ab", "c") and ("a", "bc") differ.
     format!(
@@ -64,6 +89,12 @@ impl Vault {
             current_id: key_id,
             keys: vec![(key_id, cipher(key)?)],
         })
+    }
+
+    /// A vault from configuration text (e.g. `ZQSYNC_SECRET_KEY`): 32 bytes written as 64 hex
+    /// digits or as base64. The text itself is never part of an error.
+    pub fn from_secret_text(key_id: u8, text: &str) -> Result<Self, VaultError> {
+        Self::new(key_id, &decode_secret(text)?)
     }
 
     /// Also opens values sealed under an older key (rotation); new values use the current key.
@@ -209,6 +240,25 @@ mod tests {
             Vault::new(1, &[0; 16]),
             Err(VaultError::KeyLength(16))
         ));
+    }
+
+    #[test]
+    fn secrets_are_read_from_hex_or_base64() {
+        let hex = "07".repeat(32);
+        let base64 = STANDARD.encode(KEY_A);
+        assert_eq!(decode_secret(&hex).expect("hex"), KEY_A.to_vec());
+        assert_eq!(decode_secret(&base64).expect("base64"), KEY_A.to_vec());
+        let from_hex = Vault::from_secret_text(1, &hex).expect("vault");
+        let sealed = from_hex.seal("t", "qbo", "x").expect("seal");
+        assert_eq!(
+            Vault::from_secret_text(1, &base64)
+                .expect("vault")
+                .open("t", "qbo", &sealed)
+                .expect("open"),
+            "x"
+        );
+        assert_eq!(decode_secret("c2hvcnQ="), Err(VaultError::KeyLength(5)));
+        assert_eq!(decode_secret("not a key!"), Err(VaultError::Malformed));
     }
 
     #[test]

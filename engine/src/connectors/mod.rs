@@ -194,6 +194,16 @@ pub struct ConnectorConfig {
     pub resilience: ResilienceConfig,
 }
 
+impl ConnectorConfig {
+    /// The given hosts with the default budgets.
+    pub fn new(endpoints: Endpoints) -> Self {
+        Self {
+            endpoints,
+            resilience: ResilienceConfig::default(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("could not build the HTTP client: {0}")]
 pub struct BuildError(String);
