@@ -795,8 +795,8 @@ async fn the_rate_limit_spaces_a_tenants_calls() {
         other.company_info().await.expect("call");
     }
     assert!(
-        started.elapsed() < Duration::from_millis(500),
-        "{:?}",
+        started.elapsed() < Duration::from_millis(800),
+        "a budget of its own: {:?}",
         started.elapsed()
     );
 }
