@@ -818,3 +818,49 @@ async fn verification_checklists_runnable_tenants_and_keep_alive() {
     );
     w.finish().await;
 }
+
+#[tokio::test]
+async fn zoho_token_rate_limit_is_not_a_dead_connection() {
+    let w = World::start().await;
+    w.connect_zoho(TENANT_A).await;
+    // Zoho mints at most ten access tokens per refresh token in ten minutes (the code
+    // exchange was the first); forcing more refreshes hits "Access Denied" in an HTTP 200.
+    let mut token = w
+        .store
+        .access_token(TENANT_A, Provider::Zoho, None)
+        .await
+        .expect("token");
+    for _ in 0..9 {
+        token = w
+            .store
+            .access_token(TENANT_A, Provider::Zoho, Some(&token))
+            .await
+            .expect("a forced refresh");
+    }
+    let error = w
+        .store
+        .access_token(TENANT_A, Provider::Zoho, Some(&token))
+        .await
+        .expect_err("the eleventh token in ten minutes");
+    assert!(
+        matches!(error, ConnectorError::RateLimited { .. }),
+        "{error:?}"
+    );
+    let info = w
+        .store
+        .connection(TENANT_A, Provider::Zoho)
+        .await
+        .expect("row")
+        .expect("info");
+    assert_eq!(
+        info.status,
+        ConnectionStatus::Connected,
+        "throttled, not disconnected"
+    );
+    w.advance(Duration::minutes(11));
+    w.store
+        .access_token(TENANT_A, Provider::Zoho, Some(&token))
+        .await
+        .expect("allowed again after ten minutes");
+    w.finish().await;
+}

@@ -205,7 +205,12 @@ impl ConnectorError {
         }
     }
 
-    pub(crate) fn rate_limited(api: Api, retry_after: Duration, raw: String) -> Self {
+    pub(crate) fn rate_limited(
+        api: Api,
+        retry_after: Duration,
+        code: Option<String>,
+        raw: String,
+    ) -> Self {
         let plain = format!(
             "{} asked zqsync to slow down. Nothing to do: zqsync waits {} s and tries again.",
             api.system_name(),
@@ -213,7 +218,7 @@ impl ConnectorError {
         );
         Self::RateLimited {
             retry_after,
-            remote: Remote::new(api, Some(429), None, raw, plain),
+            remote: Remote::new(api, Some(429), code, raw, plain),
         }
     }
 }
@@ -226,9 +231,6 @@ pub(crate) fn qbo_error(
     rate_limit_wait: Duration,
 ) -> ConnectorError {
     let api = Api::Qbo;
-    if status == 429 {
-        return ConnectorError::rate_limited(api, rate_limit_wait, raw.to_owned());
-    }
     let first = body
         .pointer("/Fault/Error/0")
         .or_else(|| body.pointer("/fault/error/0"));
@@ -239,6 +241,9 @@ pub(crate) fn qbo_error(
             .map(str::to_owned)
     };
     let code = field("code", "code");
+    if status == 429 {
+        return ConnectorError::rate_limited(api, rate_limit_wait, code, raw.to_owned());
+    }
     if status == 401 {
         return ConnectorError::unauthorized(api, Some(status), code);
     }
@@ -259,7 +264,7 @@ pub(crate) fn qbo_error(
         .map(|c| c.trim_start_matches('0'))
         .and_then(|c| c.parse::<u32>().ok());
     match (status, code_number) {
-        (_, Some(3001)) => ConnectorError::rate_limited(api, rate_limit_wait, raw.to_owned()),
+        (_, Some(3001)) => ConnectorError::rate_limited(api, rate_limit_wait, code, raw.to_owned()),
         (403, _) | (_, Some(100 | 120 | 3100 | 3200)) => {
             ConnectorError::needs_reconnect(api, Some(status), code, raw.to_owned())
         }
@@ -288,10 +293,10 @@ pub(crate) fn zoho_error(
     rate_limit_wait: Duration,
 ) -> ConnectorError {
     let api = Api::Zoho;
-    if status == 429 {
-        return ConnectorError::rate_limited(api, rate_limit_wait, raw.to_owned());
-    }
     let code = body.get("code").and_then(Value::as_str).map(str::to_owned);
+    if status == 429 {
+        return ConnectorError::rate_limited(api, rate_limit_wait, code, raw.to_owned());
+    }
     let plain = domain::log::explain_zoho_body(body).map_or_else(
         || format!("Zoho CRM answered with HTTP {status}."),
         |e| e.message,

@@ -166,7 +166,7 @@ where
             .await
             .map_err(|error| transport_error(api, &error))?;
         if status == 429 {
-            return Err(ConnectorError::rate_limited(api, wait, String::new()));
+            return Err(ConnectorError::rate_limited(api, wait, None, String::new()));
         }
         if status >= 500 {
             return Err(ConnectorError::transient(
@@ -204,7 +204,9 @@ fn oauth_error(api: Api, status: u16, body: &Value) -> ConnectorError {
             ConnectorError::needs_reconnect(api, Some(status), Some(code), raw)
         }
         // Zoho: more than 10 access tokens per refresh token in 10 minutes.
-        "Access Denied" => ConnectorError::rate_limited(api, Duration::from_secs(60), raw),
+        "Access Denied" => {
+            ConnectorError::rate_limited(api, Duration::from_secs(60), Some(code), raw)
+        }
         _ => ConnectorError::Unexpected {
             remote: Remote::new(
                 api,
