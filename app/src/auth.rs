@@ -12,6 +12,9 @@ pub struct AccountView {
     pub email: String,
     pub plan: String,
     pub sandbox_mode: bool,
+    /// A billing problem (payment failed, subscription cancelled) with what to do; shown as
+    /// a banner on every page.
+    pub billing_notice: Option<String>,
 }
 
 /// Only same-site paths are followed after log-in: never an open redirect.
@@ -101,11 +104,22 @@ pub async fn current_account() -> Result<AccountView, AppError> {
         .map_err(account_error)?
         // The user was removed while logged in.
         .ok_or(AppError::NotLoggedIn)?;
+    let billing_notice = match &ctx.billing {
+        Some(billing) => {
+            let state = billing
+                .state(&session.tenant_id)
+                .await
+                .map_err(|e| internal(&e))?;
+            crate::billing::notice_of(&state)
+        }
+        None => None,
+    };
     Ok(AccountView {
         company_name: account.company_name,
         email: account.email,
         plan: account.plan,
         sandbox_mode: ctx.sandbox_mode,
+        billing_notice,
     })
 }
 

@@ -3,6 +3,7 @@
 //! the browser.
 
 pub mod auth;
+pub mod billing;
 pub mod components;
 pub mod error;
 pub mod pages;
@@ -15,10 +16,10 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::shell::Shell;
-use crate::pages::{auth_pages, placeholders};
+use crate::pages::{auth_pages, outbox, placeholders, plan};
 
 /// Bumped with the stylesheet so browsers never keep a stale copy.
-pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=1";
+pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=2";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -62,7 +63,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("logs") view=placeholders::LogsPage />
                     <Route path=path!("filters") view=placeholders::FiltersPage />
                     <Route path=path!("settings") view=placeholders::SettingsPage />
-                    <Route path=path!("plan") view=placeholders::ChangePlanPage />
+                    <Route path=path!("plan") view=plan::ChangePlanPage />
+                    <Route path=path!("outbox") view=outbox::OutboxPage />
                     <Route path=path!("quickbooks") view=placeholders::QuickBooksPage />
                     <Route path=path!("help") view=placeholders::HelpPage />
                 </ParentRoute>

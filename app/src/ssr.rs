@@ -26,6 +26,8 @@ pub struct ServerCtx {
     pub cookie_secure: bool,
     /// No real Zoho/QBO credentials configured: the built-in simulators stand in.
     pub sandbox_mode: bool,
+    /// Plans and billing through Stripe; `None` when the server runs without Stripe.
+    pub billing: Option<engine::billing::Billing>,
 }
 
 /// The session of the current request, resolved once by the server's middleware and stored

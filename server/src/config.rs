@@ -69,6 +69,76 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+
+    #[command(flatten)]
+    pub billing: BillingArgs,
+}
+
+/// Stripe and email. In sandbox mode the simulated Stripe's keys are used and the Stripe
+/// variables are ignored.
+#[derive(Debug, Clone, Args)]
+pub struct BillingArgs {
+    /// Stripe secret API key (sk_live_… / sk_test_…).
+    #[arg(long, env = "ZQSYNC_STRIPE_SECRET_KEY", hide_env_values = true)]
+    pub stripe_secret_key: Option<Secret>,
+    /// Signing secret of the Stripe webhook endpoint {public URL}/webhooks/stripe (whsec_…).
+    #[arg(long, env = "ZQSYNC_STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub stripe_webhook_secret: Option<Secret>,
+    /// SMTP server for emails: smtp://user:password@host:587 (STARTTLS) or smtps://…:465.
+    /// Unset: emails are written as files into <data dir>/mail.
+    #[arg(long, env = "ZQSYNC_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<Secret>,
+    /// Directory for files zqsync writes besides the database (emails without SMTP).
+    #[arg(long, env = "ZQSYNC_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+impl BillingArgs {
+    /// Billing against the real Stripe; both Stripe variables are required.
+    pub fn production(&self, public_url: &str) -> Result<engine::billing::BillingConfig, String> {
+        match (&self.stripe_secret_key, &self.stripe_webhook_secret) {
+            (Some(key), Some(secret)) => Ok(engine::billing::BillingConfig {
+                stripe_secret_key: key.expose().to_owned(),
+                stripe_webhook_secret: secret.expose().to_owned(),
+                stripe_api_base: None,
+                create_catalog: false,
+                public_url: public_url.to_owned(),
+                smtp_url: self.smtp_url.as_ref().map(|s| s.expose().to_owned()),
+                data_dir: self.data_dir.clone(),
+            }),
+            (key, secret) => {
+                let missing: Vec<&str> = [
+                    ("ZQSYNC_STRIPE_SECRET_KEY", key.is_none()),
+                    ("ZQSYNC_STRIPE_WEBHOOK_SECRET", secret.is_none()),
+                ]
+                .into_iter()
+                .filter_map(|(name, absent)| absent.then_some(name))
+                .collect();
+                Err(format!(
+                    "billing needs Stripe outside sandbox mode: set {}",
+                    missing.join(" and ")
+                ))
+            }
+        }
+    }
+
+    /// Billing against the in-process simulated Stripe.
+    pub fn sandbox(
+        &self,
+        sandbox: &sandbox::SandboxConfig,
+        stripe_api: &str,
+        public_url: &str,
+    ) -> engine::billing::BillingConfig {
+        engine::billing::BillingConfig {
+            stripe_secret_key: sandbox.stripe_secret_key.clone(),
+            stripe_webhook_secret: sandbox.stripe_webhook_secret.clone(),
+            stripe_api_base: Some(stripe_api.to_owned()),
+            create_catalog: true,
+            public_url: public_url.to_owned(),
+            smtp_url: self.smtp_url.as_ref().map(|s| s.expose().to_owned()),
+            data_dir: self.data_dir.clone(),
+        }
+    }
 }
 
 /// OAuth client credentials of the real services. With none set, zqsync runs in sandbox mode.

@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use app::ssr::ServerCtx;
 use engine::accounts::{AccountError, Accounts, NewAccount};
+use engine::billing::{Billing, BillingConfig};
 use engine::sessions::Sessions;
 use engine::{Clock, Db};
 use tokio::task::JoinHandle;
@@ -26,6 +27,8 @@ pub struct Settings {
     pub site_root: PathBuf,
     pub session_idle_secs: u64,
     pub sandbox_mode: bool,
+    /// Stripe and email; `None` runs without billing (the Change Plan page says so).
+    pub billing: Option<BillingConfig>,
 }
 
 /// The demo login created in sandbox mode, so a newcomer can look around at once.
@@ -86,13 +89,36 @@ pub async fn start(
     db: Db,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<RunningServer> {
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .with_context(|| format!("could not listen on {}", settings.bind))?;
+    start_on(listener, settings, db, clock).await
+}
+
+/// Serves on a listener bound beforehand: its address must be known first when the sandbox's
+/// Stripe is to deliver webhooks to this server.
+pub async fn start_on(
+    listener: tokio::net::TcpListener,
+    settings: Settings,
+    db: Db,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<RunningServer> {
     // Metrics recorded before the recorder exists are lost: install it first.
     telemetry::prometheus();
     let cookie_secure = settings
         .public_url
         .as_deref()
         .is_some_and(|url| url.starts_with("https://"));
+    let billing = match &settings.billing {
+        Some(config) => Some(
+            Billing::start(config, db.clone(), clock.clone())
+                .await
+                .context("could not set up billing (Stripe and email)")?,
+        ),
+        None => None,
+    };
     let ctx = ServerCtx {
+        billing,
         accounts: Accounts::new(db.clone(), clock.clone()),
         sessions: Sessions::new(db.clone(), clock.clone(), settings.session_idle_secs),
         db,
@@ -100,9 +126,6 @@ pub async fn start(
         cookie_secure,
         sandbox_mode: settings.sandbox_mode,
     };
-    let listener = tokio::net::TcpListener::bind(settings.bind)
-        .await
-        .with_context(|| format!("could not listen on {}", settings.bind))?;
     let addr = listener.local_addr()?;
     let router = web::router(&settings, ctx.clone(), addr);
 

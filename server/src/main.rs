@@ -90,12 +90,37 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         server::ensure_demo_account(&engine::accounts::Accounts::new(db.clone(), clock.clone()))
             .await?;
     }
+    // Bound first: the simulated Stripe needs this server's address for its webhooks.
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("could not listen on {}: {e}", args.bind))?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", listener.local_addr().unwrap_or(args.bind)));
+    // Sandbox mode: the simulators run in this process, on loopback ports.
+    let (simulators, billing) = if sandbox_mode {
+        let mut config = args.sandbox.config();
+        config.stripe_webhook_url = Some(format!("{public_url}/webhooks/stripe"));
+        let simulators = sandbox::Sandbox::start(config.clone()).await?;
+        let urls = simulators.urls();
+        log_sandbox_urls(&urls);
+        let billing = args.billing.sandbox(&config, &urls.stripe_api, &public_url);
+        (Some(simulators), billing)
+    } else {
+        let billing = args
+            .billing
+            .production(&public_url)
+            .map_err(anyhow::Error::msg)?;
+        (None, billing)
+    };
     let settings = Settings {
         bind: args.bind,
         public_url: args.public_url.clone(),
         site_root: args.site_root.clone().unwrap_or_else(default_site_root),
         session_idle_secs: args.session_idle_secs,
         sandbox_mode,
+        billing: Some(billing),
     };
     if !settings.site_root.join("pkg").is_dir() {
         tracing::warn!(
@@ -103,15 +128,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "no pkg/ directory: pages render but will not become interactive; run scripts/build first"
         );
     }
-    // Sandbox mode: the simulators run in this process, on loopback ports.
-    let simulators = if sandbox_mode {
-        let simulators = sandbox::Sandbox::start(args.sandbox.config()).await?;
-        log_sandbox_urls(&simulators.urls());
-        Some(simulators)
-    } else {
-        None
-    };
-    let running = server::start(settings, db, clock).await?;
+    let running = server::start_on(listener, settings, db, clock).await?;
     let url = args.public_url.unwrap_or_else(|| running.url());
     tracing::info!(%url, "zqsync is listening");
     announce(&url, sandbox_mode);

@@ -7,12 +7,12 @@ use std::time::Instant;
 use app::error::AppError;
 use app::ssr::{ClientAddr, RequestSession, ServerCtx, clear_session_cookie, session_token};
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRef, MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use engine::sessions::Lookup;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -68,6 +68,9 @@ pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> R
     let pkg_dir = settings.site_root.join("pkg");
     Router::new()
         .route("/healthz", get(healthz))
+        // Stripe calls this from its servers: no session, no same-origin check; the signature
+        // is the authentication.
+        .route("/webhooks/stripe", post(stripe_webhook))
         .route("/metrics", get(metrics_text))
         .route("/style/zqsync.css", get(stylesheet))
         .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_gzip())
@@ -275,6 +278,48 @@ async fn healthz(State(state): State<WebState>) -> Response {
                 ),
             )
                 .into_response()
+        }
+    }
+}
+
+/// `POST /webhooks/stripe`: the raw body is verified against `Stripe-Signature` before
+/// anything is parsed. 400 and no change for a bad signature; 500 (Stripe retries) when
+/// processing failed; 200 otherwise, duplicates included.
+async fn stripe_webhook(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use engine::billing::WebhookError;
+    let Some(billing) = &state.ctx.billing else {
+        return (
+            StatusCode::NOT_FOUND,
+            "billing is not configured on this server",
+        )
+            .into_response();
+    };
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    // Stripe signs with its wall clock: compare with ours, not the injectable app clock.
+    let now = chrono::Utc::now().timestamp();
+    match billing.handle_webhook(signature, &body, now).await {
+        Ok(outcome) => {
+            tracing::debug!(?outcome, "Stripe webhook handled");
+            axum::Json(serde_json::json!({ "received": true })).into_response()
+        }
+        Err(WebhookError::Signature(error)) => {
+            tracing::warn!(%error, "refused a Stripe webhook");
+            (StatusCode::BAD_REQUEST, "invalid Stripe-Signature").into_response()
+        }
+        Err(WebhookError::Body) => {
+            tracing::warn!("refused a Stripe webhook whose body is not an event");
+            (StatusCode::BAD_REQUEST, "not a Stripe event").into_response()
+        }
+        Err(WebhookError::Billing(error)) => {
+            tracing::error!(%error, "Stripe webhook processing failed; Stripe will retry");
+            (StatusCode::INTERNAL_SERVER_ERROR, "processing failed").into_response()
         }
     }
 }

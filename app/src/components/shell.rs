@@ -89,6 +89,7 @@ fn TopBar(account: AccountView) -> impl IntoView {
         .to_uppercase()
         .to_string();
     let sandbox = account.sandbox_mode;
+    let billing_notice = account.billing_notice.clone();
 
     view! {
         <header class="topbar">
@@ -122,6 +123,11 @@ fn TopBar(account: AccountView) -> impl IntoView {
                     <A href="/quickbooks" on:click=move |_| set_menu_open.set(false)>
                         "QuickBooks Online"
                     </A>
+                    <Show when=move || sandbox>
+                        <A href="/outbox" on:click=move |_| set_menu_open.set(false)>
+                            "Outbox"
+                        </A>
+                    </Show>
                     <A href="/help" on:click=move |_| set_menu_open.set(false)>
                         "Help"
                     </A>
@@ -140,6 +146,16 @@ fn TopBar(account: AccountView) -> impl IntoView {
                     " Zoho CRM, QuickBooks Online and Stripe are simulated on this server with demo data; nothing reaches the real services."
                 </div>
             </Show>
+            {billing_notice
+                .map(|text| {
+                    view! {
+                        <div class="banner banner-warn" role="alert" id="billing-banner">
+                            {text}
+                            " "
+                            <A href="/plan">"Change Plan"</A>
+                        </div>
+                    }
+                })}
         </div>
     }
 }

@@ -17,7 +17,12 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub url: String,
     pub clock: Arc<ManualClock>,
+    /// The simulated Stripe (and the other simulators) this server bills through.
+    pub stripe_url: String,
+    /// Where file-transport emails land.
+    pub data_dir: std::path::PathBuf,
     server: Option<RunningServer>,
+    sandbox: Option<sandbox::Sandbox>,
     postgres_cleanup: Option<(String, String)>,
     sqlite_dir: Option<std::path::PathBuf>,
 }
@@ -67,27 +72,67 @@ impl TestApp {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_full(configure, true).await
+    }
+
+    /// A server whose simulated Stripe stores events but does not deliver them: the test
+    /// delivers them itself (in any order, any number of times).
+    pub async fn spawn_without_webhooks() -> Self {
+        Self::spawn_full(|_| {}, false).await
+    }
+
+    async fn spawn_full(configure: impl FnOnce(&mut Settings), webhooks: bool) -> Self {
         let (database_url, postgres_cleanup, sqlite_dir) = fresh_database_url().await;
         let db = server::open_database(&database_url)
             .await
             .expect("open the test database");
         let start = DateTime::from_timestamp(1_893_456_000, 0).expect("a valid start time");
         let clock = Arc::new(ManualClock::new(start));
+        // The port first, so the simulated Stripe can be told where to send webhooks.
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("bind a loopback port");
+        let addr = listener.local_addr().expect("local address");
+        let sandbox_config = sandbox::SandboxConfig {
+            records_per_module: 0,
+            stripe_webhook_url: webhooks.then(|| format!("http://{addr}/webhooks/stripe")),
+            ..sandbox::SandboxConfig::default()
+        };
+        let simulators = sandbox::Sandbox::start(sandbox_config.clone())
+            .await
+            .expect("start the simulators");
+        let stripe_url = simulators.urls().stripe_api;
+        let data_dir = std::env::temp_dir().join(format!(
+            "zqsync-test-data-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         let mut settings = Settings {
-            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            bind: addr,
             public_url: None,
             site_root: std::env::temp_dir(),
             session_idle_secs: 600,
             sandbox_mode: true,
+            billing: Some(engine::billing::BillingConfig {
+                stripe_secret_key: sandbox_config.stripe_secret_key.clone(),
+                stripe_webhook_secret: sandbox_config.stripe_webhook_secret.clone(),
+                stripe_api_base: Some(stripe_url.clone()),
+                create_catalog: true,
+                public_url: format!("http://{addr}"),
+                smtp_url: None,
+                data_dir: data_dir.clone(),
+            }),
         };
         configure(&mut settings);
-        let server = server::start(settings, db, clock.clone())
+        let server = server::start_on(listener, settings, db, clock.clone())
             .await
             .expect("start the server");
         Self {
             url: server.url(),
             clock,
+            stripe_url,
+            data_dir,
             server: Some(server),
+            sandbox: Some(simulators),
             postgres_cleanup,
             sqlite_dir,
         }
@@ -159,12 +204,21 @@ impl TestApp {
         (status, body)
     }
 
+    /// The server's state (database, billing) for assertions behind the HTTP surface.
+    pub fn ctx(&self) -> &app::ssr::ServerCtx {
+        &self.server.as_ref().expect("server running").ctx
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             let db = server.ctx.db.clone();
             server.shutdown().await.expect("clean shutdown");
             db.close().await;
         }
+        if let Some(simulators) = self.sandbox.take() {
+            simulators.shutdown().await;
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
         if let Some((admin, name)) = self.postgres_cleanup.take()
             && let Ok(pool) = sqlx::PgPool::connect(&admin).await
         {
