@@ -8,8 +8,11 @@ const bin = process.env.ZQSYNC_BIN ?? '../target/debug/zqsync';
 const runDir = process.env.ZQSYNC_E2E_DIR ?? `${tmpdir()}/zqsync-e2e-${process.pid}`;
 export const MAIN_PORT = 3101;
 export const SHORT_IDLE_PORT = 3102;
+/** The main server's simulators take five ports from here; Stripe is the fifth. */
+export const MAIN_SANDBOX_PORT = 3110;
+export const MAIN_STRIPE_URL = `http://127.0.0.1:${MAIN_SANDBOX_PORT + 4}`;
 
-function server(port: number, idleSecs: number) {
+function server(port: number, idleSecs: number, sandboxPort: number) {
   return {
     command: `rm -rf ${runDir}/${port} && ${bin} serve`,
     url: `http://127.0.0.1:${port}/healthz`,
@@ -21,6 +24,9 @@ function server(port: number, idleSecs: number) {
       ZQSYNC_BIND: `127.0.0.1:${port}`,
       ZQSYNC_DATABASE_URL: `sqlite://${runDir}/${port}/zqsync.db`,
       ZQSYNC_SESSION_IDLE_SECS: String(idleSecs),
+      // Emails (file transport) land here, not in the checkout.
+      ZQSYNC_DATA_DIR: `${runDir}/${port}`,
+      ZQSYNC_SANDBOX_PORT: String(sandboxPort),
       ...(process.env.ZQSYNC_SITE_ROOT ? { ZQSYNC_SITE_ROOT: process.env.ZQSYNC_SITE_ROOT } : {}),
     },
   };
@@ -54,5 +60,5 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
-  webServer: [server(MAIN_PORT, 600), server(SHORT_IDLE_PORT, 3)],
+  webServer: [server(MAIN_PORT, 600, MAIN_SANDBOX_PORT), server(SHORT_IDLE_PORT, 3, MAIN_SANDBOX_PORT + 10)],
 });

@@ -15,12 +15,21 @@ const NAV: [(&str, &str); 4] = [
     ("/settings", "Settings"),
 ];
 
+/// Bumped by a page that changed what the top bar shows (the plan), to reload it.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountRefresh(pub RwSignal<u32>);
+
 #[component]
 pub fn Shell() -> impl IntoView {
     let location = use_location();
     // Re-checked on every navigation: an idle-expired session is noticed on the next click,
     // not only on the next full page load.
-    let account = Resource::new(move || location.pathname.get(), |_| current_account());
+    let refresh = AccountRefresh(RwSignal::new(0));
+    provide_context(refresh);
+    let account = Resource::new(
+        move || (location.pathname.get(), refresh.0.get()),
+        |_| current_account(),
+    );
 
     view! {
         <div class="app">

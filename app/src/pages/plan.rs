@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::billing::{ChangePlan, ChangePlanResult, PlanSummary, confirm_checkout, plan_overview};
+use crate::components::shell::AccountRefresh;
 use crate::error::AppError;
 
 /// Loads the overview; back from Checkout (`?checkout=cs_…`) it first adopts the new
@@ -25,6 +26,20 @@ pub fn ChangePlanPage() -> impl IntoView {
     let checkout = move || query.read().get("checkout");
     let change = ServerAction::<ChangePlan>::new();
     let overview = Resource::new(checkout, load);
+    // Back from Checkout the plan changed while the top bar loaded: reload the top bar once
+    // the overview (which adopted the subscription) is in. Effects run in the browser only.
+    let refresh = use_context::<AccountRefresh>();
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) {
+            return true;
+        }
+        let adopted = checkout().is_some_and(|c| c.starts_with("cs_"))
+            && matches!(overview.get(), Some(Ok(_)));
+        if adopted && let Some(refresh) = refresh {
+            refresh.0.update(|n| *n += 1);
+        }
+        adopted
+    });
 
     // After a change: off to Stripe Checkout, or reload so the whole app shows the new plan.
     Effect::new(move |_| {
@@ -81,6 +96,21 @@ pub fn ChangePlanPage() -> impl IntoView {
 fn Plans(overview: PlanSummary, change: ServerAction<ChangePlan>) -> impl IntoView {
     let current = Plan::from_key(&overview.plan).unwrap_or_default();
     let trial = overview.trial_ends;
+    let price = format!(
+        "{} per {}",
+        format_price(current.price_cents()),
+        interval_word(current)
+    );
+    // The banner above (from the shell) says what went wrong; this says what it means here.
+    let status_line = if !current.is_paid() {
+        "Free: no card needed.".to_owned()
+    } else if overview.effective_plan != overview.plan {
+        format!("{price}. Payment overdue: only Freemium modules sync until it is paid.")
+    } else if trial.is_some() {
+        format!("{price}, charged when the trial ends.")
+    } else {
+        format!("{price}, charged to your saved card.")
+    };
     view! {
         <section class="card plan-status" aria-label="Your plan">
             <div>
@@ -95,25 +125,12 @@ fn Plans(overview: PlanSummary, change: ServerAction<ChangePlan>) -> impl IntoVi
                         }
                     })}
             </div>
-            <p class="hint">
-                {if current.is_paid() {
-                    format!(
-                        "{} per {}, charged when the trial ends.",
-                        format_price(current.price_cents()),
-                        interval_word(current),
-                    )
-                } else {
-                    "Free: no card needed.".to_owned()
-                }}
-            </p>
+            <p class="hint">{status_line}</p>
         </section>
-        {overview
-            .notice
-            .map(|text| view! { <div class="banner banner-warn plan-notice" role="alert">{text}</div> })}
         <div class="plan-grid">
-            {PLAN_TABLE
-                .iter()
-                .map(|row| view! { <PlanCard row current change /> })
+            {[Tier::Freemium, Tier::Standard, Tier::Professional]
+                .into_iter()
+                .map(|tier| view! { <TierCard tier current change /> })
                 .collect_view()}
         </div>
     }
@@ -126,20 +143,76 @@ fn interval_word(plan: Plan) -> &'static str {
     }
 }
 
-/// The tier just below, whose pairs a card says it adds to.
-fn base_of(row: &PlanRow) -> Option<Plan> {
-    match row.tier {
-        Tier::Freemium => None,
-        Tier::Standard => Some(Plan::Freemium),
-        Tier::Professional => Some(match row.interval {
-            Some(domain::plans::BillingInterval::Year) => Plan::StandardAnnual,
-            _ => Plan::StandardMonthly,
-        }),
+fn tier_name(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Freemium => "Freemium",
+        Tier::Standard => "Standard",
+        Tier::Professional => "Professional",
     }
 }
 
+/// One column per tier: what it syncs (over the tier below), and its billing options.
 #[component]
-fn PlanCard(
+fn TierCard(tier: Tier, current: Plan, change: ServerAction<ChangePlan>) -> impl IntoView {
+    let rows: Vec<&'static PlanRow> = PLAN_TABLE.iter().filter(|r| r.tier == tier).collect();
+    let first = rows[0].plan;
+    let (intro, adds): (String, Vec<&'static str>) = match tier {
+        Tier::Freemium => (
+            "Syncs the essentials:".to_owned(),
+            first.pairs().iter().map(|p| p.label()).collect(),
+        ),
+        Tier::Standard | Tier::Professional => {
+            let below = if tier == Tier::Standard {
+                Plan::Freemium
+            } else {
+                Plan::StandardMonthly
+            };
+            (
+                format!("Everything in {}, plus:", tier_name(below.tier())),
+                first.adds_over(below).iter().map(|p| p.label()).collect(),
+            )
+        }
+    };
+    let is_current_tier = current.tier() == tier;
+    // Whether a change to this tier asks for a card depends only on where the tenant is now.
+    let how = if tier == Tier::Freemium {
+        if current.is_paid() {
+            "Cancels your subscription; nothing more is charged.".to_owned()
+        } else {
+            String::new()
+        }
+    } else if current.change_to(first).needs_payment_method {
+        format!("Asks for a card (Stripe Checkout), then starts a {TRIAL_DAYS}-day free trial.")
+    } else {
+        format!("Uses your saved card and starts a new {TRIAL_DAYS}-day free trial. No proration.")
+    };
+    view! {
+        <section
+            class="card plan-card"
+            class:plan-current=is_current_tier
+            aria-label=tier_name(tier)
+        >
+            <header class="plan-card-head">
+                <h2>{tier_name(tier)}</h2>
+                <p class="plan-intro">{intro}</p>
+            </header>
+            <ul class="plan-features">
+                {adds.into_iter().map(|label| view! { <li>{label}</li> }).collect_view()}
+            </ul>
+            <div class="plan-options">
+                {rows
+                    .into_iter()
+                    .map(|row| view! { <PlanOption row current change /> })
+                    .collect_view()}
+            </div>
+            <p class="hint plan-how">{how}</p>
+        </section>
+    }
+}
+
+/// One plan (a tier billed monthly or annually): price, extras, and its button.
+#[component]
+fn PlanOption(
     row: &'static PlanRow,
     current: Plan,
     change: ServerAction<ChangePlan>,
@@ -147,14 +220,10 @@ fn PlanCard(
     let plan = row.plan;
     let is_current = plan == current;
     let step = current.change_to(plan);
-    let base = base_of(row);
-    let adds: Vec<&'static str> = match base {
-        Some(base) => plan.adds_over(base).iter().map(|p| p.label()).collect(),
-        None => plan.pairs().iter().map(|p| p.label()).collect(),
-    };
-    let intro = match base {
-        Some(base) => format!("Everything in {}, plus:", base.tier_name()),
-        None => "Syncs the essentials:".to_owned(),
+    let name = match row.interval {
+        None => "Free",
+        Some(domain::plans::BillingInterval::Month) => "Monthly",
+        Some(domain::plans::BillingInterval::Year) => "Annual",
     };
     let price = if plan.is_paid() {
         format!(
@@ -163,83 +232,43 @@ fn PlanCard(
             interval_word(plan)
         )
     } else {
-        "Free".to_owned()
+        "$0".to_owned()
     };
     let (label, primary) = if step.is_downgrade {
         ("Downgrade", false)
     } else {
         ("Upgrade", true)
     };
-    let how = if step.needs_payment_method {
-        format!("Asks for a card (Stripe Checkout), then starts a {TRIAL_DAYS}-day free trial.")
-    } else if step.starts_trial {
-        format!("Uses your saved card and starts a new {TRIAL_DAYS}-day free trial.")
-    } else {
-        "Cancels your subscription; nothing more is charged.".to_owned()
-    };
     view! {
-        <section
-            class="card plan-card"
-            class:plan-current=is_current
-            data-plan=row.key
-            aria-label=row.label
-        >
-            <header class="plan-card-head">
-                <h2>{row.label}</h2>
-                <Show when=move || is_current>
-                    <span class="current-chip">"Current plan"</span>
-                </Show>
-            </header>
-            <p class="plan-price">{price}</p>
-            <p class="plan-intro">{intro}</p>
-            <ul class="plan-features">
-                {adds.into_iter().map(|label| view! { <li>{label}</li> }).collect_view()}
-                {row.historical_data.then(|| view! { <li class="plan-extra">"Historical Data"</li> })}
-            </ul>
-            <div class="plan-action">
-                {if is_current {
-                    view! {
-                        <button type="button" class="button" disabled>
-                            "Current plan"
-                        </button>
-                    }
-                        .into_any()
-                } else {
-                    view! {
-                        <button
-                            type="button"
-                            class="button"
-                            class:button-primary=primary
-                            data-action=label.to_lowercase()
-                            disabled=move || change.pending().get()
-                            on:click=move |_| {
-                                change.dispatch(ChangePlan {
-                                    plan: plan.key().to_owned(),
-                                });
-                            }
-                        >
-                            {label}
-                        </button>
-                        <p class="hint">{how}</p>
-                    }
-                        .into_any()
-                }}
+        <div class="plan-option" class:plan-option-current=is_current data-plan=row.key>
+            <div class="plan-option-text">
+                <span class="plan-option-name">{name}</span>
+                <span class="plan-price">{price}</span>
+                {row
+                    .historical_data
+                    .then(|| view! { <span class="plan-extra">"+ Historical Data"</span> })}
             </div>
-        </section>
-    }
-}
-
-/// `Standard` for both Standard plans.
-trait TierName {
-    fn tier_name(self) -> &'static str;
-}
-
-impl TierName for Plan {
-    fn tier_name(self) -> &'static str {
-        match self.tier() {
-            Tier::Freemium => "Freemium",
-            Tier::Standard => "Standard",
-            Tier::Professional => "Professional",
-        }
+            {if is_current {
+                view! { <span class="current-chip">"Current plan"</span> }.into_any()
+            } else {
+                view! {
+                    <button
+                        type="button"
+                        class="button"
+                        class:button-primary=primary
+                        aria-label=format!("{label} to {}", row.label)
+                        disabled=move || change.pending().get()
+                        on:click=move |_| {
+                            change.dispatch(ChangePlan {
+                                plan: plan.key().to_owned(),
+                            });
+                        }
+                    >
+                        {label}
+                    </button>
+                }
+                    .into_any()
+            }}
+        </div>
     }
 }
