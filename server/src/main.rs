@@ -90,12 +90,35 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         server::ensure_demo_account(&engine::accounts::Accounts::new(db.clone(), clock.clone()))
             .await?;
     }
+    // Sandbox mode: the simulators run in this process, on loopback ports.
+    let (simulators, remotes) = if sandbox_mode {
+        let config = args.sandbox.config();
+        let simulators = sandbox::Sandbox::start(config.clone()).await?;
+        log_sandbox_urls(&simulators.urls());
+        let vault = match &args.secret_key {
+            Some(key) => Arc::new(
+                engine::vault::Vault::from_secret_text(1, key.expose())
+                    .map_err(|e| anyhow::anyhow!("ZQSYNC_SECRET_KEY: {e}"))?,
+            ),
+            None => server::ephemeral_vault()?,
+        };
+        let remotes = server::RemoteSetup::sandbox(&simulators.urls(), &config, vault);
+        (Some(simulators), remotes)
+    } else {
+        // The connectors speak plain HTTP only until the `tls` feature is switched on for the
+        // real hosts (HTTPS): say so rather than fail on the first request.
+        anyhow::bail!(
+            "real Zoho CRM and QuickBooks Online connections need HTTPS, which this build does not enable yet; \
+             unset the ZQSYNC_ZOHO_* and ZQSYNC_QBO_* variables to run in sandbox mode"
+        );
+    };
     let settings = Settings {
         bind: args.bind,
         public_url: args.public_url.clone(),
         site_root: args.site_root.clone().unwrap_or_else(default_site_root),
         session_idle_secs: args.session_idle_secs,
         sandbox_mode,
+        remotes,
     };
     if !settings.site_root.join("pkg").is_dir() {
         tracing::warn!(
@@ -103,14 +126,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "no pkg/ directory: pages render but will not become interactive; run scripts/build first"
         );
     }
-    // Sandbox mode: the simulators run in this process, on loopback ports.
-    let simulators = if sandbox_mode {
-        let simulators = sandbox::Sandbox::start(args.sandbox.config()).await?;
-        log_sandbox_urls(&simulators.urls());
-        Some(simulators)
-    } else {
-        None
-    };
     let running = server::start(settings, db, clock).await?;
     let url = args.public_url.unwrap_or_else(|| running.url());
     tracing::info!(%url, "zqsync is listening");

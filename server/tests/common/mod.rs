@@ -17,6 +17,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub url: String,
     pub clock: Arc<ManualClock>,
+    /// The simulated Zoho CRM, QuickBooks Online and OAuth servers this app is connected to.
+    pub sandbox: Option<sandbox::Sandbox>,
     server: Option<RunningServer>,
     postgres_cleanup: Option<(String, String)>,
     sqlite_dir: Option<std::path::PathBuf>,
@@ -73,12 +75,27 @@ impl TestApp {
             .expect("open the test database");
         let start = DateTime::from_timestamp(1_893_456_000, 0).expect("a valid start time");
         let clock = Arc::new(ManualClock::new(start));
+        // Consent pages answer at once here; the browser tests click through the real ones.
+        let sandbox_config = sandbox::SandboxConfig {
+            records_per_module: 3,
+            auto_consent: true,
+            ..sandbox::SandboxConfig::default()
+        };
+        let simulators = sandbox::Sandbox::start(sandbox_config.clone())
+            .await
+            .expect("start the sandbox");
+        let remotes = server::RemoteSetup::sandbox(
+            &simulators.urls(),
+            &sandbox_config,
+            server::ephemeral_vault().expect("a vault key"),
+        );
         let mut settings = Settings {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: None,
             site_root: std::env::temp_dir(),
             session_idle_secs: 600,
             sandbox_mode: true,
+            remotes,
         };
         configure(&mut settings);
         let server = server::start(settings, db, clock.clone())
@@ -87,6 +104,7 @@ impl TestApp {
         Self {
             url: server.url(),
             clock,
+            sandbox: Some(simulators),
             server: Some(server),
             postgres_cleanup,
             sqlite_dir,
@@ -175,10 +193,63 @@ impl TestApp {
                 .await;
             pool.close().await;
         }
+        if let Some(simulators) = self.sandbox.take() {
+            simulators.shutdown().await;
+        }
         if let Some(dir) = self.sqlite_dir.take() {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+impl TestApp {
+    pub fn sandbox_urls(&self) -> sandbox::SandboxUrls {
+        self.sandbox.as_ref().expect("the sandbox runs").urls()
+    }
+
+    /// Connects Zoho CRM or QuickBooks Online (`zoho` / `qbo`) for the client's tenant, the
+    /// way a browser does: our /connect redirect → the provider's consent (auto-accepted) → our
+    /// callback. Returns where the callback sent the browser.
+    pub async fn connect(&self, client: &reqwest::Client, provider: &str) -> String {
+        let start = client
+            .get(format!("{}/connect/{provider}", self.url))
+            .send()
+            .await
+            .expect("connect");
+        assert!(
+            start.status().is_redirection(),
+            "connect gave {}",
+            start.status()
+        );
+        let consent_url = location(&start);
+        let consent = client.get(&consent_url).send().await.expect("consent page");
+        assert!(
+            consent.status().is_redirection(),
+            "consent gave {}",
+            consent.status()
+        );
+        let callback_url = location(&consent);
+        assert!(
+            callback_url.starts_with(&self.url),
+            "callback goes elsewhere: {callback_url}"
+        );
+        let done = client.get(&callback_url).send().await.expect("callback");
+        assert!(
+            done.status().is_redirection(),
+            "callback gave {}",
+            done.status()
+        );
+        location(&done)
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The JSON an `AppError` variant serialises to, e.g. `{"Invalid": "…"}`.
