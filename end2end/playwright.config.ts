@@ -6,8 +6,9 @@ import { tmpdir } from 'os';
 // ZQSYNC_SITE_ROOT; run from end2end/ by hand, build first with scripts/build.
 const bin = process.env.ZQSYNC_BIN ?? '../target/debug/zqsync';
 const runDir = process.env.ZQSYNC_E2E_DIR ?? `${tmpdir()}/zqsync-e2e-${process.pid}`;
-export const MAIN_PORT = 3101;
-export const SHORT_IDLE_PORT = 3102;
+// scripts/test picks free ports so that two runs on one machine never collide.
+export const MAIN_PORT = Number(process.env.ZQSYNC_E2E_PORT ?? 3101);
+export const SHORT_IDLE_PORT = Number(process.env.ZQSYNC_E2E_IDLE_PORT ?? 3102);
 
 function server(port: number, idleSecs: number) {
   return {

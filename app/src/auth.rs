@@ -12,6 +12,15 @@ pub struct AccountView {
     pub email: String,
     pub plan: String,
     pub sandbox_mode: bool,
+    /// Systems whose connection stopped working: each gets a red banner with a Reconnect link.
+    pub needs_reconnect: Vec<ReconnectNotice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconnectNotice {
+    pub name: String,
+    /// Where the Reconnect link goes: `/connect/{provider}`.
+    pub reconnect_href: String,
 }
 
 /// Only same-site paths are followed after log-in: never an open redirect.
@@ -101,11 +110,24 @@ pub async fn current_account() -> Result<AccountView, AppError> {
         .map_err(account_error)?
         // The user was removed while logged in.
         .ok_or(AppError::NotLoggedIn)?;
+    let needs_reconnect = ctx
+        .connections
+        .tenant_connections(&session.tenant_id)
+        .await
+        .map_err(|e| internal(&e))?
+        .into_iter()
+        .filter(|c| c.status == engine::connections::ConnectionStatus::NeedsReconnect)
+        .map(|c| ReconnectNotice {
+            name: c.provider.display_name().to_owned(),
+            reconnect_href: format!("/connect/{}", c.provider.as_str()),
+        })
+        .collect();
     Ok(AccountView {
         company_name: account.company_name,
         email: account.email,
         plan: account.plan,
         sandbox_mode: ctx.sandbox_mode,
+        needs_reconnect,
     })
 }
 

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod components;
+pub mod connections;
 pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -15,10 +16,10 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::shell::Shell;
-use crate::pages::{auth_pages, placeholders};
+use crate::pages::{auth_pages, placeholders, quickbooks, settings};
 
 /// Bumped with the stylesheet so browsers never keep a stale copy.
-pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=1";
+pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=2";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -61,9 +62,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=placeholders::MappingPage />
                     <Route path=path!("logs") view=placeholders::LogsPage />
                     <Route path=path!("filters") view=placeholders::FiltersPage />
-                    <Route path=path!("settings") view=placeholders::SettingsPage />
+                    <Route path=path!("settings") view=settings::SettingsPage />
                     <Route path=path!("plan") view=placeholders::ChangePlanPage />
-                    <Route path=path!("quickbooks") view=placeholders::QuickBooksPage />
+                    <Route path=path!("quickbooks") view=quickbooks::QuickBooksPage />
                     <Route path=path!("help") view=placeholders::HelpPage />
                 </ParentRoute>
             </Routes>
