@@ -55,6 +55,28 @@ test('connect QuickBooks and Zoho through their consent pages, verify, and activ
   await expect(page.getByRole('switch', { name: 'Integration active' })).toHaveAttribute('aria-checked', 'true');
   await expect(page.locator('.switch-form')).toContainText('Active');
   await screenshot(page, testInfo, '14-quickbooks-active');
+
+  // Intuit forgets the grant (the simulators' control API answers on each of their ports; the
+  // Zoho card shows one of them).
+  await page.getByRole('navigation').getByRole('link', { name: 'Settings' }).click();
+  const apiDomain = (await page.locator('.connection-card[data-provider="zoho"] dd').nth(1).innerText()).trim();
+  for (const action of ['revoke', 'expire']) {
+    const answer = await page.request.post(`${apiDomain}/_sandbox/tokens/${action}?service=intuit_oauth`);
+    expect(answer.ok()).toBeTruthy();
+  }
+  const qboCard = page.locator('.connection-card[data-provider="qbo"]');
+  await qboCard.getByRole('button', { name: 'Run connection check' }).click();
+  await expect(qboCard.getByRole('alert')).toContainText('Reconnect QuickBooks Online');
+
+  // Every page now carries the red banner, with a Reconnect link that works.
+  await page.getByRole('navigation').getByRole('link', { name: 'Logs' }).click();
+  const banner = page.locator('.banner-danger');
+  await expect(banner).toContainText('QuickBooks Online is disconnected');
+  await screenshot(page, testInfo, '16-reconnect-banner');
+  await banner.getByRole('link', { name: 'Reconnect QuickBooks Online' }).click();
+  await page.getByRole('button', { name: 'Accept' }).click();
+  await expect(page).toHaveURL(/\/quickbooks\?connected=/);
+  await expect(page.locator('.banner-danger')).toHaveCount(0);
 });
 
 test('declining consent says so and connects nothing', async ({ page }, testInfo) => {
