@@ -6,10 +6,11 @@ import { tmpdir } from 'os';
 // ZQSYNC_SITE_ROOT; run from end2end/ by hand, build first with scripts/build.
 const bin = process.env.ZQSYNC_BIN ?? '../target/debug/zqsync';
 const runDir = process.env.ZQSYNC_E2E_DIR ?? `${tmpdir()}/zqsync-e2e-${process.pid}`;
-export const MAIN_PORT = 3101;
-export const SHORT_IDLE_PORT = 3102;
-/** The main server's simulators take five ports from here; Stripe is the fifth. */
-export const MAIN_SANDBOX_PORT = 3110;
+// scripts/test picks free ports so that two runs on one machine never collide.
+export const MAIN_PORT = Number(process.env.ZQSYNC_E2E_PORT ?? 3101);
+export const SHORT_IDLE_PORT = Number(process.env.ZQSYNC_E2E_IDLE_PORT ?? 3102);
+/** The main server's simulators take five consecutive ports from here; Stripe is the fifth. */
+export const MAIN_SANDBOX_PORT = Number(process.env.ZQSYNC_E2E_SANDBOX_PORT ?? 3110);
 export const MAIN_STRIPE_URL = `http://127.0.0.1:${MAIN_SANDBOX_PORT + 4}`;
 
 function server(port: number, idleSecs: number, sandboxPort: number) {

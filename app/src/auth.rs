@@ -15,6 +15,15 @@ pub struct AccountView {
     /// A billing problem (payment failed, subscription cancelled) with what to do; shown as
     /// a banner on every page.
     pub billing_notice: Option<String>,
+    /// Systems whose connection stopped working: each gets a red banner with a Reconnect link.
+    pub needs_reconnect: Vec<ReconnectNotice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconnectNotice {
+    pub name: String,
+    /// Where the Reconnect link goes: `/connect/{provider}`.
+    pub reconnect_href: String,
 }
 
 /// Only same-site paths are followed after log-in: never an open redirect.
@@ -114,12 +123,25 @@ pub async fn current_account() -> Result<AccountView, AppError> {
         }
         None => None,
     };
+    let needs_reconnect = ctx
+        .connections
+        .tenant_connections(&session.tenant_id)
+        .await
+        .map_err(|e| internal(&e))?
+        .into_iter()
+        .filter(|c| c.status == engine::connections::ConnectionStatus::NeedsReconnect)
+        .map(|c| ReconnectNotice {
+            name: c.provider.display_name().to_owned(),
+            reconnect_href: format!("/connect/{}", c.provider.as_str()),
+        })
+        .collect();
     Ok(AccountView {
         company_name: account.company_name,
         email: account.email,
         plan: account.plan,
         sandbox_mode: ctx.sandbox_mode,
         billing_notice,
+        needs_reconnect,
     })
 }
 

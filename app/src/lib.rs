@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod billing;
 pub mod components;
+pub mod connections;
 pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -16,7 +17,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::shell::Shell;
-use crate::pages::{auth_pages, outbox, placeholders, plan};
+use crate::pages::{auth_pages, outbox, placeholders, plan, quickbooks, settings};
 
 /// Bumped with the stylesheet so browsers never keep a stale copy.
 pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=2";
@@ -62,10 +63,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=placeholders::MappingPage />
                     <Route path=path!("logs") view=placeholders::LogsPage />
                     <Route path=path!("filters") view=placeholders::FiltersPage />
-                    <Route path=path!("settings") view=placeholders::SettingsPage />
+                    <Route path=path!("settings") view=settings::SettingsPage />
                     <Route path=path!("plan") view=plan::ChangePlanPage />
                     <Route path=path!("outbox") view=outbox::OutboxPage />
-                    <Route path=path!("quickbooks") view=placeholders::QuickBooksPage />
+                    <Route path=path!("quickbooks") view=quickbooks::QuickBooksPage />
                     <Route path=path!("help") view=placeholders::HelpPage />
                 </ParentRoute>
             </Routes>

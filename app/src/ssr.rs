@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use engine::accounts::{AccountError, Accounts};
+use engine::connections::ConnectionStore;
+use engine::integration::Integration;
 use engine::sessions::{Session, Sessions};
 use engine::{Clock, Db};
 use http::HeaderValue;
@@ -22,6 +24,8 @@ pub struct ServerCtx {
     pub clock: Arc<dyn Clock>,
     pub accounts: Accounts,
     pub sessions: Sessions,
+    pub connections: Arc<ConnectionStore>,
+    pub integration: Integration,
     /// Adds `Secure` to cookies: set when the public URL is https.
     pub cookie_secure: bool,
     /// No real Zoho/QBO credentials configured: the built-in simulators stand in.

@@ -13,6 +13,8 @@ export async function hydrated(page: Page): Promise<void> {
 }
 
 export async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  // Full-page captures of a scrolled page misplace the sticky sidebar: capture from the top.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
 }
 

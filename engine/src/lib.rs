@@ -8,6 +8,7 @@ pub mod clock;
 pub mod connections;
 pub mod connectors;
 pub mod db;
+pub mod integration;
 pub mod sessions;
 mod throttle;
 pub mod vault;

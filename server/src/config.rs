@@ -67,6 +67,11 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub remotes: RemoteCredentials,
 
+    /// 32 random bytes (64 hex digits or base64) that seal OAuth tokens at rest. Required with
+    /// real credentials; sandbox mode makes a throwaway key when unset.
+    #[arg(long, env = "ZQSYNC_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<Secret>,
+
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 
@@ -250,6 +255,8 @@ impl SandboxArgs {
             seed: self.seed,
             records_per_module: self.records_per_module,
             base_port: self.base_port,
+            // A person clicks Accept on the simulated consent pages, as on the real ones.
+            auto_consent: false,
             ..sandbox::SandboxConfig::default()
         }
     }

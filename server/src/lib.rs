@@ -1,6 +1,7 @@
 //! The zqsync server: configuration, the HTTP router and its middleware, and start-up.
 
 pub mod config;
+mod oauth;
 pub mod telemetry;
 mod web;
 
@@ -15,7 +16,12 @@ use anyhow::Context as _;
 use app::ssr::ServerCtx;
 use engine::accounts::{AccountError, Accounts, NewAccount};
 use engine::billing::{Billing, BillingConfig};
+use engine::connections::ConnectionStore;
+use engine::connectors::oauth::OAuthApp;
+use engine::connectors::{ConnectorConfig, Connectors, Endpoints};
+use engine::integration::Integration;
 use engine::sessions::Sessions;
+use engine::vault::Vault;
 use engine::{Clock, Db};
 use tokio::task::JoinHandle;
 
@@ -29,6 +35,56 @@ pub struct Settings {
     pub sandbox_mode: bool,
     /// Stripe and email; `None` runs without billing (the Change Plan page says so).
     pub billing: Option<BillingConfig>,
+    pub remotes: RemoteSetup,
+}
+
+/// Where Zoho CRM and QuickBooks Online live (the real hosts, or the sandbox's), the OAuth apps
+/// registered with them, and the key that seals their tokens at rest.
+#[derive(Debug, Clone)]
+pub struct RemoteSetup {
+    pub endpoints: Endpoints,
+    /// (client id, client secret); `None`: that system cannot be connected on this server.
+    pub zoho_app: Option<(String, String)>,
+    pub intuit_app: Option<(String, String)>,
+    pub vault: Arc<Vault>,
+}
+
+impl RemoteSetup {
+    /// The in-process simulators of sandbox mode, with the client ids they expect.
+    pub fn sandbox(
+        urls: &sandbox::SandboxUrls,
+        config: &sandbox::SandboxConfig,
+        vault: Arc<Vault>,
+    ) -> Self {
+        Self {
+            endpoints: Endpoints::sandbox(
+                &urls.zoho_accounts,
+                &urls.zoho_api,
+                &urls.qbo_api,
+                &urls.intuit_oauth,
+            ),
+            zoho_app: Some((
+                config.zoho_client_id.clone(),
+                config.zoho_client_secret.clone(),
+            )),
+            intuit_app: Some((
+                config.intuit_client_id.clone(),
+                config.intuit_client_secret.clone(),
+            )),
+            vault,
+        }
+    }
+}
+
+/// A vault key that lives as long as this process: enough for sandbox mode, whose simulated
+/// services forget their grants on restart anyway.
+pub fn ephemeral_vault() -> anyhow::Result<Arc<Vault>> {
+    use rand::RngCore as _;
+    let mut key = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    Ok(Arc::new(
+        Vault::new(1, &key).map_err(|e| anyhow::anyhow!("{e}"))?,
+    ))
 }
 
 /// The demo login created in sandbox mode, so a newcomer can look around at once.
@@ -117,16 +173,42 @@ pub async fn start_on(
         ),
         None => None,
     };
+    let addr = listener.local_addr()?;
+    // OAuth callbacks come back to the public URL, known only now that the port is bound.
+    let base_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let app = |credentials: &Option<(String, String)>, path: &str| {
+        credentials.as_ref().map(|(id, secret)| OAuthApp {
+            client_id: id.clone(),
+            client_secret: secret.clone(),
+            redirect_uri: format!("{base_url}{path}"),
+        })
+    };
+    let connectors = Connectors::new(ConnectorConfig::new(settings.remotes.endpoints.clone()))
+        .context("could not set up the Zoho and QuickBooks clients")?;
+    let connections = Arc::new(ConnectionStore::new(
+        db.clone(),
+        settings.remotes.vault.clone(),
+        clock.clone(),
+        connectors,
+        app(&settings.remotes.zoho_app, oauth::ZOHO_CALLBACK),
+        app(&settings.remotes.intuit_app, oauth::INTUIT_CALLBACK),
+    ));
     let ctx = ServerCtx {
         billing,
         accounts: Accounts::new(db.clone(), clock.clone()),
         sessions: Sessions::new(db.clone(), clock.clone(), settings.session_idle_secs),
+        integration: Integration::new(db.clone(), clock.clone()),
+        connections,
         db,
         clock,
         cookie_secure,
         sandbox_mode: settings.sandbox_mode,
     };
-    let addr = listener.local_addr()?;
     let router = web::router(&settings, ctx.clone(), addr);
 
     let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);

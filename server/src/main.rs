@@ -99,20 +99,29 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("http://{}", listener.local_addr().unwrap_or(args.bind)));
     // Sandbox mode: the simulators run in this process, on loopback ports.
-    let (simulators, billing) = if sandbox_mode {
+    let (simulators, billing, remotes) = if sandbox_mode {
         let mut config = args.sandbox.config();
         config.stripe_webhook_url = Some(format!("{public_url}/webhooks/stripe"));
         let simulators = sandbox::Sandbox::start(config.clone()).await?;
         let urls = simulators.urls();
         log_sandbox_urls(&urls);
         let billing = args.billing.sandbox(&config, &urls.stripe_api, &public_url);
-        (Some(simulators), billing)
+        let vault = match &args.secret_key {
+            Some(key) => Arc::new(
+                engine::vault::Vault::from_secret_text(1, key.expose())
+                    .map_err(|e| anyhow::anyhow!("ZQSYNC_SECRET_KEY: {e}"))?,
+            ),
+            None => server::ephemeral_vault()?,
+        };
+        let remotes = server::RemoteSetup::sandbox(&urls, &config, vault);
+        (Some(simulators), billing, remotes)
     } else {
-        let billing = args
-            .billing
-            .production(&public_url)
-            .map_err(anyhow::Error::msg)?;
-        (None, billing)
+        // The connectors speak plain HTTP only until the `tls` feature is switched on for the
+        // real hosts (HTTPS): say so rather than fail on the first request.
+        anyhow::bail!(
+            "real Zoho CRM and QuickBooks Online connections need HTTPS, which this build does not enable yet; \
+             unset the ZQSYNC_ZOHO_* and ZQSYNC_QBO_* variables to run in sandbox mode"
+        );
     };
     let settings = Settings {
         bind: args.bind,
@@ -121,6 +130,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         session_idle_secs: args.session_idle_secs,
         sandbox_mode,
         billing: Some(billing),
+        remotes,
     };
     if !settings.site_root.join("pkg").is_dir() {
         tracing::warn!(

@@ -18,15 +18,15 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::services::ServeDir;
 
-use crate::Settings;
+use crate::{Settings, oauth};
 
 const STYLESHEET: &str = include_str!("../../style/zqsync.css");
 
 /// Axum state: Leptos needs its options; everything else travels in [`ServerCtx`].
 #[derive(Clone, FromRef)]
-struct WebState {
+pub(crate) struct WebState {
     leptos_options: LeptosOptions,
-    ctx: ServerCtx,
+    pub(crate) ctx: ServerCtx,
     /// `scheme://host:port` of the public URL, accepted as an `Origin`.
     public_origin: String,
 }
@@ -50,6 +50,9 @@ pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> R
 
     let routes = generate_route_list(app::App);
     let pages_and_functions = Router::new()
+        .route("/connect/{provider}", get(oauth::connect))
+        .route(oauth::ZOHO_CALLBACK, get(oauth::zoho_callback))
+        .route(oauth::INTUIT_CALLBACK, get(oauth::intuit_callback))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -170,7 +173,7 @@ fn login_url(path: &str, expired: bool) -> String {
         query.push("expired=1".to_owned());
     }
     if path != "/" {
-        query.push(format!("next={}", percent_encode_path(path)));
+        query.push(format!("next={}", percent_encode(path)));
     }
     if query.is_empty() {
         "/login".to_owned()
@@ -179,7 +182,7 @@ fn login_url(path: &str, expired: bool) -> String {
     }
 }
 
-fn percent_encode_path(path: &str) -> String {
+pub(crate) fn percent_encode(path: &str) -> String {
     path.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {

@@ -99,6 +99,7 @@ fn TopBar(account: AccountView) -> impl IntoView {
         .to_string();
     let sandbox = account.sandbox_mode;
     let billing_notice = account.billing_notice.clone();
+    let reconnect = account.needs_reconnect.clone();
 
     view! {
         <header class="topbar">
@@ -149,6 +150,20 @@ fn TopBar(account: AccountView) -> impl IntoView {
             </div>
         </header>
         <div class="banners">
+            {reconnect
+                .into_iter()
+                .map(|notice| {
+                    view! {
+                        <div class="banner banner-danger" role="alert">
+                            <strong>{format!("{} is disconnected.", notice.name)}</strong>
+                            " Its sign-in stopped working, so syncing is paused. "
+                            <a href=notice.reconnect_href rel="external">
+                                {format!("Reconnect {}", notice.name)}
+                            </a>
+                        </div>
+                    }
+                })
+                .collect_view()}
             <Show when=move || sandbox>
                 <div class="banner banner-info" role="status">
                     <strong>"Sandbox mode."</strong>

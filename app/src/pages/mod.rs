@@ -1,4 +1,7 @@
 pub mod auth_pages;
+pub mod connection_card;
 pub mod outbox;
 pub mod placeholders;
 pub mod plan;
+pub mod quickbooks;
+pub mod settings;

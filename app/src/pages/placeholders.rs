@@ -73,41 +73,11 @@ pub fn FiltersPage() -> impl IntoView {
 }
 
 #[component]
-pub fn SettingsPage() -> impl IntoView {
-    view! {
-        <PageHeader
-            title="Settings"
-            lead="Connections, sync direction, historical data, inventory and schedule."
-        />
-        <EmptyState title="No connections yet">
-            <p>"Zoho CRM and QuickBooks Online are not connected to this account."</p>
-        </EmptyState>
-    }
-}
-
-#[component]
 pub fn ChangePlanPage() -> impl IntoView {
     view! {
         <PageHeader title="Change Plan" lead="Compare plans and move between them." />
         <EmptyState title="You are on the Freemium plan">
             <p>"Freemium syncs Accounts ⇄ Customers and Products ⇄ Items at no cost."</p>
-        </EmptyState>
-    }
-}
-
-#[component]
-pub fn QuickBooksPage() -> impl IntoView {
-    view! {
-        <PageHeader
-            title="QuickBooks Online"
-            lead="Authenticate, verify and activate the connection to your QuickBooks company."
-        />
-        <EmptyState title="QuickBooks Online is not connected">
-            <ol class="steps">
-                <li>"Authenticate — sign in to Intuit and choose your company."</li>
-                <li>"Verify — zqsync reads your company's details to prove the connection works."</li>
-                <li>"Activate — switch the integration on; nothing syncs while it is off."</li>
-            </ol>
         </EmptyState>
     }
 }

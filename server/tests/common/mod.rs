@@ -21,8 +21,9 @@ pub struct TestApp {
     pub stripe_url: String,
     /// Where file-transport emails land.
     pub data_dir: std::path::PathBuf,
+    /// The simulated Zoho CRM, QuickBooks Online, OAuth servers and Stripe this app talks to.
+    pub sandbox: Option<sandbox::Sandbox>,
     server: Option<RunningServer>,
-    sandbox: Option<sandbox::Sandbox>,
     postgres_cleanup: Option<(String, String)>,
     sqlite_dir: Option<std::path::PathBuf>,
 }
@@ -93,8 +94,10 @@ impl TestApp {
             .await
             .expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
+        // Consent pages answer at once here; the browser tests click through the real ones.
         let sandbox_config = sandbox::SandboxConfig {
-            records_per_module: 0,
+            records_per_module: 3,
+            auto_consent: true,
             stripe_webhook_url: webhooks.then(|| format!("http://{addr}/webhooks/stripe")),
             ..sandbox::SandboxConfig::default()
         };
@@ -106,6 +109,11 @@ impl TestApp {
             "zqsync-test-data-{}",
             uuid::Uuid::new_v4().simple()
         ));
+        let remotes = server::RemoteSetup::sandbox(
+            &simulators.urls(),
+            &sandbox_config,
+            server::ephemeral_vault().expect("a vault key"),
+        );
         let mut settings = Settings {
             bind: addr,
             public_url: None,
@@ -121,6 +129,7 @@ impl TestApp {
                 smtp_url: None,
                 data_dir: data_dir.clone(),
             }),
+            remotes,
         };
         configure(&mut settings);
         let server = server::start_on(listener, settings, db, clock.clone())
@@ -131,8 +140,8 @@ impl TestApp {
             clock,
             stripe_url,
             data_dir,
-            server: Some(server),
             sandbox: Some(simulators),
+            server: Some(server),
             postgres_cleanup,
             sqlite_dir,
         }
@@ -233,6 +242,56 @@ impl TestApp {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+impl TestApp {
+    pub fn sandbox_urls(&self) -> sandbox::SandboxUrls {
+        self.sandbox.as_ref().expect("the sandbox runs").urls()
+    }
+
+    /// Connects Zoho CRM or QuickBooks Online (`zoho` / `qbo`) for the client's tenant, the
+    /// way a browser does: our /connect redirect → the provider's consent (auto-accepted) → our
+    /// callback. Returns where the callback sent the browser.
+    pub async fn connect(&self, client: &reqwest::Client, provider: &str) -> String {
+        let start = client
+            .get(format!("{}/connect/{provider}", self.url))
+            .send()
+            .await
+            .expect("connect");
+        assert!(
+            start.status().is_redirection(),
+            "connect gave {}",
+            start.status()
+        );
+        let consent_url = location(&start);
+        let consent = client.get(&consent_url).send().await.expect("consent page");
+        assert!(
+            consent.status().is_redirection(),
+            "consent gave {}",
+            consent.status()
+        );
+        let callback_url = location(&consent);
+        assert!(
+            callback_url.starts_with(&self.url),
+            "callback goes elsewhere: {callback_url}"
+        );
+        let done = client.get(&callback_url).send().await.expect("callback");
+        assert!(
+            done.status().is_redirection(),
+            "callback gave {}",
+            done.status()
+        );
+        location(&done)
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The JSON an `AppError` variant serialises to, e.g. `{"Invalid": "…"}`.

@@ -1,0 +1,257 @@
+//! Server functions for the two connections (Zoho CRM, QuickBooks Online): their state, the
+//! connection check, disconnecting, and the integration's Activate switch. Connecting itself is
+//! a browser redirect (`/connect/{zoho|qbo}` → the provider's consent page → our callback),
+//! handled by the server's routes.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConnectionState {
+    NotConnected,
+    Connected,
+    NeedsReconnect,
+}
+
+/// One system's connection as the pages show it (never a token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    /// `zoho` or `qbo`: the path segment of `/connect/{provider}`.
+    pub provider: String,
+    pub name: String,
+    pub state: ConnectionState,
+    /// Why it needs reconnecting, in words a person can act on.
+    pub reason: Option<String>,
+    /// Zoho: data centre and API domain; QuickBooks: the company (realm) id.
+    pub details: Vec<(String, String)>,
+    /// Unix milliseconds.
+    pub connected_at: Option<i64>,
+    pub verified_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionsView {
+    pub zoho: ConnectionView,
+    pub qbo: ConnectionView,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckLineView {
+    pub label: String,
+    pub ok: bool,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+/// The result of a connection check: a title (e.g. the QuickBooks company's name) and a
+/// checklist with a fix hint on every red line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckView {
+    pub provider: String,
+    pub title: String,
+    pub lines: Vec<CheckLineView>,
+}
+
+/// Formats Unix milliseconds for the pages (UTC; the pages say so).
+pub fn format_time(millis: i64) -> String {
+    let secs = millis.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use engine::connections::{ConnectionError, ConnectionInfo, ConnectionStatus, Provider};
+
+    use super::*;
+    use crate::ssr::internal;
+
+    pub(super) fn provider(text: &str) -> Result<Provider, AppError> {
+        Provider::parse(text).ok_or_else(|| {
+            AppError::Invalid(format!("Unknown system {text:?}: expected zoho or qbo."))
+        })
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // used as `map_err(connection_error)`
+    pub(super) fn connection_error(error: ConnectionError) -> AppError {
+        if error.is_user_error() {
+            let message = match &error {
+                ConnectionError::Remote(remote) => remote.plain_message(),
+                other => other.to_string(),
+            };
+            AppError::Invalid(message)
+        } else {
+            internal(&error)
+        }
+    }
+
+    pub(super) fn view(provider: Provider, info: Option<&ConnectionInfo>) -> ConnectionView {
+        let Some(info) = info else {
+            return ConnectionView {
+                provider: provider.as_str().to_owned(),
+                name: provider.display_name().to_owned(),
+                state: ConnectionState::NotConnected,
+                reason: None,
+                details: Vec::new(),
+                connected_at: None,
+                verified_at: None,
+            };
+        };
+        let mut details = Vec::new();
+        if let Some(dc) = &info.data_centre {
+            details.push(("Data centre".to_owned(), dc.to_uppercase()));
+        }
+        if let Some(domain) = &info.api_domain {
+            details.push(("API domain".to_owned(), domain.clone()));
+        }
+        if let Some(realm) = &info.account_id {
+            details.push(("Company id".to_owned(), realm.clone()));
+        }
+        ConnectionView {
+            provider: provider.as_str().to_owned(),
+            name: provider.display_name().to_owned(),
+            state: match info.status {
+                ConnectionStatus::Connected => ConnectionState::Connected,
+                ConnectionStatus::NeedsReconnect => ConnectionState::NeedsReconnect,
+            },
+            reason: info.status_reason.clone(),
+            details,
+            connected_at: Some(info.connected_at),
+            verified_at: info.verified_at,
+        }
+    }
+}
+
+#[server(endpoint = "connections")]
+pub async fn connections() -> Result<ConnectionsView, AppError> {
+    use engine::connections::Provider;
+
+    use crate::ssr::*;
+    let ctx = server_ctx()?;
+    let session = require_session()?;
+    let all = ctx
+        .connections
+        .tenant_connections(&session.tenant_id)
+        .await
+        .map_err(server::connection_error)?;
+    let find = |p: Provider| server::view(p, all.iter().find(|c| c.provider == p));
+    let active = ctx
+        .integration
+        .is_active(&session.tenant_id)
+        .await
+        .map_err(|e| internal(&e))?;
+    Ok(ConnectionsView {
+        zoho: find(Provider::Zoho),
+        qbo: find(Provider::Qbo),
+        active,
+    })
+}
+
+#[server(endpoint = "connection_check")]
+pub async fn connection_check(provider: String) -> Result<CheckView, AppError> {
+    use engine::connections::Provider;
+
+    use crate::ssr::*;
+    let ctx = server_ctx()?;
+    let session = require_session()?;
+    let provider = server::provider(&provider)?;
+    let (title, lines) = match provider {
+        Provider::Qbo => {
+            let check = ctx
+                .connections
+                .verify_qbo(&session.tenant_id)
+                .await
+                .map_err(server::connection_error)?;
+            (check.company_name, check.lines)
+        }
+        Provider::Zoho => {
+            let check = ctx
+                .connections
+                .verify_zoho(&session.tenant_id)
+                .await
+                .map_err(server::connection_error)?;
+            ("Zoho CRM organisation".to_owned(), check.lines)
+        }
+    };
+    Ok(CheckView {
+        provider: provider.as_str().to_owned(),
+        title,
+        lines: lines
+            .into_iter()
+            .map(|l| CheckLineView {
+                label: l.label,
+                ok: l.ok,
+                detail: l.detail,
+                fix: l.fix,
+            })
+            .collect(),
+    })
+}
+
+#[server(endpoint = "disconnect")]
+pub async fn disconnect(provider: String) -> Result<(), AppError> {
+    use crate::ssr::*;
+    let ctx = server_ctx()?;
+    let session = require_session()?;
+    let provider = server::provider(&provider)?;
+    ctx.connections
+        .disconnect(&session.tenant_id, provider)
+        .await
+        .map_err(server::connection_error)?;
+    // Without both connections nothing can run: switch the integration off with it.
+    ctx.integration
+        .set_active(&ctx.connections, &session.tenant_id, false)
+        .await
+        .map_err(|e| internal(&e))?;
+    Ok(())
+}
+
+#[server(endpoint = "set_active")]
+pub async fn set_active(active: bool) -> Result<bool, AppError> {
+    use crate::ssr::*;
+    let ctx = server_ctx()?;
+    let session = require_session()?;
+    ctx.integration
+        .set_active(&ctx.connections, &session.tenant_id, active)
+        .await
+        .map_err(|e| {
+            if e.is_user_error() {
+                AppError::Invalid(e.to_string())
+            } else {
+                internal(&e)
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_time;
+
+    #[test]
+    fn times_format_as_utc_dates() {
+        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_time(1_893_456_000_000), "2030-01-01 00:00 UTC");
+        assert_eq!(
+            format_time(951_782_400_000 + 3_723_000),
+            "2000-02-29 01:02 UTC"
+        );
+    }
+}

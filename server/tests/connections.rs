@@ -1,0 +1,292 @@
+//! Connecting Zoho CRM and QuickBooks Online through the real OAuth redirects against the
+//! sandbox: the connection check, the Activate switch, needs-reconnect banners, disconnecting,
+//! and tenant separation.
+
+mod common;
+
+use common::{TestApp, location};
+use reqwest::StatusCode;
+
+async fn connections(app: &TestApp, client: &reqwest::Client) -> serde_json::Value {
+    let response = app.call(client, "connections", &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("JSON")
+}
+
+#[tokio::test]
+async fn both_systems_connect_through_their_consent_pages() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    app.sign_up(&client, "Acme", "ann@acme.test").await;
+    let before = connections(&app, &client).await;
+    assert_eq!(before["qbo"]["state"], "NotConnected");
+    assert_eq!(before["zoho"]["state"], "NotConnected");
+
+    let back = app.connect(&client, "qbo").await;
+    assert_eq!(back, "/quickbooks?connected=QuickBooks%20Online");
+    let back = app.connect(&client, "zoho").await;
+    assert_eq!(back, "/settings?connected=Zoho%20CRM");
+
+    let after = connections(&app, &client).await;
+    assert_eq!(after["qbo"]["state"], "Connected", "{after}");
+    assert_eq!(after["zoho"]["state"], "Connected", "{after}");
+    let qbo_details = after["qbo"]["details"].to_string();
+    assert!(qbo_details.contains("9341453050298464"), "{qbo_details}");
+    let zoho_details = after["zoho"]["details"].to_string();
+    assert!(
+        zoho_details.contains("Data centre") && zoho_details.contains(&app.sandbox_urls().zoho_api),
+        "{zoho_details}"
+    );
+    assert_eq!(after["active"], false, "connecting does not activate");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_connection_check_verifies_and_lists_what_it_found() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    app.sign_up(&client, "Acme", "ann@acme.test").await;
+
+    // Not connected yet: a message that says what to do.
+    let body: serde_json::Value = app
+        .call(&client, "connection_check", &[("provider", "qbo")])
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert!(
+        body["Invalid"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Connect it in Settings"),
+        "{body}"
+    );
+
+    app.connect(&client, "qbo").await;
+    app.connect(&client, "zoho").await;
+    for provider in ["qbo", "zoho"] {
+        let response = app
+            .call(&client, "connection_check", &[("provider", provider)])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let check: serde_json::Value = response.json().await.expect("JSON");
+        let lines = check["lines"].as_array().expect("lines");
+        assert!(!lines.is_empty(), "{check}");
+        assert!(lines.iter().all(|l| l["ok"] == true), "{provider}: {check}");
+    }
+    let qbo_check: serde_json::Value = app
+        .call(&client, "connection_check", &[("provider", "qbo")])
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert!(
+        qbo_check["title"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Sandbox Company"),
+        "{qbo_check}"
+    );
+    let view = connections(&app, &client).await;
+    assert!(
+        view["qbo"]["verified_at"].is_i64() && view["zoho"]["verified_at"].is_i64(),
+        "{view}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn activation_needs_both_connections_and_disconnect_switches_it_off() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    app.sign_up(&client, "Acme", "ann@acme.test").await;
+
+    let refused: serde_json::Value = app
+        .call(&client, "set_active", &[("active", "true")])
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert!(
+        refused["Invalid"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Connect Zoho CRM first"),
+        "{refused}"
+    );
+    app.connect(&client, "zoho").await;
+    let refused: serde_json::Value = app
+        .call(&client, "set_active", &[("active", "true")])
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert!(
+        refused["Invalid"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("QuickBooks Online"),
+        "{refused}"
+    );
+    assert_eq!(connections(&app, &client).await["active"], false);
+
+    app.connect(&client, "qbo").await;
+    let on = app.call(&client, "set_active", &[("active", "true")]).await;
+    assert_eq!(on.status(), StatusCode::OK);
+    assert_eq!(connections(&app, &client).await["active"], true);
+
+    assert_eq!(
+        app.call(&client, "disconnect", &[("provider", "qbo")])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let view = connections(&app, &client).await;
+    assert_eq!(view["qbo"]["state"], "NotConnected");
+    assert_eq!(
+        view["active"], false,
+        "an integration missing a side cannot stay active"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_revoked_grant_shows_a_reconnect_banner_and_reconnecting_clears_it() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    app.sign_up(&client, "Acme", "ann@acme.test").await;
+    app.connect(&client, "qbo").await;
+
+    // Intuit forgets the grant (the user revoked the app, or the token aged out).
+    let control = reqwest::Client::new();
+    let intuit = app.sandbox_urls().intuit_oauth;
+    for action in ["revoke", "expire"] {
+        let r = control
+            .post(format!(
+                "{intuit}/_sandbox/tokens/{action}?service=intuit_oauth"
+            ))
+            .send()
+            .await
+            .expect("control API");
+        assert!(r.status().is_success());
+    }
+    let failed: serde_json::Value = app
+        .call(&client, "connection_check", &[("provider", "qbo")])
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert!(
+        failed["Invalid"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Reconnect QuickBooks Online"),
+        "{failed}"
+    );
+
+    let (_, account) = app.account(&client).await;
+    let banners = account["needs_reconnect"].as_array().expect("banner list");
+    assert_eq!(banners.len(), 1, "{account}");
+    assert_eq!(banners[0]["name"], "QuickBooks Online");
+    assert_eq!(banners[0]["reconnect_href"], "/connect/qbo");
+    let home = client
+        .get(format!("{}/", app.url))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        home.contains("QuickBooks Online is disconnected")
+            && home.contains("Reconnect QuickBooks Online")
+    );
+
+    app.connect(&client, "qbo").await;
+    let (_, account) = app.account(&client).await;
+    assert_eq!(account["needs_reconnect"], serde_json::json!([]));
+    assert_eq!(
+        connections(&app, &client).await["qbo"]["state"],
+        "Connected"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn callbacks_refuse_forged_state_and_report_a_declined_consent() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    app.sign_up(&client, "Acme", "ann@acme.test").await;
+
+    let forged = client
+        .get(format!(
+            "{}/oauth/intuit/callback?code=AB1x&state=not-ours&realmId=9341453050298464",
+            app.url
+        ))
+        .send()
+        .await
+        .expect("callback");
+    let to = location(&forged);
+    assert!(to.starts_with("/quickbooks?error="), "{to}");
+    assert!(to.contains("expired"), "{to}");
+
+    let declined = client
+        .get(format!(
+            "{}/oauth/zoho/callback?error=access_denied&state=x",
+            app.url
+        ))
+        .send()
+        .await
+        .expect("callback");
+    let to = location(&declined);
+    assert!(
+        to.starts_with("/settings?error=") && to.contains("declined"),
+        "{to}"
+    );
+    assert_eq!(
+        connections(&app, &client).await["zoho"]["state"],
+        "NotConnected"
+    );
+
+    // Without a session the consent flow cannot start.
+    let anonymous = app
+        .client()
+        .get(format!("{}/connect/qbo", app.url))
+        .send()
+        .await
+        .expect("connect");
+    assert_eq!(location(&anonymous), "/login?next=/connect/qbo");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn one_tenants_connection_is_not_anothers() {
+    let app = TestApp::spawn().await;
+    let alice = app.client();
+    app.sign_up(&alice, "Alpha", "alice@alpha.test").await;
+    app.connect(&alice, "qbo").await;
+    let bob = app.client();
+    app.sign_up(&bob, "Beta", "bob@beta.test").await;
+
+    let view = connections(&app, &bob).await;
+    assert_eq!(view["qbo"]["state"], "NotConnected", "{view}");
+    let check: serde_json::Value = app
+        .call(&bob, "connection_check", &[("provider", "qbo")])
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert!(check.get("Invalid").is_some(), "{check}");
+    assert_eq!(
+        app.call(&bob, "disconnect", &[("provider", "qbo")])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        connections(&app, &alice).await["qbo"]["state"],
+        "Connected",
+        "Bob's disconnect touched Alice"
+    );
+    app.stop().await;
+}
