@@ -252,6 +252,8 @@ async fn bind(port: u16) -> Result<(TcpListener, String), SandboxError> {
 impl Sandbox {
     /// Binds the five simulated hosts on 127.0.0.1, seeds the demo data and starts serving.
     pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        // `Err` means a provider is installed already, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let port = |offset: u16| {
             if config.base_port == 0 {
                 0

@@ -39,6 +39,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before anything builds an HTTP client (the sandbox, the connectors, Stripe).
+    engine::connectors::install_crypto_provider();
     telemetry::init_logging(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -116,12 +118,31 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let remotes = server::RemoteSetup::sandbox(&urls, &config, vault);
         (Some(simulators), billing, remotes)
     } else {
-        // The connectors speak plain HTTP only until the `tls` feature is switched on for the
-        // real hosts (HTTPS): say so rather than fail on the first request.
-        anyhow::bail!(
-            "real Zoho CRM and QuickBooks Online connections need HTTPS, which this build does not enable yet; \
-             unset the ZQSYNC_ZOHO_* and ZQSYNC_QBO_* variables to run in sandbox mode"
+        let key = args.secret_key.as_ref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "ZQSYNC_SECRET_KEY is required with real credentials: 32 random bytes as 64 hex digits \
+                 (for example from `openssl rand -hex 32`); keep it, tokens sealed with it need it to open"
+            )
+        })?;
+        let vault = Arc::new(
+            engine::vault::Vault::from_secret_text(1, key.expose())
+                .map_err(|e| anyhow::anyhow!("ZQSYNC_SECRET_KEY: {e}"))?,
         );
+        let billing = args
+            .billing
+            .production(&public_url)
+            .map_err(anyhow::Error::msg)?;
+        let credentials = &args.remotes;
+        let pair = |id: &Option<String>, secret: &Option<server::config::Secret>| {
+            id.clone().zip(secret.as_ref().map(|s| s.expose().to_owned()))
+        };
+        let remotes = server::RemoteSetup {
+            endpoints: engine::connectors::Endpoints::production(),
+            zoho_app: pair(&credentials.zoho_client_id, &credentials.zoho_client_secret),
+            intuit_app: pair(&credentials.qbo_client_id, &credentials.qbo_client_secret),
+            vault,
+        };
+        (None, billing, remotes)
     };
     let settings = Settings {
         bind: args.bind,
