@@ -94,6 +94,36 @@ mod server {
 #[cfg(feature = "ssr")]
 pub use server::notice_of;
 
+/// Where the entitlement messages send people.
+pub const UPGRADE_HINT: &str = "Change your plan under the user menu → Change Plan (/plan).";
+
+/// For server functions that enable a module pair: refuses a pair the tenant's plan does not
+/// include (or no longer does, after a failed payment), with a message that says how to get it.
+#[cfg(feature = "ssr")]
+pub async fn require_pair(
+    db: &engine::Db,
+    tenant_id: &str,
+    pair: domain::pairs::ModulePair,
+) -> Result<(), AppError> {
+    let entitlements = engine::billing::entitlements(db, tenant_id)
+        .await
+        .map_err(|e| crate::ssr::internal(&e))?;
+    entitlements
+        .check_pair(pair)
+        .map_err(|e| AppError::Invalid(format!("{e} {UPGRADE_HINT}")))
+}
+
+/// For server functions that start a historical backfill: needs an annual plan.
+#[cfg(feature = "ssr")]
+pub async fn require_historical_data(db: &engine::Db, tenant_id: &str) -> Result<(), AppError> {
+    let entitlements = engine::billing::entitlements(db, tenant_id)
+        .await
+        .map_err(|e| crate::ssr::internal(&e))?;
+    entitlements
+        .check_historical_data()
+        .map_err(|e| AppError::Invalid(format!("{e} {UPGRADE_HINT}")))
+}
+
 #[server(endpoint = "plan_overview")]
 pub async fn plan_overview() -> Result<PlanSummary, AppError> {
     use crate::ssr::*;

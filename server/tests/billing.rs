@@ -806,3 +806,162 @@ async fn payment_failure_drops_entitlements_to_freemium_and_keeps_the_plan_setti
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn server_side_entitlement_checks_refuse_with_an_upgrade_link() {
+    let app = TestApp::spawn().await;
+    let client = signed_up(&app, "Theta", "t@theta.test").await;
+    let tenant = tenant_id(&app, "t@theta.test").await;
+    let db = &app.ctx().db;
+    assert!(
+        app::billing::require_pair(db, &tenant, ModulePair::AccountsCustomers)
+            .await
+            .is_ok()
+    );
+    let refused = app::billing::require_pair(db, &tenant, ModulePair::InvoicesInvoices)
+        .await
+        .expect_err("Freemium has no invoices");
+    let message = refused.to_string();
+    assert!(
+        message.contains("not included in the Freemium plan"),
+        "{message}"
+    );
+    assert!(message.contains("Change Plan (/plan)"), "{message}");
+    let backfill = app::billing::require_historical_data(db, &tenant)
+        .await
+        .expect_err("no backfill on Freemium")
+        .to_string();
+    assert!(
+        backfill.contains("only available on annual plans"),
+        "{backfill}"
+    );
+
+    upgrade_through_checkout(&app, &client, "standard_annual", GOOD_CARD).await;
+    eventually("upgrade", || async {
+        overview(&app, &client).await["plan"] == "standard_annual"
+    })
+    .await;
+    assert!(
+        app::billing::require_pair(db, &tenant, ModulePair::InvoicesInvoices)
+            .await
+            .is_ok()
+    );
+    assert!(
+        app::billing::require_historical_data(db, &tenant)
+            .await
+            .is_ok()
+    );
+    assert!(
+        app::billing::require_pair(db, &tenant, ModulePair::PurchaseOrders)
+            .await
+            .is_err()
+    );
+    app.stop().await;
+}
+
+/// Each creating Stripe call carries an Idempotency-Key: repeating it returns Stripe's first
+/// answer (the simulated Stripe replays like the real one) instead of a second customer or a
+/// second subscription.
+#[tokio::test]
+async fn stripe_calls_are_idempotent() {
+    let app = TestApp::spawn().await;
+    signed_up(&app, "Iota", "i@iota.test").await;
+    let tenant = tenant_id(&app, "i@iota.test").await;
+    let billing = app.ctx().billing.clone().expect("billing");
+    let stripe = billing.stripe();
+    let first = stripe
+        .create_customer(&tenant, "i@iota.test", "Iota")
+        .await
+        .expect("customer");
+    let again = stripe
+        .create_customer(&tenant, "i@iota.test", "Iota")
+        .await
+        .expect("customer");
+    assert_eq!(first, again);
+    let customers = self::stripe(&app, "/v1/customers?email=i%40iota.test").await;
+    assert_eq!(customers["data"].as_array().map(Vec::len), Some(1));
+
+    // Give the customer a card, as Checkout would.
+    stripe_post(
+        &app,
+        &format!("/_sandbox/stripe/customers/{first}/card?declines=false"),
+        &json!({}),
+    )
+    .await;
+    let key = format!("subscribe-{tenant}-test");
+    let sub = stripe
+        .create_subscription(&tenant, &first, Plan::StandardMonthly, 15, &key)
+        .await
+        .expect("subscription");
+    let replay = stripe
+        .create_subscription(&tenant, &first, Plan::StandardMonthly, 15, &key)
+        .await
+        .expect("replayed");
+    assert_eq!(sub.id, replay.id);
+    assert_eq!(sub.status, "trialing");
+    let cancelled = stripe.cancel_subscription(&sub.id).await.expect("cancel");
+    assert_eq!(cancelled.status, "canceled");
+    // DELETE is idempotent by nature (Stripe replays keys on POST only): a second cancel says
+    // the subscription is gone, which a plan change treats as already done.
+    let twice = stripe
+        .cancel_subscription(&sub.id)
+        .await
+        .expect_err("already cancelled");
+    assert!(
+        matches!(
+            twice,
+            engine::billing::stripe_api::StripeApiError::Api { status: 404, .. }
+        ),
+        "{twice}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_trial_reminder_arrives_three_days_before_the_end() {
+    let app = TestApp::spawn().await;
+    let client = signed_up(&app, "Kappa", "k@kappa.test").await;
+    upgrade_through_checkout(&app, &client, "professional_monthly", GOOD_CARD).await;
+    eventually("upgrade", || async {
+        overview(&app, &client).await["plan"] == "professional_monthly"
+    })
+    .await;
+    let ends = overview(&app, &client).await["trial_ends"].clone();
+    stripe_post(
+        &app,
+        "/_sandbox/clock/advance",
+        &json!({"seconds": 12 * 86_400 + 3_600}),
+    )
+    .await;
+    eventually("the trial reminder", || async {
+        poke(&app).await;
+        outbox(&app, &client)
+            .await
+            .iter()
+            .any(|e| e["kind"] == "trial_ending")
+    })
+    .await;
+    let emails = outbox(&app, &client).await;
+    let reminder = emails
+        .iter()
+        .find(|e| e["kind"] == "trial_ending")
+        .expect("reminder");
+    assert_eq!(
+        reminder["subject"],
+        format!(
+            "Your zqsync Professional (monthly) trial ends on {}",
+            ends.as_str().unwrap_or_default()
+        )
+    );
+    assert!(
+        reminder["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("$99.00 per month")
+    );
+    assert_eq!(
+        overview(&app, &client).await["effective_plan"],
+        "professional_monthly"
+    );
+    app.stop().await;
+}

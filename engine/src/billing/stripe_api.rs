@@ -121,6 +121,9 @@ fn idempotent(key: &str) -> Result<RequestStrategy, StripeApiError> {
         .map_err(|e| StripeApiError::Config(e.to_string()))
 }
 
+/// Metadata for a request. Keep it to one key: async-stripe takes a `HashMap`, whose order
+/// varies between calls, and a retried request with an `Idempotency-Key` must carry
+/// byte-identical parameters. The plan is known from the price's lookup key anyway.
 fn metadata(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
         .iter()
@@ -271,12 +274,12 @@ impl StripeApi {
         item.quantity = Some(1);
         let mut data = CreateCheckoutSessionSubscriptionData::new();
         data.trial_period_days = Some(trial_days);
-        data.metadata = Some(metadata(&[("tenant_id", tenant_id), ("plan", plan.key())]));
+        data.metadata = Some(metadata(&[("tenant_id", tenant_id)]));
         let session = CreateCheckoutSession::new()
             .mode(CheckoutSessionMode::Subscription)
             .customer(customer_id)
             .client_reference_id(tenant_id)
-            .metadata(metadata(&[("tenant_id", tenant_id), ("plan", plan.key())]))
+            .metadata(metadata(&[("tenant_id", tenant_id)]))
             .line_items(vec![item])
             .subscription_data(data)
             .success_url(success_url)
@@ -333,7 +336,7 @@ impl StripeApi {
             .customer(customer_id)
             .items(vec![item])
             .trial_period_days(trial_days)
-            .metadata(metadata(&[("tenant_id", tenant_id), ("plan", plan.key())]))
+            .metadata(metadata(&[("tenant_id", tenant_id)]))
             .customize()
             .request_strategy(idempotent(idempotency_key)?)
             .send(&self.client)
