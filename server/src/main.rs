@@ -134,7 +134,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .map_err(anyhow::Error::msg)?;
         let credentials = &args.remotes;
         let pair = |id: &Option<String>, secret: &Option<server::config::Secret>| {
-            id.clone().zip(secret.as_ref().map(|s| s.expose().to_owned()))
+            id.clone()
+                .zip(secret.as_ref().map(|s| s.expose().to_owned()))
         };
         let remotes = server::RemoteSetup {
             endpoints: engine::connectors::Endpoints::production(),
