@@ -715,19 +715,30 @@ impl ConnectionStore {
 
     // ------------------------------------------------------------ clients and tokens
 
+    /// The tenant's connection to `provider`, if it exists and its grant still works.
+    async fn usable_row(
+        &self,
+        tenant_id: &str,
+        provider: Provider,
+    ) -> Result<Row, ConnectionError> {
+        let row = self
+            .row(tenant_id, provider)
+            .await?
+            .ok_or(ConnectionError::NotConnected(provider))?;
+        if ConnectionStatus::parse(&row.status) != ConnectionStatus::Connected {
+            return Err(ConnectionError::NeedsReconnect(provider));
+        }
+        Ok(row)
+    }
+
     /// A QBO client for the tenant's company, with tokens from this store.
     pub async fn qbo_client(
         self: &Arc<Self>,
         tenant_id: &str,
     ) -> Result<QboClient, ConnectionError> {
-        let row = self
-            .row(tenant_id, Provider::Qbo)
+        let realm = self
+            .usable_row(tenant_id, Provider::Qbo)
             .await?
-            .ok_or(ConnectionError::NotConnected(Provider::Qbo))?;
-        if ConnectionStatus::parse(&row.status) != ConnectionStatus::Connected {
-            return Err(ConnectionError::NeedsReconnect(Provider::Qbo));
-        }
-        let realm = row
             .account_id
             .ok_or(ConnectionError::NotConnected(Provider::Qbo))?;
         Ok(self.connectors.qbo(
@@ -742,14 +753,9 @@ impl ConnectionStore {
         self: &Arc<Self>,
         tenant_id: &str,
     ) -> Result<ZohoClient, ConnectionError> {
-        let row = self
-            .row(tenant_id, Provider::Zoho)
+        let domain = self
+            .usable_row(tenant_id, Provider::Zoho)
             .await?
-            .ok_or(ConnectionError::NotConnected(Provider::Zoho))?;
-        if ConnectionStatus::parse(&row.status) != ConnectionStatus::Connected {
-            return Err(ConnectionError::NeedsReconnect(Provider::Zoho));
-        }
-        let domain = row
             .api_domain
             .ok_or(ConnectionError::NotConnected(Provider::Zoho))?;
         Ok(self.connectors.zoho(

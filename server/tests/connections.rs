@@ -49,11 +49,8 @@ async fn the_connection_check_verifies_and_lists_what_it_found() {
 
     // Not connected yet: a message that says what to do.
     let body: serde_json::Value = app
-        .call(&client, "connection_check", &[("provider", "qbo")])
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .call_json(&client, "connection_check", &[("provider", "qbo")])
+        .await;
     assert!(
         body["Invalid"]
             .as_str()
@@ -75,11 +72,8 @@ async fn the_connection_check_verifies_and_lists_what_it_found() {
         assert!(lines.iter().all(|l| l["ok"] == true), "{provider}: {check}");
     }
     let qbo_check: serde_json::Value = app
-        .call(&client, "connection_check", &[("provider", "qbo")])
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .call_json(&client, "connection_check", &[("provider", "qbo")])
+        .await;
     assert!(
         qbo_check["title"]
             .as_str()
@@ -102,11 +96,8 @@ async fn activation_needs_both_connections_and_disconnect_switches_it_off() {
     app.sign_up(&client, "Acme", "ann@acme.test").await;
 
     let refused: serde_json::Value = app
-        .call(&client, "set_active", &[("active", "true")])
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .call_json(&client, "set_active", &[("active", "true")])
+        .await;
     assert!(
         refused["Invalid"]
             .as_str()
@@ -116,11 +107,8 @@ async fn activation_needs_both_connections_and_disconnect_switches_it_off() {
     );
     app.connect(&client, "zoho").await;
     let refused: serde_json::Value = app
-        .call(&client, "set_active", &[("active", "true")])
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .call_json(&client, "set_active", &[("active", "true")])
+        .await;
     assert!(
         refused["Invalid"]
             .as_str()
@@ -171,11 +159,8 @@ async fn a_revoked_grant_shows_a_reconnect_banner_and_reconnecting_clears_it() {
         assert!(r.status().is_success());
     }
     let failed: serde_json::Value = app
-        .call(&client, "connection_check", &[("provider", "qbo")])
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .call_json(&client, "connection_check", &[("provider", "qbo")])
+        .await;
     assert!(
         failed["Invalid"]
             .as_str()
@@ -271,11 +256,8 @@ async fn one_tenants_connection_is_not_anothers() {
     let view = connections(&app, &bob).await;
     assert_eq!(view["qbo"]["state"], "NotConnected", "{view}");
     let check: serde_json::Value = app
-        .call(&bob, "connection_check", &[("provider", "qbo")])
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .call_json(&bob, "connection_check", &[("provider", "qbo")])
+        .await;
     assert!(check.get("Invalid").is_some(), "{check}");
     assert_eq!(
         app.call(&bob, "disconnect", &[("provider", "qbo")])

@@ -175,6 +175,20 @@ impl TestApp {
             .expect("server function request")
     }
 
+    /// Calls a server function and reads its JSON answer (a value or an `AppError`).
+    pub async fn call_json(
+        &self,
+        client: &reqwest::Client,
+        function: &str,
+        args: &[(&str, &str)],
+    ) -> serde_json::Value {
+        self.call(client, function, args)
+            .await
+            .json()
+            .await
+            .expect("a JSON answer")
+    }
+
     pub async fn sign_up(
         &self,
         client: &reqwest::Client,
