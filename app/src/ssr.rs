@@ -32,6 +32,8 @@ pub struct ServerCtx {
     pub sandbox_mode: bool,
     /// Plans and billing through Stripe; `None` when the server runs without Stripe.
     pub billing: Option<engine::billing::Billing>,
+    /// The sync engine's configuration, log, schedule and backfill stores.
+    pub sync: engine::sync::SyncStores,
 }
 
 /// The session of the current request, resolved once by the server's middleware and stored

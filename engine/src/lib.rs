@@ -10,6 +10,7 @@ pub mod connectors;
 pub mod db;
 pub mod integration;
 pub mod sessions;
+pub mod sync;
 mod throttle;
 pub mod vault;
 

@@ -203,6 +203,7 @@ pub async fn start_on(
         accounts: Accounts::new(db.clone(), clock.clone()),
         sessions: Sessions::new(db.clone(), clock.clone(), settings.session_idle_secs),
         integration: Integration::new(db.clone(), clock.clone()),
+        sync: engine::sync::SyncStores::new(db.clone(), clock.clone()),
         connections,
         db,
         clock,

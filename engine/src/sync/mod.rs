@@ -1,0 +1,38 @@
+//! The sync engine (issue 5; ARCHITECTURE "A record's journey"): configuration, links,
+//! cursors, the log, the scheduler's lease table, backfills, and the run that ties them to the
+//! connectors and the domain rules.
+
+pub mod backfill;
+pub mod config;
+pub mod log;
+pub mod schedule;
+
+pub use backfill::{BackfillProgress, BackfillStatus, BackfillStore};
+pub use config::{ConfigError, SyncConfigStore};
+pub use log::{HourCount, LogAction, LogEntry, LogPage, LogQuery, LogStore, NewLogRow};
+pub use schedule::{Claim, RunOutcome, ScheduleStatus, Scheduler};
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::db::Db;
+
+/// The sync engine's stores, as the server functions use them.
+#[derive(Debug, Clone)]
+pub struct SyncStores {
+    pub config: SyncConfigStore,
+    pub logs: LogStore,
+    pub scheduler: Scheduler,
+    pub backfills: BackfillStore,
+}
+
+impl SyncStores {
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            config: SyncConfigStore::new(db.clone(), clock.clone()),
+            logs: LogStore::new(db.clone()),
+            scheduler: Scheduler::new(db.clone(), clock.clone()),
+            backfills: BackfillStore::new(db, clock),
+        }
+    }
+}
