@@ -5,7 +5,9 @@
 pub mod backfill;
 pub mod config;
 pub mod log;
+pub mod run;
 pub mod schedule;
+pub mod store;
 
 pub use backfill::{BackfillProgress, BackfillStatus, BackfillStore};
 pub use config::{ConfigError, SyncConfigStore};
