@@ -4,7 +4,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use server::config::{DatabaseArgs, SandboxArgs, ServeArgs, default_site_root};
+use server::config::{
+    DatabaseArgs, SandboxArgs, ServeArgs, Switch, WorkerCommandArgs, default_site_root,
+};
 use server::telemetry::{self, LogFormat};
 use server::{DEMO_EMAIL, DEMO_PASSWORD, Settings};
 
@@ -27,8 +29,8 @@ struct Cli {
 enum Command {
     /// Serve the web application (sandbox mode when no Zoho/QuickBooks credentials are set).
     Serve(Box<ServeArgs>),
-    /// Run sync jobs from the shared queue, without serving pages.
-    Worker,
+    /// Run sync jobs from the shared schedule, without serving pages.
+    Worker(WorkerCommandArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
     /// Run the simulated Zoho CRM, QuickBooks Online, OAuth and Stripe servers on their own.
@@ -60,7 +62,7 @@ fn main() -> ExitCode {
                 tracing::info!("migrations applied");
                 Ok(())
             }
-            Command::Worker => not_built_yet("worker", "the sync engine"),
+            Command::Worker(args) => run_worker(args).await,
             Command::Sandbox(args) => run_sandbox(&args).await,
             Command::Bench => not_built_yet("bench", "the sync engine"),
         }
@@ -153,6 +155,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sandbox_mode,
         billing: Some(billing),
         remotes,
+        worker: (args.worker == Switch::On).then(|| args.worker_tuning.config()),
+        runner: sync_runner(),
     };
     if !settings.site_root.join("pkg").is_dir() {
         tracing::warn!(
@@ -176,6 +180,40 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         simulators.shutdown().await;
     }
     result
+}
+
+/// The sync run workers perform. The sync engine (issue 5) plugs in here; until then there is
+/// none, and no worker starts.
+fn sync_runner() -> Option<Arc<dyn engine::sync::TenantRunner>> {
+    None
+}
+
+/// `zqsync worker`: claims due tenants from the shared schedule and syncs them until stopped;
+/// any number of these may run against one PostgreSQL database.
+async fn run_worker(args: WorkerCommandArgs) -> anyhow::Result<()> {
+    let Some(runner) = sync_runner() else {
+        anyhow::bail!(
+            "`zqsync worker` has no sync run to perform in this build; it arrives with the sync engine"
+        );
+    };
+    let db = server::open_database(args.database.database_url.expose()).await?;
+    let clock: Arc<dyn engine::Clock> = Arc::new(engine::SystemClock);
+    let stores = engine::sync::SyncStores::new(db.clone(), clock);
+    let worker = engine::sync::Worker::new(
+        stores.scheduler,
+        stores.config,
+        runner,
+        args.worker.config(),
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: letting running tenants finish");
+        let _ = stop.send(true);
+    });
+    worker.run(stopped).await;
+    db.close().await;
+    Ok(())
 }
 
 fn log_sandbox_urls(urls: &sandbox::SandboxUrls) {

@@ -288,7 +288,7 @@ impl Worker {
             tracing::warn!(%error, "could not record the run's outcome");
         }
         metrics::counter!("zqsync_sync_runs_total", "outcome" => report.outcome.key()).increment(1);
-        metrics::histogram!("zqsync_sync_run_seconds").record(elapsed.as_secs_f64());
+        metrics::histogram!("zqsync_sync_run_duration_seconds").record(elapsed.as_secs_f64());
         tracing::info!(
             outcome = report.outcome.key(),
             more_work = report.more_work,
