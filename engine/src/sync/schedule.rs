@@ -190,13 +190,15 @@ impl Scheduler {
         Ok(match row {
             None => ScheduleStatus::default(),
             Some((next, requested, owner, until, started, finished, outcome, message, runs)) => {
+                let running = owner.is_some() && until.is_some_and(|u| u > now);
                 ScheduleStatus {
                     next_run_at: Some(next),
-                    // A request the running run started from is no longer waiting.
+                    // A request the running run started from is no longer waiting (a crashed
+                    // run's request still is: the tenant is due again for it).
                     requested: requested.is_some_and(|at| {
-                        !(owner.is_some() && started.is_some_and(|started| at <= started))
+                        !(running && started.is_some_and(|started| at <= started))
                     }),
-                    running: owner.is_some() && until.is_some_and(|u| u > now),
+                    running,
                     last_started_at: started,
                     last_finished_at: finished,
                     last_outcome: outcome.as_deref().and_then(RunOutcome::from_key),
