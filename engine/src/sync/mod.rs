@@ -8,11 +8,13 @@ pub mod log;
 pub mod run;
 pub mod schedule;
 pub mod store;
+pub mod worker;
 
 pub use backfill::{BackfillProgress, BackfillStatus, BackfillStore};
 pub use config::{ConfigError, SyncConfigStore};
 pub use log::{HourCount, LogAction, LogEntry, LogPage, LogQuery, LogStore, NewLogRow};
 pub use schedule::{Claim, RunOutcome, ScheduleStatus, Scheduler};
+pub use worker::{ClaimResult, RunReport, TenantRunner, Worker, WorkerConfig};
 
 use std::sync::Arc;
 

@@ -1767,3 +1767,27 @@ fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
     }
     out
 }
+
+impl super::worker::TenantRunner for Engine {
+    fn run<'a>(
+        &'a self,
+        claim: &'a super::schedule::Claim,
+    ) -> Pin<Box<dyn Future<Output = super::worker::RunReport> + Send + 'a>> {
+        Box::pin(async move {
+            let summary = self.run_tenant(&claim.tenant_id).await;
+            tracing::info!(
+                tenant_id = %claim.tenant_id,
+                outcome = summary.outcome.key(),
+                read = summary.stats.read,
+                synced = summary.stats.synced,
+                errors = summary.stats.errors,
+                "sync run finished"
+            );
+            super::worker::RunReport {
+                outcome: summary.outcome,
+                message: summary.message,
+                more_work: summary.more_work,
+            }
+        })
+    }
+}

@@ -130,6 +130,8 @@ impl TestApp {
                 data_dir: data_dir.clone(),
             }),
             remotes,
+            worker: Some(engine::sync::WorkerConfig::default()),
+            runner: None,
         };
         configure(&mut settings);
         let server = server::start_on(listener, settings, db, clock.clone())
