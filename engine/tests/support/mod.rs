@@ -96,6 +96,11 @@ pub fn connectors_for(sandbox: &Sandbox) -> Connectors {
         resilience: ResilienceConfig {
             min_backoff: std::time::Duration::from_millis(10),
             max_backoff: std::time::Duration::from_millis(50),
+            // The simulators' 429s need no minute-long pause in tests.
+            qbo_rate_limit_wait: std::time::Duration::from_millis(50),
+            zoho_rate_limit_wait: std::time::Duration::from_millis(50),
+            qbo_requests_per_second: std::num::NonZeroU32::new(1000).expect("non-zero"),
+            zoho_requests_per_second: std::num::NonZeroU32::new(1000).expect("non-zero"),
             ..ResilienceConfig::default()
         },
     })
