@@ -7,6 +7,7 @@ pub mod billing;
 pub mod components;
 pub mod connections;
 pub mod error;
+pub mod logs;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
