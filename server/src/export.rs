@@ -114,10 +114,10 @@ pub(crate) async fn export_logs(
                 .into_response();
         }
     };
-    let api_domain = match app::logs::server::zoho_api_domain(ctx, &session.tenant_id).await {
-        Ok(domain) => domain,
-        Err(_) => None, // logged inside; the file is still useful without links
-    };
+    // A failed lookup is logged inside; the file is still useful without links.
+    let api_domain: Option<String> = app::logs::server::zoho_api_domain(ctx, &session.tenant_id)
+        .await
+        .unwrap_or_default();
     // A byte-order mark so spreadsheet programs read the file as UTF-8 (labels use ↔ and →).
     let mut body = String::from("\u{feff}");
     body.push_str(&csv_line(&HEADER));
