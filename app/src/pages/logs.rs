@@ -220,7 +220,7 @@ fn FilterBar(filters: Memo<Filters>) -> impl IntoView {
                                     value=pair.key()
                                     selected=move || filters.get().pair == pair
                                 >
-                                    {pair.label()}
+                                    {pair.zoho_module().label()}
                                 </option>
                             }
                         })
@@ -261,6 +261,7 @@ fn FilterBar(filters: Memo<Filters>) -> impl IntoView {
                     id="log-search"
                     maxlength="200"
                     placeholder="Zoho or QuickBooks id, name or message"
+                    value=move || filters.get().search
                     prop:value=move || filters.get().search
                 />
             </label>
