@@ -1,6 +1,7 @@
 //! The zqsync server: configuration, the HTTP router and its middleware, and start-up.
 
 pub mod config;
+mod export;
 mod oauth;
 pub mod telemetry;
 mod web;

@@ -1,5 +1,6 @@
 pub mod auth_pages;
 pub mod connection_card;
+pub mod logs;
 pub mod outbox;
 pub mod placeholders;
 pub mod plan;

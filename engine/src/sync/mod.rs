@@ -5,6 +5,7 @@
 pub mod backfill;
 pub mod config;
 pub mod log;
+pub mod retries;
 pub mod run;
 pub mod schedule;
 pub mod store;
@@ -13,6 +14,7 @@ pub mod worker;
 pub use backfill::{BackfillProgress, BackfillStatus, BackfillStore};
 pub use config::{ConfigError, SyncConfigStore};
 pub use log::{HourCount, LogAction, LogEntry, LogPage, LogQuery, LogStore, NewLogRow};
+pub use retries::{RetryError, RetryQueued, RetryStore};
 pub use schedule::{Claim, RunOutcome, ScheduleStatus, Scheduler};
 pub use worker::{ClaimResult, RunReport, TenantRunner, Worker, WorkerConfig};
 
