@@ -793,3 +793,139 @@ async fn a_crash_between_the_remote_write_and_the_commit_neither_duplicates_nor_
     assert_eq!(world.links().await.len(), 5, "none skipped");
     world.finish().await;
 }
+
+#[tokio::test]
+async fn a_pair_outside_the_plan_never_runs() {
+    let world = SyncWorld::start(2).await;
+    directions(
+        &world,
+        &[
+            (ModulePair::AccountsCustomers, Direction::ZohoToQbo),
+            (ModulePair::InvoicesInvoices, Direction::ZohoToQbo),
+        ],
+    )
+    .await;
+    // Back to Freemium: Invoices keep their direction but are not in the plan.
+    engine::with_pool!(&world.db, pool => {
+        sqlx::query("UPDATE tenants SET plan = 'freemium' WHERE id = $1").bind(TENANT).execute(pool).await.expect("plan");
+        sqlx::query("UPDATE billing_accounts SET status = 'canceled' WHERE tenant_id = $1").bind(TENANT).execute(pool).await.expect("status");
+    });
+    let invoices_before = world.qbo_records("Invoice").await.len();
+    run(&world).await;
+    assert_eq!(
+        world.qbo_records("Invoice").await.len(),
+        invoices_before,
+        "no invoice written"
+    );
+    assert!(
+        logs(&world, ModulePair::InvoicesInvoices).await.is_empty(),
+        "the gated pair was not even read"
+    );
+    assert_eq!(
+        logs(&world, ModulePair::AccountsCustomers).await.len(),
+        2,
+        "the essential pair ran"
+    );
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn a_historical_backfill_walks_old_records_with_progress() {
+    let world = SyncWorld::start(0).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::ZohoToQbo)],
+    )
+    .await;
+    // With the customer's Notes left unmapped, the engine stamps the Zoho id there.
+    let (mut mapping, _) = world
+        .stores
+        .config
+        .mapping(TENANT, ModulePair::AccountsCustomers)
+        .await
+        .expect("mapping");
+    mapping.clear("Notes");
+    world
+        .stores
+        .config
+        .save_mapping(TENANT, ModulePair::AccountsCustomers, &mapping)
+        .await
+        .expect("save");
+    let zoho = world.zoho().await;
+    let rows: Vec<Value> = (0..250)
+        .map(|i| json!({"Account_Name": format!("Old Account {i:03}")}))
+        .collect();
+    for chunk in rows.chunks(100) {
+        zoho.insert("Accounts", chunk).await.expect("insert");
+    }
+    world.advance(Duration::days(40));
+    // Live runs only look back a day: the old accounts are not picked up.
+    run(&world).await;
+    assert!(world.links().await.is_empty());
+    let since = (world.clock_now() - Duration::days(60))
+        .format("%Y-%m-%d")
+        .to_string();
+    let plans = domain::settings::BackfillRequest::check_all(
+        &[domain::settings::BackfillRequest {
+            pair: ModulePair::AccountsCustomers,
+            since,
+        }],
+        domain::plans::Plan::ProfessionalAnnual,
+        &world
+            .stores
+            .config
+            .directions(TENANT)
+            .await
+            .expect("directions"),
+        &world.clock_now().format("%Y-%m-%d").to_string(),
+    )
+    .expect("allowed");
+    world
+        .stores
+        .backfills
+        .queue(TENANT, &plans)
+        .await
+        .expect("queue");
+    let mut runs = 0;
+    loop {
+        let summary = run(&world).await;
+        runs += 1;
+        if !summary.more_work || runs > 10 {
+            break;
+        }
+    }
+    assert_eq!(world.links().await.len(), 250, "every old account synced");
+    let progress = world
+        .stores
+        .backfills
+        .progress(TENANT)
+        .await
+        .expect("progress");
+    assert_eq!(progress.len(), 1);
+    assert_eq!(progress[0].status, engine::sync::BackfillStatus::Done);
+    assert_eq!(progress[0].done, 250);
+    assert_eq!(progress[0].estimated_total, Some(250));
+    let customers = world.qbo_records("Customer").await;
+    assert_eq!(
+        customers
+            .iter()
+            .filter(|c| c["DisplayName"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("Old Account")))
+            .count(),
+        250
+    );
+    // The QBO record carries the Zoho id, so links can be rebuilt.
+    let link = world.links().await.remove(0);
+    let customer = world
+        .qbo()
+        .await
+        .read("Customer", &link.qbo_id)
+        .await
+        .expect("customer");
+    assert_eq!(
+        customer["Notes"],
+        json!(format!("Zoho CRM Accounts {}", link.zoho_id))
+    );
+    world.finish().await;
+}

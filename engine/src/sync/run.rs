@@ -215,6 +215,7 @@ impl Engine {
             pairs.insert(
                 *pair,
                 PairSetup {
+                    zoho_module: pair.zoho_module().api_name(),
                     direction: directions.get(*pair),
                     entity: catalogue.qbo_entity,
                     stamps_qbo_id: catalogue
@@ -253,7 +254,14 @@ impl Engine {
 /// a create retried after a crash updates instead of duplicating.
 pub const ZOHO_QBO_ID_FIELD: &str = "QBO_Id";
 
+impl PairSetup {
+    fn catalogue_module(&self) -> &'static str {
+        self.zoho_module
+    }
+}
+
 struct PairSetup {
+    zoho_module: &'static str,
     direction: Direction,
     entity: QboEntity,
     mapping: Mapping,
@@ -671,6 +679,7 @@ impl TenantRun<'_> {
                     decided.commit.logs.push(row);
                     continue;
                 }
+                stamp_zoho_id(&mut mapped.payload, &self.pairs[&pair], &zoho_id);
                 decided.writes.push(Prepared {
                     source_id: zoho_id,
                     name,
@@ -1727,6 +1736,27 @@ impl TenantRun<'_> {
         let since = DateTime::<Utc>::from_timestamp_millis(since_ms)?;
         let module = pair.zoho_module().api_name();
         self.zoho.count_modified_since(module, since).await.ok()
+    }
+}
+
+/// Writes the Zoho id into a memo field of the QBO record when the mapping leaves it free
+/// (transactions: the private note; customers and vendors: notes), as the original product's
+/// hidden ZOHOMODULEID fields do, so links can be rebuilt from QuickBooks alone.
+fn stamp_zoho_id(payload: &mut Value, setup: &PairSetup, zoho_id: &str) {
+    let field = match setup.entity {
+        QboEntity::Invoice | QboEntity::Estimate | QboEntity::PurchaseOrder => "PrivateNote",
+        QboEntity::Customer | QboEntity::Vendor => "Notes",
+        _ => return,
+    };
+    if setup.mapping.get(field).is_some() {
+        return;
+    }
+    if let Some(object) = payload.as_object_mut() {
+        let module = setup.catalogue_module();
+        object.insert(
+            field.to_owned(),
+            json!(format!("Zoho CRM {module} {zoho_id}")),
+        );
     }
 }
 

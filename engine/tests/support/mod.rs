@@ -270,6 +270,11 @@ impl SyncWorld {
         self.sandbox.advance_clock(by);
     }
 
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use engine::Clock as _;
+        self.clock.now()
+    }
+
     pub async fn links(&self) -> Vec<Link> {
         self.engine.store().all_links(TENANT).await.expect("links")
     }
