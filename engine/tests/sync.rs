@@ -289,6 +289,16 @@ async fn a_record_failing_the_filters_is_not_valid_and_not_written() {
                 .is_some_and(|m| m.contains("Account_Name") || m.contains("Account Name"))),
         "{rows:?}"
     );
+    // Later runs re-read from a second before the cursor but log nothing twice.
+    world.advance(Duration::minutes(15));
+    run(&world).await;
+    world.advance(Duration::minutes(15));
+    run(&world).await;
+    assert_eq!(
+        logs(&world, ModulePair::AccountsCustomers).await.len(),
+        3,
+        "no repeated rows"
+    );
     world.finish().await;
 }
 

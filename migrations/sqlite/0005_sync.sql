@@ -73,6 +73,9 @@ CREATE TABLE sync_cursors (
     pair       TEXT NOT NULL,
     flow       TEXT NOT NULL,
     cursor_at  BIGINT NOT NULL,
+    -- JSON array: the ids of the records modified exactly at cursor_at whose outcome is stored
+    -- (the next read starts a second early and skips these, so nothing is logged twice)
+    ids_at_cursor TEXT NOT NULL,
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, pair, flow)
 );

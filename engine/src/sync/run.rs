@@ -25,7 +25,7 @@ use super::backfill::{BackfillStatus, BackfillStore};
 use super::config::SyncConfigStore;
 use super::log::{LogAction, NewLogRow};
 use super::schedule::RunOutcome;
-use super::store::{Link, PageCommit, SyncStore};
+use super::store::{Cursor, Link, PageCommit, SyncStore};
 use crate::clock::Clock;
 use crate::connections::{ConnectionError, ConnectionStore, Provider};
 use crate::connectors::qbo::{BatchItem, BatchOperation};
@@ -320,8 +320,9 @@ fn text(value: Option<&Value>) -> Option<String> {
     }
 }
 
+/// A source timestamp in millis (DateValue gives seconds).
 fn millis_of(time: Option<&str>) -> Option<i64> {
-    DateValue::parse(time?).map(DateValue::instant_or_midnight)
+    DateValue::parse(time?).map(|d| d.instant_or_midnight().saturating_mul(1000))
 }
 
 fn zoho_name(record: &Value) -> Option<String> {
@@ -438,20 +439,29 @@ impl TenantRun<'_> {
     // Zoho → QBO
 
     async fn zoho_to_qbo_live(&mut self, pair: ModulePair) -> Result<(), RunError> {
-        let cursor = self
-            .store()
-            .cursor(&self.tenant_id, pair, Flow::ZohoToQbo)
-            .await?;
-        let since_ms = cursor.unwrap_or_else(|| (self.now - INITIAL_LOOKBACK).timestamp_millis());
-        self.walk_zoho(pair, since_ms, None, true).await.map(|_| ())
+        let cursor = self.live_cursor(pair, Flow::ZohoToQbo).await?;
+        self.walk_zoho(pair, cursor, None, true).await.map(|_| ())
     }
 
-    /// Walks Zoho records of `pair` modified since `since_ms`. `page_budget` limits pages
-    /// (backfills); `live` stores the cursor. Returns (records seen, newest modified, finished).
+    /// Where a live flow resumes: the stored cursor, or a day back the first time.
+    async fn live_cursor(&self, pair: ModulePair, flow: Flow) -> Result<Cursor, RunError> {
+        Ok(self
+            .store()
+            .cursor(&self.tenant_id, pair, flow)
+            .await?
+            .unwrap_or_else(|| Cursor {
+                at: (self.now - INITIAL_LOOKBACK).timestamp_millis(),
+                ids: Vec::new(),
+            }))
+    }
+
+    /// Walks Zoho records of `pair` modified since `start` (records it covers are skipped).
+    /// `page_budget` limits pages (backfills); `live` stores the cursor. Returns (records seen,
+    /// newest modified, finished).
     async fn walk_zoho(
         &mut self,
         pair: ModulePair,
-        since_ms: i64,
+        start: Cursor,
         page_budget: Option<usize>,
         live: bool,
     ) -> Result<(u64, Option<i64>, bool), RunError> {
@@ -461,8 +471,9 @@ impl TenantRun<'_> {
             zoho_fields_to_read(&setup.mapping, pair, setup.filters.get(Flow::ZohoToQbo));
         fields.truncate(domain::mapping::ZOHO_MAX_FIELDS_PER_READ);
         let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
-        let since = DateTime::<Utc>::from_timestamp_millis(since_ms - CURSOR_OVERLAP_MS)
+        let since = DateTime::<Utc>::from_timestamp_millis(start.at - CURSOR_OVERLAP_MS)
             .unwrap_or(self.now);
+        let mut mark = start.clone();
         let conflicts = if setup.direction == Direction::Bidirectional {
             self.qbo_changes_for_conflicts(pair).await?
         } else {
@@ -486,12 +497,31 @@ impl TenantRun<'_> {
                 .filter_map(|r| millis_of(r.get("Modified_Time").and_then(Value::as_str)))
                 .max();
             newest = newest.max(page_newest);
+            let modified: Vec<(String, i64)> = page
+                .records
+                .iter()
+                .filter_map(|r| {
+                    Some((
+                        text(r.get("id"))?,
+                        millis_of(r.get("Modified_Time").and_then(Value::as_str))?,
+                    ))
+                })
+                .collect();
+            let records: Vec<Value> = page
+                .records
+                .into_iter()
+                .filter(|r| {
+                    let at = millis_of(r.get("Modified_Time").and_then(Value::as_str));
+                    !start.covers(at, &text(r.get("id")).unwrap_or_default())
+                })
+                .collect();
             let decided = self
-                .decide_zoho(pair, page.records, &conflicts, false, 0)
+                .decide_zoho(pair, records, &conflicts, false, 0)
                 .await?;
             let mut commit = self.write_qbo(pair, decided).await?;
-            if live && let Some(at) = page_newest {
-                commit.cursor = Some((pair, Flow::ZohoToQbo, at));
+            mark = mark.advance(&modified);
+            if live {
+                commit.cursor = Some((pair, Flow::ZohoToQbo, mark.clone()));
             }
             self.commit(commit).await?;
             if !live && let Some(at) = page_newest {
@@ -515,12 +545,8 @@ impl TenantRun<'_> {
         &mut self,
         pair: ModulePair,
     ) -> Result<HashMap<String, Value>, RunError> {
-        let cursor = self
-            .store()
-            .cursor(&self.tenant_id, pair, Flow::QboToZoho)
-            .await?;
-        let since_ms = cursor.unwrap_or_else(|| (self.now - INITIAL_LOOKBACK).timestamp_millis());
-        let since = DateTime::<Utc>::from_timestamp_millis(since_ms - CURSOR_OVERLAP_MS)
+        let cursor = self.live_cursor(pair, Flow::QboToZoho).await?;
+        let since = DateTime::<Utc>::from_timestamp_millis(cursor.at - CURSOR_OVERLAP_MS)
             .unwrap_or(self.now);
         let entity = self.pairs[&pair].entity.name();
         let changes = self
@@ -1170,12 +1196,8 @@ impl TenantRun<'_> {
     // QBO → Zoho
 
     async fn qbo_to_zoho_live(&mut self, pair: ModulePair) -> Result<(), RunError> {
-        let cursor = self
-            .store()
-            .cursor(&self.tenant_id, pair, Flow::QboToZoho)
-            .await?;
-        let since_ms = cursor.unwrap_or_else(|| (self.now - INITIAL_LOOKBACK).timestamp_millis());
-        let since = DateTime::<Utc>::from_timestamp_millis(since_ms - CURSOR_OVERLAP_MS)
+        let cursor = self.live_cursor(pair, Flow::QboToZoho).await?;
+        let since = DateTime::<Utc>::from_timestamp_millis(cursor.at - CURSOR_OVERLAP_MS)
             .unwrap_or(self.now);
         let entity = self.pairs[&pair].entity.name();
         let mut changes = self
@@ -1185,24 +1207,40 @@ impl TenantRun<'_> {
             .map_err(RunError::Remote)?;
         let mut records = changes.by_entity.remove(entity).unwrap_or_default();
         records.sort_by_key(|r| millis_of(qbo_modified(r).as_deref()).unwrap_or(0));
-        self.process_qbo_records(pair, records, true).await
+        self.process_qbo_records(pair, records, Some(cursor)).await
     }
 
+    /// Syncs QBO records oldest first, one Zoho write (≤100) per stored page. With a cursor
+    /// (live runs) records it covers are skipped and it advances with each page.
     async fn process_qbo_records(
         &mut self,
         pair: ModulePair,
         records: Vec<Value>,
-        live: bool,
+        cursor: Option<Cursor>,
     ) -> Result<(), RunError> {
+        let mut mark = cursor.clone();
         for chunk in chunked(records, ZOHO_WRITE) {
-            let newest = chunk
+            let modified: Vec<(String, i64)> = chunk
                 .iter()
-                .filter_map(|r| millis_of(qbo_modified(r).as_deref()))
-                .max();
+                .filter_map(|r| Some((text(r.get("Id"))?, millis_of(qbo_modified(r).as_deref())?)))
+                .collect();
+            let chunk: Vec<Value> = chunk
+                .into_iter()
+                .filter(|r| {
+                    cursor.as_ref().is_none_or(|c| {
+                        !c.covers(
+                            millis_of(qbo_modified(r).as_deref()),
+                            &text(r.get("Id")).unwrap_or_default(),
+                        )
+                    })
+                })
+                .collect();
             let decided = self.decide_qbo(pair, chunk, false, 0).await?;
             let mut commit = self.write_zoho(pair, decided).await?;
-            if live && let Some(at) = newest {
-                commit.cursor = Some((pair, Flow::QboToZoho, at));
+            if let Some(current) = &mark {
+                let next = current.advance(&modified);
+                commit.cursor = Some((pair, Flow::QboToZoho, next.clone()));
+                mark = Some(next);
             }
             self.commit(commit).await?;
         }
@@ -1666,7 +1704,15 @@ impl TenantRun<'_> {
                         .await?;
                 }
                 let (_, _, finished) = self
-                    .walk_zoho(pair, job.checkpoint_at, Some(BACKFILL_PAGES_PER_RUN), false)
+                    .walk_zoho(
+                        pair,
+                        Cursor {
+                            at: job.checkpoint_at,
+                            ids: Vec::new(),
+                        },
+                        Some(BACKFILL_PAGES_PER_RUN),
+                        false,
+                    )
                     .await?;
                 if finished {
                     self.engine
@@ -1707,7 +1753,7 @@ impl TenantRun<'_> {
                         .filter_map(|r| millis_of(qbo_modified(r).as_deref()))
                         .max();
                     let n = chunk.len() as u64;
-                    self.process_qbo_records(pair, chunk, false).await?;
+                    self.process_qbo_records(pair, chunk, None).await?;
                     if let Some(at) = newest {
                         self.engine
                             .backfills

@@ -37,9 +37,8 @@ pub struct PageCommit {
     /// Links to forget: (pair, zoho_id).
     pub unlink: Vec<(ModulePair, String)>,
     pub logs: Vec<NewLogRow>,
-    /// The cursor to store for (pair, flow): the source modified time (millis) of the newest
-    /// record of the page. `None` leaves the cursor (dependencies, retries).
-    pub cursor: Option<(ModulePair, Flow, i64)>,
+    /// The cursor to store for (pair, flow). `None` leaves the cursor (dependencies, retries).
+    pub cursor: Option<(ModulePair, Flow, Cursor)>,
     /// Journal batches whose outcome is now stored.
     pub settled_batches: Vec<String>,
     /// Retries done: (pair, flow, source id).
@@ -54,6 +53,45 @@ impl PageCommit {
             && self.cursor.is_none()
             && self.settled_batches.is_empty()
             && self.retries_done.is_empty()
+    }
+}
+
+/// How far a flow has read: the source modified time (millis) of the newest record whose
+/// outcome is stored, and the ids of the records modified exactly then.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: i64,
+    pub ids: Vec<String>,
+}
+
+impl Cursor {
+    /// Whether a record read again (reads start a second early) was dealt with already.
+    pub fn covers(&self, modified_at: Option<i64>, id: &str) -> bool {
+        match modified_at {
+            Some(at) => at < self.at || (at == self.at && self.ids.iter().any(|i| i == id)),
+            None => false,
+        }
+    }
+
+    /// The cursor after a page: `modified` holds each stored record's (id, modified time).
+    pub fn advance(&self, modified: &[(String, i64)]) -> Cursor {
+        let Some(newest) = modified.iter().map(|(_, at)| *at).max() else {
+            return self.clone();
+        };
+        if newest < self.at {
+            return self.clone();
+        }
+        let mut ids: Vec<String> = if newest == self.at {
+            self.ids.clone()
+        } else {
+            Vec::new()
+        };
+        for (id, at) in modified {
+            if *at == newest && !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+        Cursor { at: newest, ids }
     }
 }
 
@@ -183,16 +221,19 @@ impl SyncStore {
         tenant_id: &str,
         pair: ModulePair,
         flow: Flow,
-    ) -> Result<Option<i64>, sqlx::Error> {
-        let row: Option<(i64,)> = with_pool!(&self.db, pool => {
-            sqlx::query_as("SELECT cursor_at FROM sync_cursors WHERE tenant_id = $1 AND pair = $2 AND flow = $3")
+    ) -> Result<Option<Cursor>, sqlx::Error> {
+        let row: Option<(i64, String)> = with_pool!(&self.db, pool => {
+            sqlx::query_as("SELECT cursor_at, ids_at_cursor FROM sync_cursors WHERE tenant_id = $1 AND pair = $2 AND flow = $3")
                 .bind(tenant_id)
                 .bind(pair.key())
                 .bind(flow.key())
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(row.map(|(at,)| at))
+        Ok(row.map(|(at, ids)| Cursor {
+            at,
+            ids: serde_json::from_str(&ids).unwrap_or_default(),
+        }))
     }
 
     /// Journals a batch before it is sent.
@@ -363,17 +404,20 @@ impl SyncStore {
                         .await?;
                 }
             }
-            if let Some((pair, flow, at)) = page.cursor {
+            if let Some((pair, flow, cursor)) = &page.cursor {
+                // A cursor never moves back.
                 sqlx::query(
-                    "INSERT INTO sync_cursors (tenant_id, pair, flow, cursor_at, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                    "INSERT INTO sync_cursors (tenant_id, pair, flow, cursor_at, ids_at_cursor, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
                      ON CONFLICT (tenant_id, pair, flow) DO UPDATE SET \
+                     ids_at_cursor = CASE WHEN excluded.cursor_at >= sync_cursors.cursor_at THEN excluded.ids_at_cursor ELSE sync_cursors.ids_at_cursor END, \
                      cursor_at = CASE WHEN excluded.cursor_at > sync_cursors.cursor_at THEN excluded.cursor_at ELSE sync_cursors.cursor_at END, \
                      updated_at = excluded.updated_at",
                 )
                 .bind(tenant_id)
                 .bind(pair.key())
                 .bind(flow.key())
-                .bind(at)
+                .bind(cursor.at)
+                .bind(serde_json::to_string(&cursor.ids).unwrap_or_else(|_| "[]".to_owned()))
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
