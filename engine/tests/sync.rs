@@ -939,3 +939,76 @@ async fn a_historical_backfill_walks_old_records_with_progress() {
     );
     world.finish().await;
 }
+
+#[tokio::test]
+async fn a_crash_after_a_zoho_write_neither_duplicates_nor_skips() {
+    let world = SyncWorld::start(4).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::QboToZoho)],
+    )
+    .await;
+    // The org's fields include the unique QBO Id field (as "Sync Mappable Fields" finds it):
+    // creates then upsert on it.
+    let (mut catalogue, _) = world
+        .stores
+        .config
+        .catalogue(TENANT, ModulePair::AccountsCustomers)
+        .await
+        .expect("catalogue");
+    catalogue.zoho.push(
+        domain::fields::ZohoField::from_metadata(&json!({"api_name": "QBO_Id", "field_label": "QBO Id", "data_type": "text", "custom_field": true}))
+            .expect("field"),
+    );
+    world
+        .stores
+        .config
+        .save_catalogue(TENANT, ModulePair::AccountsCustomers, &catalogue)
+        .await
+        .expect("save");
+    let accounts_before = world.zoho_records("Accounts").await.len();
+    let crashing = world
+        .engine
+        .clone()
+        .with_fault_hook(std::sync::Arc::new(|point| {
+            matches!(
+                point,
+                FaultPoint::AfterRemoteWrite {
+                    flow: Flow::QboToZoho
+                }
+            )
+        }));
+    assert_eq!(
+        crashing.run_tenant(TENANT).await.outcome,
+        RunOutcome::Failed
+    );
+    assert!(world.links().await.is_empty(), "nothing committed");
+    let after_crash = world.zoho_records("Accounts").await.len();
+    assert!(
+        after_crash > accounts_before,
+        "the crashed run did write to Zoho"
+    );
+    run(&world).await;
+    let accounts = world.zoho_records("Accounts").await;
+    assert_eq!(accounts.len(), after_crash, "no second copy in Zoho");
+    let customers: Vec<Value> = world
+        .qbo_records("Customer")
+        .await
+        .into_iter()
+        .filter(|c| c["Active"] != false)
+        .collect();
+    assert_eq!(
+        world.links().await.len(),
+        customers.len(),
+        "every customer linked"
+    );
+    for customer in &customers {
+        let name = customer["DisplayName"].as_str().unwrap();
+        assert_eq!(
+            by_name(&accounts, "Account_Name", name).len(),
+            1,
+            "{name} once in Zoho"
+        );
+    }
+    world.finish().await;
+}
