@@ -7,6 +7,8 @@ pub mod billing;
 pub mod components;
 pub mod connections;
 pub mod error;
+pub mod filters;
+pub mod mapping;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -4,11 +4,13 @@
 
 pub mod backfill;
 pub mod config;
+pub mod fields;
 pub mod log;
 pub mod schedule;
 
 pub use backfill::{BackfillProgress, BackfillStatus, BackfillStore};
 pub use config::{ConfigError, SyncConfigStore};
+pub use fields::{RefreshError, Refreshed, refresh_catalogue};
 pub use log::{HourCount, LogAction, LogEntry, LogPage, LogQuery, LogStore, NewLogRow};
 pub use schedule::{Claim, RunOutcome, ScheduleStatus, Scheduler};
 
