@@ -22,7 +22,7 @@ use crate::components::shell::Shell;
 use crate::pages::{auth_pages, outbox, placeholders, plan, quickbooks, settings};
 
 /// Bumped with the stylesheet so browsers never keep a stale copy.
-pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=2";
+pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=3";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -62,9 +62,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=auth_pages::LoginPage />
                 <Route path=path!("/signup") view=auth_pages::SignupPage />
                 <ParentRoute path=path!("") view=Shell>
-                    <Route path=path!("") view=placeholders::MappingPage />
+                    <Route path=path!("") view=pages::mapping::MappingPage />
                     <Route path=path!("logs") view=placeholders::LogsPage />
-                    <Route path=path!("filters") view=placeholders::FiltersPage />
+                    <Route path=path!("filters") view=pages::filters::FiltersPage />
                     <Route path=path!("settings") view=settings::SettingsPage />
                     <Route path=path!("plan") view=plan::ChangePlanPage />
                     <Route path=path!("outbox") view=outbox::OutboxPage />
