@@ -10,7 +10,8 @@ use std::cell::Cell;
 
 use leptos::prelude::*;
 
-pub const LEAVE_QUESTION: &str = "You have unsaved changes on this page. Leave without saving them?";
+pub const LEAVE_QUESTION: &str =
+    "You have unsaved changes on this page. Leave without saving them?";
 
 thread_local! {
     static UNSAVED: Cell<bool> = const { Cell::new(false) };

@@ -94,10 +94,10 @@ fn flow_from_key(key: &str) -> Option<Flow> {
 
 /// The conditions a field's type allows (all of them for a field the catalogue lacks).
 fn conditions_for(choices: &[Choice], field: &str) -> Vec<Condition> {
-    choices
-        .iter()
-        .find(|c| c.name == field)
-        .map_or_else(|| Condition::ALL.to_vec(), |c| Condition::for_type(c.data_type))
+    choices.iter().find(|c| c.name == field).map_or_else(
+        || Condition::ALL.to_vec(),
+        |c| Condition::for_type(c.data_type),
+    )
 }
 
 /// The condition's storage key (its serde name), for `<option value>`.
@@ -119,7 +119,9 @@ fn condition_key(condition: Condition) -> &'static str {
 }
 
 fn condition_from_key(key: &str) -> Option<Condition> {
-    Condition::ALL.into_iter().find(|c| condition_key(*c) == key)
+    Condition::ALL
+        .into_iter()
+        .find(|c| condition_key(*c) == key)
 }
 
 #[component]
@@ -159,7 +161,8 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
         let index = draft.with_untracked(|d| d.get(current).rows.len()) - 1;
         request_animation_frame(move || {
             if let Some(el) = document().get_element_by_id(&format!("filter-field-{index}"))
-                && let Ok(el) = leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::HtmlElement>(el)
+                && let Ok(el) =
+                    leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::HtmlElement>(el)
             {
                 let _ = el.focus();
             }
@@ -176,7 +179,10 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
                 Ok(result) if result.saved => {
                     baseline.set(filters);
                     errors.set(Vec::new());
-                    status.set(Some((true, "Filters saved. The next sync applies them.".to_owned())));
+                    status.set(Some((
+                        true,
+                        "Filters saved. The next sync applies them.".to_owned(),
+                    )));
                 }
                 Ok(result) => {
                     let other_direction = result
@@ -206,7 +212,9 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
     };
     let pair_for_remove = pair.clone();
     let remove_all = move |_| {
-        if !confirm("Remove all filters of this module, in both directions? Every new or changed record will sync again.") {
+        if !confirm(
+            "Remove all filters of this module, in both directions? Every new or changed record will sync again.",
+        ) {
             return;
         }
         let pair = pair_for_remove.clone();
@@ -233,9 +241,8 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
     let row_count = move || draft.with(|d| d.get(flow.get()).rows.len());
     let has_any = move || draft.with(|d| !d.zoho_to_qbo.is_empty() || !d.qbo_to_zoho.is_empty());
 
-    view! {
-        <div class="filters">
-            <div class="toolbar card">
+    let toolbar = view! {
+        <div class="toolbar card">
                 <ModuleSelector pairs=data.pairs current=pair base="/filters" />
                 <fieldset class="segmented" aria-label="Direction">
                     <legend class="visually-hidden">"Direction"</legend>
@@ -269,7 +276,10 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
                     </Show>
                 </div>
             </div>
-            {move || {
+    }
+    .into_any();
+    let status_line = view! {
+        {move || {
                 status
                     .get()
                     .map(|(ok, message)| {
@@ -280,7 +290,10 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
                         }
                     })
             }}
-            <section class="card filter-card" aria-label="Filter rows">
+    }
+    .into_any();
+    let rows_card = view! {
+        <section class="card filter-card" aria-label="Filter rows">
                 <div class="filter-head">
                     <h2>{move || format!("Records syncing {}", flow.get().label())}</h2>
                     <fieldset class="segmented segmented-small">
@@ -361,7 +374,10 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
                     }}
                 </p>
             </section>
-            <div class="action-bar">
+    }
+    .into_any();
+    let action_bar = view! {
+        <div class="action-bar">
                 <button
                     type="button"
                     class="button button-quiet danger-text"
@@ -388,7 +404,10 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
                     {move || if busy.get() { "Saving…" } else { "Submit" }}
                 </button>
             </div>
-        </div>
+    }
+    .into_any();
+    view! {
+        <div class="filters">{toolbar} {status_line} {rows_card} {action_bar}</div>
     }
     .into_any()
 }
@@ -437,7 +456,8 @@ fn FilterRowEditor(
     let needs_value = move || row.with(|r| r.as_ref().is_none_or(|r| r.condition.needs_value()));
     let value_kind = move || {
         let field = row.with(|r| r.as_ref().map(|r| r.field.clone()).unwrap_or_default());
-        let data_type = field_choices.with(|c| c.iter().find(|c| c.name == field).map(|c| c.data_type));
+        let data_type =
+            field_choices.with(|c| c.iter().find(|c| c.name == field).map(|c| c.data_type));
         match data_type.map(DataType::family) {
             Some(domain::fields::TypeFamily::Date) => "YYYY-MM-DD",
             Some(domain::fields::TypeFamily::Number) => "a number",
@@ -554,4 +574,5 @@ fn FilterRowEditor(
             }}
         </li>
     }
+    .into_any()
 }

@@ -15,8 +15,8 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::components::unsaved::{confirm, confirm_discard, guard_unsaved_changes};
 use crate::error::AppError;
 use crate::mapping::{
-    MappingPageData, PageNotice, PairOption, get_mapping_page, reset_default_mapping,
-    save_mapping, sync_mappable_fields,
+    MappingPageData, PageNotice, PairOption, get_mapping_page, reset_default_mapping, save_mapping,
+    sync_mappable_fields,
 };
 
 #[component]
@@ -25,9 +25,10 @@ pub fn MappingPage() -> impl IntoView {
     let pair = move || query.read().get("pair");
     // Bumped after Reset Default Mapping and Sync Mappable Fields: the server's view changed.
     let version = RwSignal::new(0u32);
-    let data = Resource::new(move || (pair(), version.get()), |(pair, _)| {
-        get_mapping_page(pair)
-    });
+    let data = Resource::new(
+        move || (pair(), version.get()),
+        |(pair, _)| get_mapping_page(pair),
+    );
     // Messages that outlive a reload of the data (what Sync Mappable Fields found).
     let flash = RwSignal::new(Vec::<PageNotice>::new());
 
@@ -184,7 +185,10 @@ fn MappingEditor(
                     if result.saved {
                         baseline.set(mapping);
                         is_default.set(false);
-                        status.set(Some((true, "Mapping saved. The next sync uses it.".to_owned())));
+                        status.set(Some((
+                            true,
+                            "Mapping saved. The next sync uses it.".to_owned(),
+                        )));
                     } else {
                         let count = errors.with_untracked(Vec::len);
                         status.set(Some((
@@ -236,7 +240,9 @@ fn MappingEditor(
     let pair_for_sync = pair.clone();
     let sync_fields = move |_| {
         if dirty.get_untracked()
-            && !confirm("Sync Mappable Fields reloads the page and drops your unsaved changes. Continue?")
+            && !confirm(
+                "Sync Mappable Fields reloads the page and drops your unsaved changes. Continue?",
+            )
         {
             return;
         }
@@ -270,9 +276,9 @@ fn MappingEditor(
                 errors
                     .iter()
                     .filter(|i| {
-                        i.qbo_field
-                            .as_deref()
-                            .is_none_or(|path| c.qbo_field(path).is_none() && !draft.with(|d| d.row(path).is_some()))
+                        i.qbo_field.as_deref().is_none_or(|path| {
+                            c.qbo_field(path).is_none() && !draft.with(|d| d.row(path).is_some())
+                        })
                     })
                     .map(|i| i.message.clone())
                     .collect::<Vec<_>>()
@@ -281,9 +287,8 @@ fn MappingEditor(
     };
     let busy_now = move || busy.get() != Busy::Idle;
 
-    view! {
-        <div class="mapping">
-            <div class="toolbar card">
+    let toolbar = view! {
+        <div class="toolbar card">
                 <ModuleSelector pairs=data.pairs current=pair base="/" />
                 <div class="toolbar-status">
                     <Show when=move || dirty.get()>
@@ -320,7 +325,10 @@ fn MappingEditor(
                     </button>
                 </div>
             </div>
-            <div class="notices">
+    }
+    .into_any();
+    let notice_list = view! {
+        <div class="notices">
                 {notices
                     .into_iter()
                     .map(|n| {
@@ -333,7 +341,10 @@ fn MappingEditor(
                     })
                     .collect_view()}
             </div>
-            {move || {
+    }
+    .into_any();
+    let status_line = view! {
+        {move || {
                 status
                     .get()
                     .map(|(ok, message)| {
@@ -355,7 +366,10 @@ fn MappingEditor(
                         }
                     })
             }}
-            <section class="card mapping-card" aria-label=format!("Mapping of {pair_label}")>
+    }
+    .into_any();
+    let table = view! {
+        <section class="card mapping-card" aria-label=format!("Mapping of {pair_label}")>
                 <div class="legend" aria-hidden="true">
                     <span>
                         <span class="marker marker-standard"></span>
@@ -401,7 +415,10 @@ fn MappingEditor(
                     }}
                 </table>
             </section>
-            <div class="action-bar">
+    }
+    .into_any();
+    let action_bar = view! {
+        <div class="action-bar">
                 <span class="muted small">
                     {move || {
                         if dirty.get() {
@@ -428,7 +445,10 @@ fn MappingEditor(
                     {move || if busy.get() == Busy::Saving { "Saving…" } else { "Submit" }}
                 </button>
             </div>
-        </div>
+    }
+    .into_any();
+    view! {
+        <div class="mapping">{toolbar} {notice_list} {status_line} {table} {action_bar}</div>
     }
     .into_any()
 }
@@ -438,7 +458,9 @@ fn MappingEditor(
 fn table_rows(catalogue: &FieldCatalogue, mapping: &Mapping) -> Vec<QboField> {
     let mut rows = catalogue.qbo.clone();
     for row in &mapping.fields {
-        if catalogue.qbo_field(&row.qbo_field).is_none() && !rows.iter().any(|f| f.path == row.qbo_field) {
+        if catalogue.qbo_field(&row.qbo_field).is_none()
+            && !rows.iter().any(|f| f.path == row.qbo_field)
+        {
             rows.push(QboField {
                 path: row.qbo_field.clone(),
                 label: format!("{} (no longer in QuickBooks)", row.qbo_field),
@@ -646,10 +668,15 @@ fn MappingRow(
             </td>
         </tr>
     }
+    .into_any()
 }
 
 #[component]
-fn ClearButton(label: String, path: StoredValue<String>, draft: RwSignal<Mapping>) -> impl IntoView {
+fn ClearButton(
+    label: String,
+    path: StoredValue<String>,
+    draft: RwSignal<Mapping>,
+) -> impl IntoView {
     view! {
         <button
             type="button"
@@ -688,7 +715,11 @@ fn ZohoPicker(
     let typed = RwSignal::new(false);
     let active = RwSignal::new(0usize);
     let results = Memo::new(move |_| {
-        let needle = if typed.get() { text.get() } else { String::new() };
+        let needle = if typed.get() {
+            text.get()
+        } else {
+            String::new()
+        };
         catalogue.with_value(|c| {
             search(&c.zoho, &needle)
                 .into_iter()
@@ -721,7 +752,9 @@ fn ZohoPicker(
         if !open.get_untracked() {
             let index = current
                 .get_untracked()
-                .and_then(|name| results.with_untracked(|r| r.iter().position(|(n, _, _)| *n == name)))
+                .and_then(|name| {
+                    results.with_untracked(|r| r.iter().position(|(n, _, _)| *n == name))
+                })
                 .unwrap_or(0);
             active.set(index);
             open.set(true);
@@ -752,7 +785,8 @@ fn ZohoPicker(
         }
         "Enter" if open.get_untracked() => {
             ev.prevent_default();
-            let picked = results.with_untracked(|r| r.get(active.get_untracked()).map(|(n, _, _)| n.clone()));
+            let picked = results
+                .with_untracked(|r| r.get(active.get_untracked()).map(|(n, _, _)| n.clone()));
             if let Some(name) = picked {
                 choose(name);
             }
@@ -854,4 +888,5 @@ fn ZohoPicker(
             </Show>
         </div>
     }
+    .into_any()
 }
