@@ -185,16 +185,24 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
                     )));
                 }
                 Ok(result) => {
-                    let other_direction = result
-                        .errors
-                        .iter()
-                        .any(|e| flow_from_key(&e.flow) != Some(flow.get_untracked()));
+                    let current = flow.get_untracked();
+                    let elsewhere: Vec<&str> = Flow::ALL
+                        .into_iter()
+                        .filter(|f| *f != current)
+                        .filter(|f| {
+                            result
+                                .errors
+                                .iter()
+                                .any(|e| flow_from_key(&e.flow) == Some(*f))
+                        })
+                        .map(Flow::label)
+                        .collect();
                     let mut message = format!(
                         "Not saved: {} to fix. Nothing was changed.",
                         plural(result.errors.len(), "row", "rows")
                     );
-                    if other_direction {
-                        message.push_str(" Some are in the other direction.");
+                    for label in elsewhere {
+                        message.push_str(&format!(" Some are under {label}."));
                     }
                     errors.set(result.errors);
                     status.set(Some((false, message)));
