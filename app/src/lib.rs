@@ -7,6 +7,8 @@ pub mod billing;
 pub mod components;
 pub mod connections;
 pub mod error;
+pub mod filters;
+pub mod mapping;
 pub mod logs;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -21,7 +23,7 @@ use crate::components::shell::Shell;
 use crate::pages::{auth_pages, outbox, placeholders, plan, quickbooks, settings};
 
 /// Bumped with the stylesheet so browsers never keep a stale copy.
-pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=3";
+pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=4";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -61,11 +63,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=auth_pages::LoginPage />
                 <Route path=path!("/signup") view=auth_pages::SignupPage />
                 <ParentRoute path=path!("") view=Shell>
-                    <Route path=path!("") view=placeholders::MappingPage />
+                    <Route path=path!("") view=pages::mapping::MappingPage />
                     // Whole pages at once (not streamed), so the filters, the table and a `?details=`
                     // link work even where scripts do not run.
                     <Route path=path!("logs") view=pages::logs::LogsPage ssr=SsrMode::Async />
-                    <Route path=path!("filters") view=placeholders::FiltersPage />
+                    <Route path=path!("filters") view=pages::filters::FiltersPage />
                     <Route path=path!("settings") view=settings::SettingsPage />
                     <Route path=path!("plan") view=plan::ChangePlanPage />
                     <Route path=path!("outbox") view=outbox::OutboxPage />

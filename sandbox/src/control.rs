@@ -211,6 +211,10 @@ fn control_router() -> Router<Arc<Shared>> {
         )
         .route("/_sandbox/zoho/{module}", get(crate::zoho::control_list))
         .route(
+            "/_sandbox/zoho-fields/{module}",
+            post(crate::zoho::control_add_field),
+        )
+        .route(
             "/_sandbox/zoho/{module}/{id}",
             get(crate::zoho::control_get).delete(crate::zoho::control_delete),
         )

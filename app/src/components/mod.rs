@@ -1,3 +1,4 @@
 pub mod local_time;
 pub mod shell;
 pub mod summary;
+pub mod unsaved;

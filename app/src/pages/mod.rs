@@ -1,5 +1,7 @@
 pub mod auth_pages;
 pub mod connection_card;
+pub mod filters;
+pub mod mapping;
 pub mod logs;
 pub mod outbox;
 pub mod placeholders;

@@ -4,6 +4,7 @@
 
 pub mod backfill;
 pub mod config;
+pub mod fields;
 pub mod log;
 pub mod retries;
 pub mod run;
@@ -13,6 +14,7 @@ pub mod worker;
 
 pub use backfill::{BackfillProgress, BackfillStatus, BackfillStore};
 pub use config::{ConfigError, SyncConfigStore};
+pub use fields::{RefreshError, Refreshed, refresh_catalogue};
 pub use log::{HourCount, LogAction, LogEntry, LogPage, LogQuery, LogStore, NewLogRow};
 pub use retries::{RetryError, RetryQueued, RetryStore};
 pub use schedule::{Claim, RunOutcome, ScheduleStatus, Scheduler};

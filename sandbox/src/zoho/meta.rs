@@ -152,6 +152,21 @@ fn subform(api_name: &'static str, id: &'static str) -> ModuleDef {
     }
 }
 
+/// The data types a custom field added through the control API may have.
+pub const ADDABLE_TYPES: &[&str] = &[
+    "text", "textarea", "email", "phone", "website", "integer", "double", "currency", "percent",
+    "boolean", "date", "datetime",
+];
+
+/// A custom field an admin adds in the CRM's setup (`POST /_sandbox/zoho-fields/{module}`).
+pub fn added_custom_field(
+    api_name: &'static str,
+    label: &'static str,
+    data_type: &'static str,
+) -> FieldDef {
+    custom(field(api_name, label, data_type))
+}
+
 pub fn modules(edition: ZohoEdition) -> Vec<ModuleDef> {
     let mut all = vec![
         module(

@@ -1847,3 +1847,65 @@ pub async fn control_touch(
         None => json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"})),
     }
 }
+
+/// Most custom fields one module takes through the control API (Zoho's own limit is higher;
+/// this only bounds what a test run can add).
+const MAX_ADDED_FIELDS: usize = 100;
+
+#[derive(Debug, serde::Deserialize)]
+pub struct NewField {
+    api_name: String,
+    label: String,
+    #[serde(default)]
+    data_type: Option<String>,
+}
+
+/// Simulates an admin adding a custom field in Zoho's setup: `/settings/fields` lists it from
+/// now on and records may carry it.
+pub async fn control_add_field(
+    State(shared): State<Arc<Shared>>,
+    Path(module): Path<String>,
+    axum::Json(new): axum::Json<NewField>,
+) -> Response {
+    let bad = |message: &str| json_response(StatusCode::BAD_REQUEST, &json!({"error": message}));
+    let valid_name = !new.api_name.is_empty()
+        && new.api_name.len() <= 100
+        && new
+            .api_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid_name || new.label.trim().is_empty() {
+        return bad("api_name (letters, digits, _) and label are required");
+    }
+    let requested = new.data_type.as_deref().unwrap_or("text");
+    let Some(data_type) = meta::ADDABLE_TYPES.iter().find(|t| **t == requested) else {
+        return bad("unsupported data_type");
+    };
+    let mut store = lock(&shared.zoho);
+    let Some(def) = store
+        .modules
+        .iter_mut()
+        .find(|m| !m.subform && m.api_name.eq_ignore_ascii_case(&module))
+    else {
+        return invalid_module();
+    };
+    if def
+        .fields
+        .iter()
+        .any(|f| f.api_name.eq_ignore_ascii_case(&new.api_name))
+    {
+        return json_response(StatusCode::CONFLICT, &json!({"error": "field exists"}));
+    }
+    if def.fields.iter().filter(|f| f.custom).count() >= MAX_ADDED_FIELDS {
+        return bad("too many custom fields");
+    }
+    // Field definitions are `'static` (the built-in org is data in code); the few fields a test
+    // adds are leaked for the simulator's lifetime, bounded by MAX_ADDED_FIELDS.
+    let api_name: &'static str = Box::leak(new.api_name.into_boxed_str());
+    let label: &'static str = Box::leak(new.label.trim().to_owned().into_boxed_str());
+    def.fields
+        .push(meta::added_custom_field(api_name, label, data_type));
+    let index = def.fields.len() - 1;
+    let shown = meta::field_json(def, &def.fields[index], index);
+    json_response(StatusCode::CREATED, &shown)
+}

@@ -191,6 +191,23 @@ impl TestApp {
             .expect("a JSON answer")
     }
 
+    /// Calls a server function that takes a JSON body (`input = Json`) and reads its answer.
+    pub async fn call_with_json(
+        &self,
+        client: &reqwest::Client,
+        function: &str,
+        body: &serde_json::Value,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let response = client
+            .post(format!("{}/api/{function}", self.url))
+            .json(body)
+            .send()
+            .await
+            .expect("server function request");
+        let status = response.status();
+        (status, response.json().await.expect("a JSON answer"))
+    }
+
     pub async fn sign_up(
         &self,
         client: &reqwest::Client,

@@ -1,0 +1,292 @@
+//! Server functions of the QuickBooks Mapping page (SPEC §4): the page's data for one module
+//! pair, Submit (validate, then save only when valid), Reset Default Mapping and Sync Mappable
+//! Fields. Every function works on the session's tenant, and only on pairs that are switched
+//! on in Sync Direction and included in the plan.
+
+use domain::fields::FieldCatalogue;
+use domain::mapping::{Mapping, MappingIssue};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// One entry of the module selector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairOption {
+    /// `domain::pairs::ModulePair::key`.
+    pub key: String,
+    pub label: String,
+    /// The pair's direction, e.g. "Zoho → QuickBooks".
+    pub direction: String,
+}
+
+/// A first-run or FAQ situation (SPEC §9) shown above the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageNotice {
+    /// `info` (a hint) or `warn` (something blocks syncing).
+    pub level: String,
+    pub message: String,
+}
+
+impl PageNotice {
+    pub fn info(message: impl Into<String>) -> Self {
+        Self {
+            level: "info".to_owned(),
+            message: message.into(),
+        }
+    }
+
+    pub fn warn(message: impl Into<String>) -> Self {
+        Self {
+            level: "warn".to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Everything the mapping page shows for one pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MappingPageData {
+    /// The enabled pairs the plan includes, in sync order. Empty: nothing to map yet.
+    pub pairs: Vec<PairOption>,
+    /// The chosen pair's key (the first enabled pair unless one was asked for).
+    pub pair: Option<String>,
+    /// The pair's fields: QBO (standard and custom) and Zoho.
+    pub catalogue: Option<FieldCatalogue>,
+    /// The saved mapping, or the built-in default.
+    pub mapping: Mapping,
+    pub is_default: bool,
+    /// Whether Sync Mappable Fields ever ran for this pair.
+    pub fields_synced: bool,
+    pub notices: Vec<PageNotice>,
+}
+
+/// What Submit did: saved (with warnings) or refused (with errors per QBO field).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveMappingResult {
+    pub saved: bool,
+    pub errors: Vec<MappingIssue>,
+    pub warnings: Vec<MappingIssue>,
+}
+
+/// What Sync Mappable Fields found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncFieldsResult {
+    pub qbo_fields: usize,
+    pub zoho_fields: usize,
+    pub notices: Vec<PageNotice>,
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod server {
+    use domain::pairs::{ModulePair, SyncDirections};
+
+    use super::PairOption;
+    use crate::billing::UPGRADE_HINT;
+    use crate::error::AppError;
+    use crate::ssr::{ServerCtx, internal};
+
+    /// The pairs the module selectors offer: switched on, and in the plan.
+    pub async fn selectable_pairs(
+        ctx: &ServerCtx,
+        tenant_id: &str,
+    ) -> Result<(SyncDirections, Vec<ModulePair>), AppError> {
+        let directions = ctx
+            .sync
+            .config
+            .directions(tenant_id)
+            .await
+            .map_err(|e| internal(&e))?;
+        let entitlements = engine::billing::entitlements(&ctx.db, tenant_id)
+            .await
+            .map_err(|e| internal(&e))?;
+        let pairs = entitlements.runnable_pairs(&directions);
+        Ok((directions, pairs))
+    }
+
+    pub fn options(directions: &SyncDirections, pairs: &[ModulePair]) -> Vec<PairOption> {
+        pairs
+            .iter()
+            .map(|pair| PairOption {
+                key: pair.key().to_owned(),
+                label: pair.label().to_owned(),
+                direction: directions.get(*pair).label().to_owned(),
+            })
+            .collect()
+    }
+
+    /// The pair a request names, refused with what to do when it is off or not in the plan.
+    pub async fn reachable_pair(
+        ctx: &ServerCtx,
+        tenant_id: &str,
+        key: &str,
+    ) -> Result<(ModulePair, SyncDirections), AppError> {
+        let pair = ModulePair::from_key(key).map_err(|_| {
+            AppError::Invalid(format!(
+                "There is no module pair called {key:?}. Choose a module from the list."
+            ))
+        })?;
+        let directions = ctx
+            .sync
+            .config
+            .directions(tenant_id)
+            .await
+            .map_err(|e| internal(&e))?;
+        let entitlements = engine::billing::entitlements(&ctx.db, tenant_id)
+            .await
+            .map_err(|e| internal(&e))?;
+        entitlements
+            .check_pair(pair)
+            .map_err(|e| AppError::Invalid(format!("{e} {UPGRADE_HINT}")))?;
+        if !directions.get(pair).is_enabled() {
+            return Err(AppError::Invalid(format!(
+                "{} is switched off (Disable) in Settings → Sync Direction, so it has no mapping or filters. Choose a direction for it there, or pick another module.",
+                pair.label()
+            )));
+        }
+        Ok((pair, directions))
+    }
+}
+
+#[server(endpoint = "mapping_page")]
+pub async fn get_mapping_page(pair: Option<String>) -> Result<MappingPageData, AppError> {
+    use domain::log::Notice;
+    use domain::pairs::ModulePair;
+
+    use crate::ssr::*;
+    let session = require_session()?;
+    let ctx = server_ctx()?;
+    let tenant = session.tenant_id.as_str();
+    let (directions, pairs) = server::selectable_pairs(&ctx, tenant).await?;
+    let options = server::options(&directions, &pairs);
+    let chosen = match pair.filter(|p| !p.is_empty()) {
+        Some(key) => Some(server::reachable_pair(&ctx, tenant, &key).await?.0),
+        None => pairs.first().copied(),
+    };
+    let Some(chosen) = chosen else {
+        return Ok(MappingPageData {
+            pairs: options,
+            pair: None,
+            catalogue: None,
+            mapping: Mapping::default(),
+            is_default: true,
+            fields_synced: false,
+            notices: Vec::new(),
+        });
+    };
+    let config = &ctx.sync.config;
+    let (catalogue, fields_synced) = config
+        .catalogue(tenant, chosen)
+        .await
+        .map_err(|e| internal(&e))?;
+    let (mapping, is_default) = config
+        .mapping(tenant, chosen)
+        .await
+        .map_err(|e| internal(&e))?;
+    let mut notices = Vec::new();
+    if catalogue.zoho.is_empty() || catalogue.qbo.is_empty() {
+        notices.push(PageNotice::warn(Notice::NoMappableFields.message()));
+    } else if !fields_synced {
+        notices.push(PageNotice::info(
+            "These are the standard fields. Click Sync Mappable Fields to read your own fields from Zoho CRM and QuickBooks (custom fields included).",
+        ));
+    }
+    if chosen == ModulePair::ProductsItems
+        && directions
+            .get(chosen)
+            .includes(domain::pairs::Flow::ZohoToQbo)
+    {
+        let settings = config.settings(tenant).await.map_err(|e| internal(&e))?;
+        if settings.inventory.income_account.is_none()
+            || settings.inventory.expense_account.is_none()
+            || settings.inventory.asset_account.is_none()
+        {
+            notices.push(PageNotice::warn(Notice::InventorySettingsMissing.message()));
+        }
+    }
+    Ok(MappingPageData {
+        pairs: options,
+        pair: Some(chosen.key().to_owned()),
+        catalogue: Some(catalogue),
+        mapping,
+        is_default,
+        fields_synced,
+        notices,
+    })
+}
+
+/// Submit: checks the mapping against the pair's fields and direction; saves it only when
+/// there are no errors (warnings are saved along).
+#[server(endpoint = "save_mapping", input = Json)]
+pub async fn save_mapping(pair: String, mapping: Mapping) -> Result<SaveMappingResult, AppError> {
+    use crate::ssr::*;
+    let session = require_session()?;
+    let ctx = server_ctx()?;
+    let tenant = session.tenant_id.as_str();
+    let (pair, directions) = server::reachable_pair(&ctx, tenant, &pair).await?;
+    let config = &ctx.sync.config;
+    let (catalogue, _) = config
+        .catalogue(tenant, pair)
+        .await
+        .map_err(|e| internal(&e))?;
+    let report = domain::mapping::validate(&mapping, &catalogue, directions.get(pair));
+    let saved = report.is_ok();
+    if saved {
+        config
+            .save_mapping(tenant, pair, &mapping)
+            .await
+            .map_err(|e| internal(&e))?;
+    }
+    Ok(SaveMappingResult {
+        saved,
+        errors: report.errors,
+        warnings: report.warnings,
+    })
+}
+
+/// Reset Default Mapping: forgets the saved mapping; the built-in default applies again.
+#[server(endpoint = "reset_default_mapping")]
+pub async fn reset_default_mapping(pair: String) -> Result<(), AppError> {
+    use crate::ssr::*;
+    let session = require_session()?;
+    let ctx = server_ctx()?;
+    let (pair, _) = server::reachable_pair(&ctx, &session.tenant_id, &pair).await?;
+    ctx.sync
+        .config
+        .reset_mapping(&session.tenant_id, pair)
+        .await
+        .map_err(|e| internal(&e))
+}
+
+/// Sync Mappable Fields: re-reads the pair's fields from Zoho CRM and QuickBooks.
+#[server(endpoint = "sync_mappable_fields")]
+pub async fn sync_mappable_fields(pair: String) -> Result<SyncFieldsResult, AppError> {
+    use crate::ssr::*;
+    let session = require_session()?;
+    let ctx = server_ctx()?;
+    let (pair, _) = server::reachable_pair(&ctx, &session.tenant_id, &pair).await?;
+    let refreshed = engine::sync::refresh_catalogue(
+        &ctx.connections,
+        &ctx.sync.config,
+        &session.tenant_id,
+        pair,
+    )
+    .await
+    .map_err(|e| {
+        if e.is_user_error() {
+            AppError::Invalid(e.to_string())
+        } else {
+            internal(&e)
+        }
+    })?;
+    Ok(SyncFieldsResult {
+        qbo_fields: refreshed.catalogue.qbo.len(),
+        zoho_fields: refreshed.catalogue.zoho.len(),
+        notices: refreshed
+            .notices
+            .into_iter()
+            .map(|n| PageNotice::warn(n.message()))
+            .collect(),
+    })
+}
