@@ -10,6 +10,8 @@ pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod support;
+pub mod sync_settings;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
@@ -17,10 +19,10 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::shell::Shell;
-use crate::pages::{auth_pages, outbox, placeholders, plan, quickbooks, settings};
+use crate::pages::{auth_pages, help, outbox, placeholders, plan, quickbooks, settings};
 
 /// Bumped with the stylesheet so browsers never keep a stale copy.
-pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=2";
+pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=3";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -67,7 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("plan") view=plan::ChangePlanPage />
                     <Route path=path!("outbox") view=outbox::OutboxPage />
                     <Route path=path!("quickbooks") view=quickbooks::QuickBooksPage />
-                    <Route path=path!("help") view=placeholders::HelpPage />
+                    <Route path=path!("help") view=help::HelpPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -36,6 +36,8 @@ pub struct Settings {
     /// Stripe and email; `None` runs without billing (the Change Plan page says so).
     pub billing: Option<BillingConfig>,
     pub remotes: RemoteSetup,
+    /// Shown on the Help page.
+    pub support_email: String,
 }
 
 /// Where Zoho CRM and QuickBooks Online live (the real hosts, or the sandbox's), the OAuth apps
@@ -209,6 +211,7 @@ pub async fn start_on(
         clock,
         cookie_secure,
         sandbox_mode: settings.sandbox_mode,
+        support_email: settings.support_email.clone(),
     };
     let router = web::router(&settings, ctx.clone(), addr);
 

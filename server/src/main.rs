@@ -153,6 +153,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sandbox_mode,
         billing: Some(billing),
         remotes,
+        support_email: args.support_email.clone(),
     };
     if !settings.site_root.join("pkg").is_dir() {
         tracing::warn!(

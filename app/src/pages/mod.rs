@@ -1,7 +1,12 @@
 pub mod auth_pages;
 pub mod connection_card;
+pub mod help;
 pub mod outbox;
 pub mod placeholders;
 pub mod plan;
 pub mod quickbooks;
 pub mod settings;
+pub mod settings_direction;
+pub mod settings_history;
+pub mod settings_inventory;
+pub mod settings_schedule;

@@ -87,7 +87,20 @@ pub(crate) fn flow_from_key(key: &str) -> Option<Flow> {
     }
 }
 
-type Row = (String, String, String, String, i64, i64, Option<i64>, Option<String>, i64, Option<i64>, Option<i64>, i64);
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i64,
+);
 
 impl BackfillStore {
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
@@ -96,7 +109,11 @@ impl BackfillStore {
 
     /// Queues checked plans (domain::settings::BackfillRequest::check_all). Submitting a pair
     /// again restarts it from its (new) first day: backfills are repeatable.
-    pub async fn queue(&self, tenant_id: &str, plans: &[BackfillPlan]) -> Result<(), BackfillError> {
+    pub async fn queue(
+        &self,
+        tenant_id: &str,
+        plans: &[BackfillPlan],
+    ) -> Result<(), BackfillError> {
         let now = self.clock.now_millis();
         let mut rows = Vec::new();
         for plan in plans {
@@ -146,21 +163,36 @@ impl BackfillStore {
         });
         let mut out: Vec<BackfillProgress> = rows
             .into_iter()
-            .filter_map(|(pair, flow, since, status, done, checkpoint_at, total, message, requested_at, started_at, finished_at, _)| {
-                Some(BackfillProgress {
-                    pair: ModulePair::from_key(&pair).ok()?,
-                    flow: flow_from_key(&flow)?,
+            .filter_map(
+                |(
+                    pair,
+                    flow,
                     since,
-                    status: BackfillStatus::from_key(&status)?,
-                    done: u64::try_from(done).unwrap_or(0),
-                    estimated_total: total.and_then(|t| u64::try_from(t).ok()),
+                    status,
+                    done,
+                    checkpoint_at,
+                    total,
                     message,
                     requested_at,
                     started_at,
                     finished_at,
-                    checkpoint_at,
-                })
-            })
+                    _,
+                )| {
+                    Some(BackfillProgress {
+                        pair: ModulePair::from_key(&pair).ok()?,
+                        flow: flow_from_key(&flow)?,
+                        since,
+                        status: BackfillStatus::from_key(&status)?,
+                        done: u64::try_from(done).unwrap_or(0),
+                        estimated_total: total.and_then(|t| u64::try_from(t).ok()),
+                        message,
+                        requested_at,
+                        started_at,
+                        finished_at,
+                        checkpoint_at,
+                    })
+                },
+            )
             .collect();
         out.sort_by_key(|p| (ModulePair::ALL.iter().position(|q| *q == p.pair), p.flow));
         Ok(out)

@@ -164,7 +164,11 @@ impl SyncConfigStore {
     }
 
     /// Reset Default Mapping: forgets the saved mapping, so the built-in default applies.
-    pub async fn reset_mapping(&self, tenant_id: &str, pair: ModulePair) -> Result<(), ConfigError> {
+    pub async fn reset_mapping(
+        &self,
+        tenant_id: &str,
+        pair: ModulePair,
+    ) -> Result<(), ConfigError> {
         let target = self.directions(tenant_id).await?.sales_orders;
         with_pool!(&self.db, pool => {
             sqlx::query("DELETE FROM field_mappings WHERE tenant_id = $1 AND pair = $2 AND qbo_entity = $3")
@@ -225,7 +229,11 @@ impl SyncConfigStore {
         Ok(())
     }
 
-    pub async fn filters(&self, tenant_id: &str, pair: ModulePair) -> Result<PairFilters, ConfigError> {
+    pub async fn filters(
+        &self,
+        tenant_id: &str,
+        pair: ModulePair,
+    ) -> Result<PairFilters, ConfigError> {
         let row: Option<(String,)> = with_pool!(&self.db, pool => {
             sqlx::query_as("SELECT filters FROM sync_filters WHERE tenant_id = $1 AND pair = $2")
                 .bind(tenant_id)

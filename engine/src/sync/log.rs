@@ -138,7 +138,20 @@ type Row = (
 const COLUMNS: &str = "id, pair, flow, zoho_id, qbo_id, record_name, status, message, action, details, created_at, resolved_at";
 
 fn entry(row: Row) -> Option<LogEntry> {
-    let (id, pair, flow, zoho_id, qbo_id, record_name, status, message, action, details, created_at, resolved_at) = row;
+    let (
+        id,
+        pair,
+        flow,
+        zoho_id,
+        qbo_id,
+        record_name,
+        status,
+        message,
+        action,
+        details,
+        created_at,
+        resolved_at,
+    ) = row;
     Some(LogEntry {
         id,
         pair: ModulePair::from_key(&pair).ok()?,
@@ -176,7 +189,12 @@ fn conditions(query: &LogQuery) -> (String, Vec<String>) {
         binds.push(status.key().to_owned());
         clause.push_str(&format!(" AND status = ${}", binds.len() + 1));
     }
-    if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         binds.push(search.to_owned());
         let exact = binds.len() + 1;
         let escaped = search
@@ -227,7 +245,11 @@ impl LogStore {
     }
 
     /// Every row of a query, newest first, up to [`MAX_EXPORT_ROWS`] (the CSV export).
-    pub async fn export(&self, tenant_id: &str, query: &LogQuery) -> Result<Vec<LogEntry>, sqlx::Error> {
+    pub async fn export(
+        &self,
+        tenant_id: &str,
+        query: &LogQuery,
+    ) -> Result<Vec<LogEntry>, sqlx::Error> {
         let (clause, binds) = conditions(query);
         let sql = format!(
             "SELECT {COLUMNS} FROM sync_log WHERE {clause} ORDER BY seq DESC LIMIT {MAX_EXPORT_ROWS}"
@@ -252,7 +274,11 @@ impl LogStore {
 
     /// Synced and failed rows per hour for the 24 hours before `now` (oldest first, 24 buckets,
     /// empty hours included).
-    pub async fn hourly(&self, tenant_id: &str, now_millis: i64) -> Result<Vec<HourCount>, sqlx::Error> {
+    pub async fn hourly(
+        &self,
+        tenant_id: &str,
+        now_millis: i64,
+    ) -> Result<Vec<HourCount>, sqlx::Error> {
         const HOUR: i64 = 3_600_000;
         let last_hour = now_millis - now_millis.rem_euclid(HOUR);
         let first = last_hour - 23 * HOUR;
@@ -287,7 +313,12 @@ impl LogStore {
     }
 
     /// How many rows of each status a pair has (for tests and summaries).
-    pub async fn count(&self, tenant_id: &str, pair: ModulePair, status: LogStatus) -> Result<u64, sqlx::Error> {
+    pub async fn count(
+        &self,
+        tenant_id: &str,
+        pair: ModulePair,
+        status: LogStatus,
+    ) -> Result<u64, sqlx::Error> {
         let (n,): (i64,) = with_pool!(&self.db, pool => {
             sqlx::query_as("SELECT COUNT(*) FROM sync_log WHERE tenant_id = $1 AND pair = $2 AND status = $3")
                 .bind(tenant_id)

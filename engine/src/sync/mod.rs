@@ -5,11 +5,13 @@
 pub mod backfill;
 pub mod config;
 pub mod log;
+pub mod qbo_accounts;
 pub mod schedule;
 
 pub use backfill::{BackfillProgress, BackfillStatus, BackfillStore};
 pub use config::{ConfigError, SyncConfigStore};
 pub use log::{HourCount, LogAction, LogEntry, LogPage, LogQuery, LogStore, NewLogRow};
+pub use qbo_accounts::{AccountChoice, AccountKind, list_accounts};
 pub use schedule::{Claim, RunOutcome, ScheduleStatus, Scheduler};
 
 use std::sync::Arc;

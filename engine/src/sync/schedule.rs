@@ -118,7 +118,11 @@ impl Scheduler {
     }
 
     /// Moves the next timer run to `interval` after the last start (or now when it never ran).
-    pub async fn set_interval(&self, tenant_id: &str, interval: Duration) -> Result<(), sqlx::Error> {
+    pub async fn set_interval(
+        &self,
+        tenant_id: &str,
+        interval: Duration,
+    ) -> Result<(), sqlx::Error> {
         self.ensure(tenant_id).await?;
         let now = self.clock.now_millis();
         with_pool!(&self.db, pool => {
@@ -136,7 +140,17 @@ impl Scheduler {
     }
 
     pub async fn status(&self, tenant_id: &str) -> Result<ScheduleStatus, sqlx::Error> {
-        type Row = (i64, Option<i64>, Option<String>, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>, i64);
+        type Row = (
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            i64,
+        );
         let row: Option<Row> = with_pool!(&self.db, pool => {
             sqlx::query_as(
                 "SELECT next_run_at, requested_at, lease_owner, lease_until, last_started_at, last_finished_at, \
@@ -149,16 +163,18 @@ impl Scheduler {
         let now = self.clock.now_millis();
         Ok(match row {
             None => ScheduleStatus::default(),
-            Some((next, requested, owner, until, started, finished, outcome, message, runs)) => ScheduleStatus {
-                next_run_at: Some(next),
-                requested: requested.is_some(),
-                running: owner.is_some() && until.is_some_and(|u| u > now),
-                last_started_at: started,
-                last_finished_at: finished,
-                last_outcome: outcome.as_deref().and_then(RunOutcome::from_key),
-                last_message: message,
-                runs,
-            },
+            Some((next, requested, owner, until, started, finished, outcome, message, runs)) => {
+                ScheduleStatus {
+                    next_run_at: Some(next),
+                    requested: requested.is_some(),
+                    running: owner.is_some() && until.is_some_and(|u| u > now),
+                    last_started_at: started,
+                    last_finished_at: finished,
+                    last_outcome: outcome.as_deref().and_then(RunOutcome::from_key),
+                    last_message: message,
+                    runs,
+                }
+            }
         })
     }
 

@@ -130,6 +130,7 @@ impl TestApp {
                 data_dir: data_dir.clone(),
             }),
             remotes,
+            support_email: server::config::DEFAULT_SUPPORT_EMAIL.to_owned(),
         };
         configure(&mut settings);
         let server = server::start_on(listener, settings, db, clock.clone())
