@@ -75,10 +75,14 @@ fn ScheduleCards(
         }
         .into_any(),
         (false, Some(at), true) => view! { <LocalTime millis=at /> }.into_any(),
-        (false, _, _) => {
-            view! { <span class="muted">"Not scheduled while the integration is inactive"</span> }
-                .into_any()
+        (false, None, true) => view! {
+            <span class="muted">"Not scheduled yet; press Sync now to run at once"</span>
         }
+        .into_any(),
+        (false, _, false) => view! {
+            <span class="muted">"Not scheduled while the integration is inactive"</span>
+        }
+        .into_any(),
     };
     view! {
         <div class="schedule-grid">
