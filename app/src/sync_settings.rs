@@ -139,6 +139,7 @@ mod server {
             .map_err(|e| internal(&e))
     }
 
+    #[allow(clippy::needless_pass_by_value)] // used as `map_err(config_error)`
     pub fn config_error(error: engine::sync::ConfigError) -> AppError {
         internal(&error)
     }

@@ -677,7 +677,7 @@ async fn settings_belong_to_one_tenant_and_need_a_session() {
 #[tokio::test]
 async fn the_help_page_links_to_the_configured_support_address() {
     let app = TestApp::spawn_with(|settings| {
-        settings.support_email = "help@acme-support.test".to_owned()
+        settings.support_email = "help@acme-support.test".to_owned();
     })
     .await;
     let client = signed_up(&app, "Acme", "ann@acme.test").await;

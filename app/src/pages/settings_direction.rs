@@ -5,7 +5,7 @@
 use domain::pairs::{Direction, ModulePair, SalesOrderTarget, SyncDirections};
 use leptos::prelude::*;
 
-use super::settings::{ActionOutcome, successes};
+use super::settings::{ActionOutcome, LockIcon, successes};
 use crate::sync_settings::{
     DirectionsView, PairEntitlement, SaveSyncDirections, load_directions, sales_orders_key,
 };
@@ -105,7 +105,10 @@ fn PairRow(
             .unwrap_or_else(|| "a paid plan".to_owned());
         view! {
             <div class="locked" data-locked="true">
-                <span class="badge badge-lock">"Locked"</span>
+                <span class="badge badge-lock">
+                    <LockIcon />
+                    "Locked"
+                </span>
                 <span class="muted small">
                     {format!("Not in your {plan} plan; included in {included} and up.")}
                 </span>

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use super::settings::ActionOutcome;
+use super::settings::{ActionOutcome, LockIcon};
 use crate::sync_settings::{
     BackfillView, HistoryPair, HistoryView, StartBackfill, backfill_progress, flows_label,
     load_history,
@@ -39,7 +39,9 @@ pub fn HistoryTab() -> impl IntoView {
 fn HistoryLocked(view: HistoryView) -> impl IntoView {
     view! {
         <section class="card settings-card locked-card" data-locked="true">
-            <div class="lock-icon" aria-hidden="true">"🔒"</div>
+            <div class="lock-icon" aria-hidden="true">
+                <LockIcon />
+            </div>
             <h2>"Sync Historical Data is part of the annual plans"</h2>
             <p>
                 "zqsync normally copies only records that are created or changed after you connect. "

@@ -115,13 +115,12 @@ fn ScheduleCards(
                         "Sync now"
                     </button>
                 </ActionForm>
-                {blocked.map(|b| view! { <p class="hint" id="sync-blocked">{b}</p> })}
-                {move || {
-                    sync_now
-                        .value()
-                        .get()
-                        .and_then(Result::err)
-                        .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
+                // Why it cannot run yet; once pressed, the refusal (saying the same) replaces it.
+                {move || match sync_now.value().get().and_then(Result::err) {
+                    Some(e) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
+                    None => blocked
+                        .clone()
+                        .map(|b| view! { <p class="hint" id="sync-blocked">{b}</p> }.into_any()),
                 }}
             </section>
             <section class="card settings-card" aria-labelledby="schedule-title">

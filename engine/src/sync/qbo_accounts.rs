@@ -87,7 +87,7 @@ pub async fn list_accounts(
     let client = connections.qbo_client(tenant_id).await?;
     let rows = client.query("SELECT * FROM Account").await?;
     let mut choices: Vec<AccountChoice> = rows.iter().filter_map(AccountChoice::from_qbo).collect();
-    choices.sort_by(|a, b| (a.kind, a.name.to_lowercase()).cmp(&(b.kind, b.name.to_lowercase())));
+    choices.sort_by_key(|c| (c.kind, c.name.to_lowercase()));
     Ok(choices)
 }
 
