@@ -7,6 +7,7 @@ pub mod billing;
 pub mod components;
 pub mod connections;
 pub mod error;
+pub mod logs;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -16,13 +17,13 @@ pub mod sync_settings;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use crate::components::shell::Shell;
 use crate::pages::{auth_pages, help, outbox, placeholders, plan, quickbooks, settings};
 
 /// Bumped with the stylesheet so browsers never keep a stale copy.
-pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=3";
+pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=4";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -63,7 +64,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=auth_pages::SignupPage />
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=placeholders::MappingPage />
-                    <Route path=path!("logs") view=placeholders::LogsPage />
+                    // Whole pages at once (not streamed), so the filters, the table and a `?details=`
+                    // link work even where scripts do not run.
+                    <Route path=path!("logs") view=pages::logs::LogsPage ssr=SsrMode::Async />
                     <Route path=path!("filters") view=placeholders::FiltersPage />
                     <Route path=path!("settings") view=settings::SettingsPage />
                     <Route path=path!("plan") view=plan::ChangePlanPage />

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::connections::{ConnectionStatus, ConnectionStore, Provider};
 use crate::db::Db;
+use crate::sync::Scheduler;
 use crate::with_pool;
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +84,12 @@ impl Integration {
             .execute(pool)
             .await?;
         });
+        if active {
+            // An active integration runs on the schedule; it is due at once the first time.
+            Scheduler::new(self.db.clone(), self.clock.clone())
+                .ensure(tenant_id)
+                .await?;
+        }
         tracing::info!(tenant_id, active, "integration switched");
         Ok(active)
     }

@@ -57,6 +57,8 @@ CREATE TABLE sync_links (
     qbo_modified   TEXT,
     -- the record's name, for messages about it ("product 'Widget'")
     display_name   TEXT,
+    -- the payload last written to the target, so an update's log row shows before/after
+    last_written   TEXT,
     created_at     BIGINT NOT NULL,
     updated_at     BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, pair, zoho_id),
@@ -114,16 +116,19 @@ CREATE TABLE sync_retries (
     PRIMARY KEY (tenant_id, pair, flow, source_id)
 );
 
--- Creates sent to the other system whose outcome is not stored yet. A run that finds one left
--- by a crashed run looks for the record first (QBO requestid, Zoho QBO_Id) instead of creating
--- a second copy.
-CREATE TABLE sync_pending_creates (
+-- QBO batches holding creates whose outcome is not stored yet (the write journal). The batch is
+-- saved with its requestid before it is sent; a run that finds one left by a crashed run sends
+-- it again with the same requestid, so QBO answers with the first result instead of creating
+-- second copies, and links what it created.
+CREATE TABLE sync_pending_batches (
     tenant_id  TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    request_id TEXT NOT NULL,
     pair       TEXT NOT NULL,
     flow       TEXT NOT NULL,
-    source_id  TEXT NOT NULL,
+    -- JSON: the batch items and, per bId, the source record's id and fingerprint
+    batch      TEXT NOT NULL,
     started_at BIGINT NOT NULL,
-    PRIMARY KEY (tenant_id, pair, flow, source_id)
+    PRIMARY KEY (tenant_id, request_id)
 );
 
 -- The scheduler: one row per tenant. A worker claims a due row by setting lease_owner and

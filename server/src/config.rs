@@ -84,6 +84,60 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub billing: BillingArgs,
+
+    /// Run sync jobs in this process too; `off` when separate `zqsync worker` processes do.
+    #[arg(long, env = "ZQSYNC_WORKER", value_enum, default_value_t = Switch::On)]
+    pub worker: Switch,
+
+    #[command(flatten)]
+    pub worker_tuning: WorkerArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+/// How a sync worker (in `serve` or `zqsync worker`) runs.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// Tenants one worker process syncs at the same time (1–64).
+    #[arg(
+        long = "worker-concurrency",
+        env = "ZQSYNC_WORKER_CONCURRENCY",
+        default_value_t = 2,
+        value_parser = clap::value_parser!(u16).range(1..=64)
+    )]
+    pub concurrency: u16,
+}
+
+impl WorkerArgs {
+    /// Lease, polling and naming as the worker defaults them; the concurrency from here.
+    pub fn config(&self) -> engine::sync::WorkerConfig {
+        engine::sync::WorkerConfig {
+            concurrency: usize::from(self.concurrency),
+            ..engine::sync::WorkerConfig::default()
+        }
+    }
+}
+
+/// `zqsync worker`: sync jobs only, no web pages.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerCommandArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// The OAuth apps whose tokens the worker refreshes (the same as `zqsync serve`'s).
+    #[command(flatten)]
+    pub remotes: RemoteCredentials,
+
+    /// The key that opens the stored tokens (the same as `zqsync serve`'s).
+    #[arg(long, env = "ZQSYNC_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<Secret>,
+
+    #[command(flatten)]
+    pub worker: WorkerArgs,
 }
 
 /// Stripe and email. In sandbox mode the simulated Stripe's keys are used and the Stripe

@@ -1,6 +1,7 @@
 //! The zqsync server: configuration, the HTTP router and its middleware, and start-up.
 
 pub mod config;
+mod export;
 mod oauth;
 pub mod telemetry;
 mod web;
@@ -21,6 +22,7 @@ use engine::connectors::oauth::OAuthApp;
 use engine::connectors::{ConnectorConfig, Connectors, Endpoints};
 use engine::integration::Integration;
 use engine::sessions::Sessions;
+use engine::sync::{TenantRunner, Worker, WorkerConfig};
 use engine::vault::Vault;
 use engine::{Clock, Db};
 use tokio::task::JoinHandle;
@@ -36,6 +38,10 @@ pub struct Settings {
     /// Stripe and email; `None` runs without billing (the Change Plan page says so).
     pub billing: Option<BillingConfig>,
     pub remotes: RemoteSetup,
+    /// The in-process sync worker; `None` runs none (`ZQSYNC_WORKER=off`).
+    pub worker: Option<WorkerConfig>,
+    /// The sync run that worker performs; without one the worker does not start.
+    pub runner: Option<Arc<dyn TenantRunner>>,
     /// Shown on the Help page.
     pub support_email: String,
 }
@@ -102,6 +108,7 @@ pub struct RunningServer {
     shutdown: tokio::sync::watch::Sender<bool>,
     serve: JoinHandle<std::io::Result<()>>,
     housekeeping: JoinHandle<()>,
+    worker: Option<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -113,6 +120,11 @@ impl RunningServer {
     pub async fn wait(self) -> anyhow::Result<()> {
         let result = self.serve.await.context("server task panicked")?;
         self.housekeeping.abort();
+        // The worker stops with the server (even one that failed) and lets its runs finish.
+        let _ = self.shutdown.send(true);
+        if let Some(worker) = self.worker {
+            worker.await.context("sync worker panicked")?;
+        }
         result.context("server stopped with an error")
     }
 
@@ -183,23 +195,7 @@ pub async fn start_on(
         .unwrap_or_else(|| format!("http://{addr}"))
         .trim_end_matches('/')
         .to_owned();
-    let app = |credentials: &Option<(String, String)>, path: &str| {
-        credentials.as_ref().map(|(id, secret)| OAuthApp {
-            client_id: id.clone(),
-            client_secret: secret.clone(),
-            redirect_uri: format!("{base_url}{path}"),
-        })
-    };
-    let connectors = Connectors::new(ConnectorConfig::new(settings.remotes.endpoints.clone()))
-        .context("could not set up the Zoho and QuickBooks clients")?;
-    let connections = Arc::new(ConnectionStore::new(
-        db.clone(),
-        settings.remotes.vault.clone(),
-        clock.clone(),
-        connectors,
-        app(&settings.remotes.zoho_app, oauth::ZOHO_CALLBACK),
-        app(&settings.remotes.intuit_app, oauth::INTUIT_CALLBACK),
-    ));
+    let connections = connection_store(&settings.remotes, &db, &clock, &base_url)?;
     let ctx = ServerCtx {
         billing,
         accounts: Accounts::new(db.clone(), clock.clone()),
@@ -216,6 +212,7 @@ pub async fn start_on(
     let router = web::router(&settings, ctx.clone(), addr);
 
     let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
+    let worker = start_worker(&settings, &ctx, shutdown_rx.clone());
     let serve = tokio::spawn(async move {
         axum::serve(
             listener,
@@ -233,7 +230,63 @@ pub async fn start_on(
         shutdown,
         serve,
         housekeeping,
+        worker,
     })
+}
+
+/// The in-process sync worker, when it is switched on and there is a sync run to perform.
+fn start_worker(
+    settings: &Settings,
+    ctx: &ServerCtx,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
+    let Some(config) = settings.worker.clone() else {
+        tracing::info!("in-process sync worker is off (ZQSYNC_WORKER=off)");
+        return None;
+    };
+    // Tests may bring their own run; otherwise the sync engine runs the tenants.
+    let runner = settings.runner.clone().unwrap_or_else(|| {
+        Arc::new(engine::sync::run::Engine::new(
+            ctx.db.clone(),
+            ctx.clock.clone(),
+            ctx.connections.clone(),
+        ))
+    });
+    let worker = Worker::new(
+        ctx.sync.scheduler.clone(),
+        ctx.sync.config.clone(),
+        runner,
+        config,
+    );
+    Some(tokio::spawn(async move { worker.run(shutdown).await }))
+}
+
+/// The connections (tokens, API clients) of every tenant. OAuth callbacks come back to
+/// `base_url` (the public URL); a worker process that never completes an authorization may
+/// pass any URL.
+pub fn connection_store(
+    remotes: &RemoteSetup,
+    db: &Db,
+    clock: &Arc<dyn Clock>,
+    base_url: &str,
+) -> anyhow::Result<Arc<ConnectionStore>> {
+    let app = |credentials: &Option<(String, String)>, path: &str| {
+        credentials.as_ref().map(|(id, secret)| OAuthApp {
+            client_id: id.clone(),
+            client_secret: secret.clone(),
+            redirect_uri: format!("{base_url}{path}"),
+        })
+    };
+    let connectors = Connectors::new(ConnectorConfig::new(remotes.endpoints.clone()))
+        .context("could not set up the Zoho and QuickBooks clients")?;
+    Ok(Arc::new(ConnectionStore::new(
+        db.clone(),
+        remotes.vault.clone(),
+        clock.clone(),
+        connectors,
+        app(&remotes.zoho_app, oauth::ZOHO_CALLBACK),
+        app(&remotes.intuit_app, oauth::INTUIT_CALLBACK),
+    )))
 }
 
 /// Removes idle sessions and old log-in failures once a minute.

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use server::config::{DatabaseArgs, SandboxArgs, ServeArgs, default_site_root};
+use server::config::{
+    DatabaseArgs, SandboxArgs, ServeArgs, Switch, WorkerCommandArgs, default_site_root,
+};
 use server::telemetry::{self, LogFormat};
 use server::{DEMO_EMAIL, DEMO_PASSWORD, Settings};
 
@@ -27,8 +29,8 @@ struct Cli {
 enum Command {
     /// Serve the web application (sandbox mode when no Zoho/QuickBooks credentials are set).
     Serve(Box<ServeArgs>),
-    /// Run sync jobs from the shared queue, without serving pages.
-    Worker,
+    /// Run sync jobs from the shared schedule, without serving pages.
+    Worker(WorkerCommandArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
     /// Run the simulated Zoho CRM, QuickBooks Online, OAuth and Stripe servers on their own.
@@ -60,7 +62,7 @@ fn main() -> ExitCode {
                 tracing::info!("migrations applied");
                 Ok(())
             }
-            Command::Worker => not_built_yet("worker", "the sync engine"),
+            Command::Worker(args) => run_worker(args).await,
             Command::Sandbox(args) => run_sandbox(&args).await,
             Command::Bench => not_built_yet("bench", "the sync engine"),
         }
@@ -118,31 +120,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let remotes = server::RemoteSetup::sandbox(&urls, &config, vault);
         (Some(simulators), billing, remotes)
     } else {
-        let key = args.secret_key.as_ref().ok_or_else(|| {
-            anyhow::anyhow!(
-                "ZQSYNC_SECRET_KEY is required with real credentials: 32 random bytes as 64 hex digits \
-                 (for example from `openssl rand -hex 32`); keep it, tokens sealed with it need it to open"
-            )
-        })?;
-        let vault = Arc::new(
-            engine::vault::Vault::from_secret_text(1, key.expose())
-                .map_err(|e| anyhow::anyhow!("ZQSYNC_SECRET_KEY: {e}"))?,
-        );
+        let remotes = production_remotes(args.secret_key.as_ref(), &args.remotes)?;
         let billing = args
             .billing
             .production(&public_url)
             .map_err(anyhow::Error::msg)?;
-        let credentials = &args.remotes;
-        let pair = |id: &Option<String>, secret: &Option<server::config::Secret>| {
-            id.clone()
-                .zip(secret.as_ref().map(|s| s.expose().to_owned()))
-        };
-        let remotes = server::RemoteSetup {
-            endpoints: engine::connectors::Endpoints::production(),
-            zoho_app: pair(&credentials.zoho_client_id, &credentials.zoho_client_secret),
-            intuit_app: pair(&credentials.qbo_client_id, &credentials.qbo_client_secret),
-            vault,
-        };
         (None, billing, remotes)
     };
     let settings = Settings {
@@ -153,6 +135,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sandbox_mode,
         billing: Some(billing),
         remotes,
+        worker: (args.worker == Switch::On).then(|| args.worker_tuning.config()),
+        runner: None,
         support_email: args.support_email.clone(),
     };
     if !settings.site_root.join("pkg").is_dir() {
@@ -177,6 +161,65 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         simulators.shutdown().await;
     }
     result
+}
+
+/// The real Zoho and QuickBooks endpoints with our OAuth apps and the token vault.
+fn production_remotes(
+    secret_key: Option<&server::config::Secret>,
+    credentials: &server::config::RemoteCredentials,
+) -> anyhow::Result<server::RemoteSetup> {
+    let key = secret_key.ok_or_else(|| {
+        anyhow::anyhow!(
+            "ZQSYNC_SECRET_KEY is required with real credentials: 32 random bytes as 64 hex digits \
+             (for example from `openssl rand -hex 32`); keep it, tokens sealed with it need it to open"
+        )
+    })?;
+    let vault = Arc::new(
+        engine::vault::Vault::from_secret_text(1, key.expose())
+            .map_err(|e| anyhow::anyhow!("ZQSYNC_SECRET_KEY: {e}"))?,
+    );
+    let pair = |id: &Option<String>, secret: &Option<server::config::Secret>| {
+        id.clone()
+            .zip(secret.as_ref().map(|s| s.expose().to_owned()))
+    };
+    Ok(server::RemoteSetup {
+        endpoints: engine::connectors::Endpoints::production(),
+        zoho_app: pair(&credentials.zoho_client_id, &credentials.zoho_client_secret),
+        intuit_app: pair(&credentials.qbo_client_id, &credentials.qbo_client_secret),
+        vault,
+    })
+}
+
+/// `zqsync worker`: claims due tenants from the shared schedule and syncs them until stopped;
+/// any number of these may run against one PostgreSQL database (next to `zqsync serve
+/// --worker off` instances). It talks to the real Zoho CRM and QuickBooks Online: sandbox mode's
+/// simulators live inside `zqsync serve`, whose in-process worker covers them.
+async fn run_worker(args: WorkerCommandArgs) -> anyhow::Result<()> {
+    let remotes = production_remotes(args.secret_key.as_ref(), &args.remotes)?;
+    let db = server::open_database(args.database.database_url.expose()).await?;
+    let clock: Arc<dyn engine::Clock> = Arc::new(engine::SystemClock);
+    let connections = server::connection_store(&remotes, &db, &clock, "http://127.0.0.1")?;
+    let runner: Arc<dyn engine::sync::TenantRunner> = Arc::new(engine::sync::run::Engine::new(
+        db.clone(),
+        clock.clone(),
+        connections,
+    ));
+    let stores = engine::sync::SyncStores::new(db.clone(), clock);
+    let worker = engine::sync::Worker::new(
+        stores.scheduler,
+        stores.config,
+        runner,
+        args.worker.config(),
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: letting running tenants finish");
+        let _ = stop.send(true);
+    });
+    worker.run(stopped).await;
+    db.close().await;
+    Ok(())
 }
 
 fn log_sandbox_urls(urls: &sandbox::SandboxUrls) {

@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::services::ServeDir;
 
-use crate::{Settings, oauth};
+use crate::{Settings, export, oauth};
 
 const STYLESHEET: &str = include_str!("../../style/zqsync.css");
 
@@ -53,6 +53,7 @@ pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> R
         .route("/connect/{provider}", get(oauth::connect))
         .route(oauth::ZOHO_CALLBACK, get(oauth::zoho_callback))
         .route(oauth::INTUIT_CALLBACK, get(oauth::intuit_callback))
+        .route("/logs/export.csv", get(export::export_logs))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -272,3 +272,74 @@ async fn one_tenants_connection_is_not_anothers() {
     );
     app.stop().await;
 }
+
+/// Tells the test which tenant it ran; stands in for the sync engine.
+struct ReportingRunner(tokio::sync::mpsc::UnboundedSender<String>);
+
+impl engine::sync::TenantRunner for ReportingRunner {
+    fn run<'a>(
+        &'a self,
+        claim: &'a engine::sync::Claim,
+    ) -> std::pin::Pin<Box<dyn Future<Output = engine::sync::RunReport> + Send + 'a>> {
+        Box::pin(async move {
+            let _ = self.0.send(claim.tenant_id.clone());
+            engine::sync::RunReport {
+                outcome: engine::sync::RunOutcome::Ok,
+                message: None,
+                more_work: false,
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn activating_schedules_the_tenant_and_the_in_process_worker_runs_it() {
+    let (ran, mut runs) = tokio::sync::mpsc::unbounded_channel();
+    let app = TestApp::spawn_with(|settings| {
+        settings.runner = Some(std::sync::Arc::new(ReportingRunner(ran)));
+        settings.worker = Some(engine::sync::WorkerConfig {
+            poll_interval: std::time::Duration::from_millis(20),
+            ..engine::sync::WorkerConfig::default()
+        });
+    })
+    .await;
+    let client = app.client();
+    app.sign_up(&client, "Acme", "ann@acme.test").await;
+    app.connect(&client, "zoho").await;
+    app.connect(&client, "qbo").await;
+    let on = app.call(&client, "set_active", &[("active", "true")]).await;
+    assert_eq!(on.status(), StatusCode::OK);
+
+    // Bounded only so a broken worker fails the test instead of hanging it.
+    let tenant = tokio::time::timeout(std::time::Duration::from_secs(30), runs.recv())
+        .await
+        .expect("the worker picks the activated tenant up")
+        .expect("a run");
+    let tenant_id: (String,) = engine::with_pool!(&app.ctx().db, pool => {
+        sqlx::query_as("SELECT tenant_id FROM integration_settings WHERE active = TRUE")
+            .fetch_one(pool)
+            .await
+            .expect("the active tenant")
+    });
+    assert_eq!(tenant, tenant_id.0);
+    // The worker records the outcome just after the run returns.
+    let scheduler = app.ctx().sync.scheduler.clone();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            let status = scheduler.status(&tenant).await.expect("status");
+            if status.last_outcome.is_some() {
+                break status;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the run's outcome is recorded");
+    assert_eq!(status.last_outcome, Some(engine::sync::RunOutcome::Ok));
+    assert_eq!(status.runs, 1);
+    app.stop().await;
+    assert!(
+        runs.try_recv().is_err(),
+        "one run: the next is an interval away"
+    );
+}

@@ -1,2 +1,3 @@
 pub mod local_time;
 pub mod shell;
+pub mod summary;

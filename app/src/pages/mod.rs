@@ -1,6 +1,7 @@
 pub mod auth_pages;
 pub mod connection_card;
 pub mod help;
+pub mod logs;
 pub mod outbox;
 pub mod placeholders;
 pub mod plan;

@@ -50,16 +50,6 @@ pub fn MappingPage() -> impl IntoView {
 }
 
 #[component]
-pub fn LogsPage() -> impl IntoView {
-    view! {
-        <PageHeader title="Logs" lead="Every record zqsync reads or writes, with its outcome." />
-        <EmptyState title="Nothing has synced yet">
-            <p>"When the first sync runs, each record it touches appears here, newest first."</p>
-        </EmptyState>
-    }
-}
-
-#[component]
 pub fn FiltersPage() -> impl IntoView {
     view! {
         <PageHeader

@@ -341,6 +341,36 @@ impl ZohoClient {
         }
     }
 
+    /// How many records of `module` were modified at or after `since` (the record count API).
+    pub async fn count_modified_since(
+        &self,
+        module: &str,
+        since: DateTime<Utc>,
+    ) -> Result<u64, ConnectorError> {
+        let criteria = format!(
+            "(Modified_Time:greater_equal:{})",
+            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+        );
+        let answer = self
+            .request(
+                reqwest::Method::GET,
+                &format!("{module}/actions/count"),
+                &[("criteria", criteria)],
+                &[],
+                None,
+                &[],
+            )
+            .await?;
+        let body = answer.json(Api::Zoho)?;
+        body.get("count").and_then(Value::as_u64).ok_or_else(|| {
+            ConnectorError::unexpected(
+                Api::Zoho,
+                Some(200),
+                "a count answer without a count".to_owned(),
+            )
+        })
+    }
+
     /// One record; `NotFound` when Zoho answers 204.
     pub async fn get(&self, module: &str, id: &str) -> Result<Value, ConnectorError> {
         let answer = self

@@ -6,13 +6,19 @@ pub mod backfill;
 pub mod config;
 pub mod log;
 pub mod qbo_accounts;
+pub mod retries;
+pub mod run;
 pub mod schedule;
+pub mod store;
+pub mod worker;
 
 pub use backfill::{BackfillProgress, BackfillStatus, BackfillStore};
 pub use config::{ConfigError, SyncConfigStore};
 pub use log::{HourCount, LogAction, LogEntry, LogPage, LogQuery, LogStore, NewLogRow};
 pub use qbo_accounts::{AccountChoice, AccountKind, list_accounts};
+pub use retries::{RetryError, RetryQueued, RetryStore};
 pub use schedule::{Claim, RunOutcome, ScheduleStatus, Scheduler};
+pub use worker::{ClaimResult, RunReport, TenantRunner, Worker, WorkerConfig};
 
 use std::sync::Arc;
 

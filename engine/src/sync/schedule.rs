@@ -100,13 +100,39 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Puts every tenant whose integration is active on the schedule (due now) unless it is
+    /// there already: a worker does this at start-up so tenants activated before the scheduler
+    /// existed, or while no worker ran, are picked up. Returns how many were added.
+    pub async fn ensure_active_tenants(&self) -> Result<u64, sqlx::Error> {
+        let now = self.clock.now_millis();
+        let added = with_pool!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO sync_schedule (tenant_id, next_run_at, updated_at) \
+                 SELECT tenant_id, $1, $1 FROM integration_settings WHERE active = TRUE \
+                 ON CONFLICT (tenant_id) DO NOTHING",
+            )
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(added)
+    }
+
     /// "Sync now": the tenant runs as soon as a worker is free (before timer-due tenants).
+    /// Pressed while a run that was itself requested goes on, the old request (which that run
+    /// consumed) is replaced by one dated after the run's start, so `finish` keeps it.
     pub async fn request_run(&self, tenant_id: &str) -> Result<(), sqlx::Error> {
         let now = self.clock.now_millis();
         with_pool!(&self.db, pool => {
             sqlx::query(
                 "INSERT INTO sync_schedule (tenant_id, next_run_at, requested_at, updated_at) VALUES ($1, $2, $2, $2) \
-                 ON CONFLICT (tenant_id) DO UPDATE SET requested_at = COALESCE(sync_schedule.requested_at, excluded.requested_at), \
+                 ON CONFLICT (tenant_id) DO UPDATE SET requested_at = CASE \
+                   WHEN sync_schedule.requested_at IS NULL THEN excluded.requested_at \
+                   WHEN sync_schedule.lease_owner IS NOT NULL AND sync_schedule.requested_at <= sync_schedule.last_started_at \
+                     THEN CASE WHEN excluded.requested_at > sync_schedule.last_started_at THEN excluded.requested_at \
+                          ELSE sync_schedule.last_started_at + 1 END \
+                   ELSE sync_schedule.requested_at END, \
                  updated_at = excluded.updated_at",
             )
             .bind(tenant_id)
@@ -164,10 +190,15 @@ impl Scheduler {
         Ok(match row {
             None => ScheduleStatus::default(),
             Some((next, requested, owner, until, started, finished, outcome, message, runs)) => {
+                let running = owner.is_some() && until.is_some_and(|u| u > now);
                 ScheduleStatus {
                     next_run_at: Some(next),
-                    requested: requested.is_some(),
-                    running: owner.is_some() && until.is_some_and(|u| u > now),
+                    // A request the running run started from is no longer waiting (a crashed
+                    // run's request still is: the tenant is due again for it).
+                    requested: requested.is_some_and(|at| {
+                        !(running && started.is_some_and(|started| at <= started))
+                    }),
+                    running,
                     last_started_at: started,
                     last_finished_at: finished,
                     last_outcome: outcome.as_deref().and_then(RunOutcome::from_key),

@@ -1269,8 +1269,14 @@ impl Realm {
         } else {
             Op::Update
         };
-        let body =
+        let mut body =
             json!({"Id": id.to_string(), "SyncToken": token, "sparse": true, "Active": false});
+        // QBO frees a deleted name-list object's name by suffixing it.
+        for key in ["DisplayName", "Name"] {
+            if let Some(name) = current.get(key).and_then(Value::as_str) {
+                body[key] = json!(format!("{name} (deleted)"));
+            }
+        }
         self.execute(entity, op, body, now).ok()
     }
 }

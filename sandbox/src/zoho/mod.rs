@@ -582,6 +582,7 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/crm/v8/{module}/upsert", axum::routing::post(upsert))
         .route("/crm/v8/{module}/search", get(search))
         .route("/crm/v8/{module}/deleted", get(deleted))
+        .route("/crm/v8/{module}/actions/count", get(count))
         .route(
             "/crm/v8/{module}/{id}",
             get(get_one).put(update_one).delete(delete_one),
@@ -1388,6 +1389,35 @@ fn paged(records: Vec<Value>, params: &HashMap<String, String>, extra_limit: usi
         StatusCode::OK,
         &json!({"data": data, "info": {"per_page": per_page, "count": count, "page": page, "more_records": more}}),
     )
+}
+
+/// `GET /{module}/actions/count[?criteria=…]`: how many records (match).
+async fn count(
+    State(shared): State<Arc<Shared>>,
+    Path(module): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let store = lock(&shared.zoho);
+    let Some(module) = store.record_module(&module) else {
+        return invalid_module();
+    };
+    let parsed = match params.get("criteria").map(|c| criteria::parse(c)) {
+        None => None,
+        Some(Ok(parsed)) => Some(parsed),
+        Some(Err(_)) => {
+            return top_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_QUERY",
+                "invalid query formed",
+                json!({"reason": "invalid criteria", "api_name": "criteria"}),
+            );
+        }
+    };
+    let count = store
+        .records(module.api_name)
+        .filter(|r| parsed.as_ref().is_none_or(|p| p.matches(r)))
+        .count();
+    json_response(StatusCode::OK, &json!({"count": count}))
 }
 
 async fn search(

@@ -130,6 +130,8 @@ impl TestApp {
                 data_dir: data_dir.clone(),
             }),
             remotes,
+            worker: Some(engine::sync::WorkerConfig::default()),
+            runner: None,
             support_email: server::config::DEFAULT_SUPPORT_EMAIL.to_owned(),
         };
         configure(&mut settings);

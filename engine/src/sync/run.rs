@@ -1,0 +1,1823 @@
+//! One tenant's run (ARCHITECTURE "A record's journey"): for each pair the plan allows,
+//! essentials first, each flow in its turn — read what changed since the cursor, filter, map,
+//! resolve references (syncing missing dependencies first), write in bulk, and store the page's
+//! links, log rows and cursor in one transaction. Both flows share the shape; echo suppression
+//! (fingerprints and modified times per link) keeps bi-directional pairs from ping-ponging.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::fields::FieldCatalogue;
+use domain::filters::PairFilters;
+use domain::log::{ConflictRecord, LogDetails, LogStatus};
+use domain::mapping::{
+    MappedRecord, Mapping, PendingReference, qbo_to_zoho, zoho_fields_to_read, zoho_to_qbo,
+};
+use domain::pairs::{Direction, Flow, ModulePair, QboEntity, SyncDirections, System};
+use domain::record::{DateValue, fingerprint, idempotency_key};
+use domain::settings::SyncSettings;
+use serde_json::{Value, json};
+
+use super::backfill::{BackfillStatus, BackfillStore};
+use super::config::SyncConfigStore;
+use super::log::{LogAction, NewLogRow};
+use super::schedule::RunOutcome;
+use super::store::{Link, PageCommit, SyncStore};
+use crate::clock::Clock;
+use crate::connections::{ConnectionError, ConnectionStore, Provider};
+use crate::connectors::qbo::{BatchItem, BatchOperation};
+use crate::connectors::zoho::PageCursor;
+use crate::connectors::{ConnectorError, QboClient, ZohoClient};
+use crate::db::Db;
+
+/// How far back a flow looks the first time it runs. Older records come with Sync Historical
+/// Data (annual plans).
+pub const INITIAL_LOOKBACK: Duration = Duration::days(1);
+/// Cursors are re-read from one second earlier: both APIs stamp whole seconds, and a record
+/// changed in the same second as the cursor must not be missed. Re-read records whose values
+/// did not change are skipped by their fingerprint.
+const CURSOR_OVERLAP_MS: i64 = 1_000;
+const QBO_BATCH: usize = 30;
+const ZOHO_WRITE: usize = 100;
+/// Pages a backfill takes per run before letting live runs of other tenants go first.
+const BACKFILL_PAGES_PER_RUN: usize = 10;
+/// How deep dependency syncing may recurse (an invoice → its customer → …).
+const MAX_DEPENDENCY_DEPTH: usize = 3;
+
+/// Where a test can stop a run to simulate a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultPoint {
+    /// The remote write succeeded; the local commit has not happened.
+    AfterRemoteWrite { flow: Flow },
+}
+
+/// A test hook: returns `true` to abort the run at that point (as a crash would).
+pub type FaultHook = Arc<dyn Fn(FaultPoint) -> bool + Send + Sync>;
+
+/// What a run did, for the scheduler and the bench.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunStats {
+    pub read: u64,
+    pub synced: u64,
+    pub errors: u64,
+    pub not_valid: u64,
+    pub not_synced: u64,
+    pub skipped_unchanged: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub outcome: RunOutcome,
+    pub message: Option<String>,
+    /// A backfill (or a throttled remainder) is left: come back soon.
+    pub more_work: bool,
+    pub stats: RunStats,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error("storage error: {0}")]
+    Storage(#[from] sqlx::Error),
+    #[error(transparent)]
+    Config(#[from] super::config::ConfigError),
+    /// The remote API stopped the flow (rate limit, outage): the cursor keeps what is left.
+    #[error("{0}")]
+    Remote(ConnectorError),
+    #[error("{0}")]
+    Connection(#[from] ConnectionError),
+    #[error("the run was stopped at a fault point")]
+    Aborted,
+}
+
+/// The engine: one per process, shared by the workers.
+#[derive(Clone)]
+pub struct Engine {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    connections: Arc<ConnectionStore>,
+    config: SyncConfigStore,
+    store: SyncStore,
+    backfills: BackfillStore,
+    fault: Option<FaultHook>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, connections: Arc<ConnectionStore>) -> Self {
+        Self {
+            config: SyncConfigStore::new(db.clone(), clock.clone()),
+            store: SyncStore::new(db.clone(), clock.clone()),
+            backfills: BackfillStore::new(db.clone(), clock.clone()),
+            db,
+            clock,
+            connections,
+            fault: None,
+        }
+    }
+
+    /// Installs a fault hook (tests: crash between the remote write and the local commit).
+    pub fn with_fault_hook(mut self, hook: FaultHook) -> Self {
+        self.fault = Some(hook);
+        self
+    }
+
+    pub fn store(&self) -> &SyncStore {
+        &self.store
+    }
+
+    /// Runs one tenant: live changes of every runnable pair, requested retries, then a slice of
+    /// any backfill. Never panics on remote trouble: the outcome says what happened.
+    pub async fn run_tenant(&self, tenant_id: &str) -> RunSummary {
+        let mut stats = RunStats::default();
+        let result = self.run_inner(tenant_id, &mut stats).await;
+        match result {
+            Ok(more_work) => RunSummary {
+                outcome: RunOutcome::Ok,
+                message: None,
+                more_work,
+                stats,
+            },
+            Err(RunError::Remote(error)) => {
+                if let ConnectorError::NeedsReconnect { .. } = &error {
+                    let provider = match error.remote().api {
+                        crate::connectors::error::Api::Zoho
+                        | crate::connectors::error::Api::ZohoOAuth => Provider::Zoho,
+                        _ => Provider::Qbo,
+                    };
+                    if let Err(e) = self
+                        .connections
+                        .mark_needs_reconnect(tenant_id, provider, &error.plain_message())
+                        .await
+                    {
+                        tracing::warn!(tenant_id, error = %e, "could not mark the connection for reconnect");
+                    }
+                    return RunSummary {
+                        outcome: RunOutcome::Failed,
+                        message: Some(error.plain_message()),
+                        more_work: false,
+                        stats,
+                    };
+                }
+                RunSummary {
+                    outcome: RunOutcome::Partial,
+                    message: Some(error.plain_message()),
+                    more_work: error.is_retryable(),
+                    stats,
+                }
+            }
+            Err(RunError::Connection(error)) => RunSummary {
+                outcome: RunOutcome::Failed,
+                message: Some(error.to_string()),
+                more_work: false,
+                stats,
+            },
+            Err(RunError::Aborted) => RunSummary {
+                outcome: RunOutcome::Failed,
+                message: Some(
+                    "The run stopped before storing its last page; the next run resumes it."
+                        .to_owned(),
+                ),
+                more_work: true,
+                stats,
+            },
+            Err(error) => {
+                tracing::error!(tenant_id, %error, "sync run failed");
+                RunSummary {
+                    outcome: RunOutcome::Failed,
+                    message: Some("The run could not finish because of a problem on our side; it will be tried again.".to_owned()),
+                    more_work: false,
+                    stats,
+                }
+            }
+        }
+    }
+
+    async fn run_inner(&self, tenant_id: &str, stats: &mut RunStats) -> Result<bool, RunError> {
+        let directions = self.config.directions(tenant_id).await?;
+        let settings = self.config.settings(tenant_id).await?;
+        let entitlements = crate::billing::entitlements(&self.db, tenant_id).await?;
+        let runnable = entitlements.runnable_pairs(&directions);
+        let qbo = self.connections.qbo_client(tenant_id).await?;
+        let zoho = self.connections.zoho_client(tenant_id).await?;
+        let mut pairs = BTreeMap::new();
+        for pair in &runnable {
+            let (mapping, _) = self.config.mapping(tenant_id, *pair).await?;
+            let (catalogue, _) = self.config.catalogue(tenant_id, *pair).await?;
+            let filters = self.config.filters(tenant_id, *pair).await?;
+            pairs.insert(
+                *pair,
+                PairSetup {
+                    zoho_module: pair.zoho_module().api_name(),
+                    direction: directions.get(*pair),
+                    entity: catalogue.qbo_entity,
+                    stamps_qbo_id: catalogue
+                        .zoho
+                        .iter()
+                        .any(|f| f.api_name == ZOHO_QBO_ID_FIELD),
+                    mapping,
+                    catalogue,
+                    filters,
+                },
+            );
+        }
+        let now = self.clock.now();
+        let mut run = TenantRun {
+            engine: self,
+            tenant_id: tenant_id.to_owned(),
+            qbo,
+            zoho,
+            directions,
+            settings,
+            runnable,
+            pairs,
+            now,
+            today: now.format("%Y-%m-%d").to_string(),
+            stats: RunStats::default(),
+            terms: HashMap::new(),
+            synced_this_run: HashSet::new(),
+        };
+        let result = run.run().await;
+        *stats = run.stats.clone();
+        result
+    }
+}
+
+/// The Zoho field that holds the QBO id (a unique custom field): Zoho creates upsert on it, so
+/// a create retried after a crash updates instead of duplicating.
+pub const ZOHO_QBO_ID_FIELD: &str = "QBO_Id";
+
+impl PairSetup {
+    fn catalogue_module(&self) -> &'static str {
+        self.zoho_module
+    }
+}
+
+struct PairSetup {
+    zoho_module: &'static str,
+    direction: Direction,
+    entity: QboEntity,
+    mapping: Mapping,
+    catalogue: FieldCatalogue,
+    filters: PairFilters,
+    stamps_qbo_id: bool,
+}
+
+/// A record ready to write.
+struct Prepared {
+    source_id: String,
+    name: Option<String>,
+    source_modified: Option<String>,
+    source_hash: String,
+    read: Value,
+    payload: Value,
+    notes: Vec<String>,
+    link: Option<Link>,
+    conflict: Option<ConflictRecord>,
+    /// The fresh target record (conflicts): its SyncToken beats the stored one.
+    fresh_sync_token: Option<String>,
+}
+
+/// The records of one page, decided but not yet written.
+struct Decided {
+    commit: PageCommit,
+    writes: Vec<Prepared>,
+}
+
+type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+struct TenantRun<'e> {
+    engine: &'e Engine,
+    tenant_id: String,
+    qbo: QboClient,
+    zoho: ZohoClient,
+    directions: SyncDirections,
+    settings: SyncSettings,
+    runnable: Vec<ModulePair>,
+    pairs: BTreeMap<ModulePair, PairSetup>,
+    now: DateTime<Utc>,
+    today: String,
+    stats: RunStats,
+    /// QBO Term ids by name, looked up once per run.
+    terms: HashMap<String, Option<String>>,
+    /// (pair, flow, source id) written in this run: a dependency synced first is not synced
+    /// again when its own page comes.
+    synced_this_run: HashSet<(ModulePair, Flow, String)>,
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn millis_of(time: Option<&str>) -> Option<i64> {
+    DateValue::parse(time?).map(DateValue::instant_or_midnight)
+}
+
+fn zoho_name(record: &Value) -> Option<String> {
+    for key in [
+        "Account_Name",
+        "Product_Name",
+        "Vendor_Name",
+        "Subject",
+        "Full_Name",
+        "Last_Name",
+    ] {
+        if let Some(name) = text(record.get(key)) {
+            return Some(name);
+        }
+    }
+    None
+}
+
+fn qbo_name(record: &Value) -> Option<String> {
+    for key in ["DisplayName", "Name", "DocNumber"] {
+        if let Some(name) = text(record.get(key)) {
+            return Some(name);
+        }
+    }
+    text(record.get("Id")).map(|id| format!("#{id}"))
+}
+
+fn qbo_modified(record: &Value) -> Option<String> {
+    text(record.pointer("/MetaData/LastUpdatedTime"))
+}
+
+/// The fingerprint of a mapped record: its payload and which records it references (by id;
+/// names are left out because Zoho answers lookups with names we never wrote).
+fn mapped_hash(mapped: &MappedRecord) -> String {
+    let mut payload = mapped.payload.clone();
+    let mut refs: Vec<(String, Option<String>)> = Vec::new();
+    for reference in &mapped.references {
+        if let Some(slot) = payload.pointer_mut(&reference.pointer) {
+            *slot = Value::Null;
+        }
+        refs.push((
+            reference.pointer.clone(),
+            reference
+                .source_id
+                .clone()
+                .or_else(|| reference.name.clone()),
+        ));
+    }
+    refs.sort();
+    fingerprint(&json!({"payload": payload, "refs": refs}))
+}
+
+fn log_row(pair: ModulePair, flow: Flow, status: LogStatus) -> NewLogRow {
+    NewLogRow {
+        pair,
+        flow,
+        zoho_id: None,
+        qbo_id: None,
+        record_name: None,
+        status,
+        message: None,
+        action: None,
+        details: LogDetails::default(),
+    }
+}
+
+impl TenantRun<'_> {
+    fn store(&self) -> &SyncStore {
+        &self.engine.store
+    }
+
+    fn fault(&self, point: FaultPoint) -> Result<(), RunError> {
+        match &self.engine.fault {
+            Some(hook) if hook(point) => Err(RunError::Aborted),
+            _ => Ok(()),
+        }
+    }
+
+    async fn commit(&mut self, commit: PageCommit) -> Result<(), RunError> {
+        for row in &commit.logs {
+            match row.status {
+                LogStatus::Synced => self.stats.synced += 1,
+                LogStatus::Error => self.stats.errors += 1,
+                LogStatus::NotValid => self.stats.not_valid += 1,
+                LogStatus::NotSynced => self.stats.not_synced += 1,
+            }
+        }
+        self.store().commit(&self.tenant_id, commit).await?;
+        Ok(())
+    }
+
+    /// Returns whether work is left for a later run (a backfill not finished).
+    async fn run(&mut self) -> Result<bool, RunError> {
+        let pairs: Vec<ModulePair> = self.runnable.clone();
+        for pair in &pairs {
+            let direction = self.pairs[pair].direction;
+            if direction.includes(Flow::ZohoToQbo) {
+                self.recover_batches(*pair).await?;
+                self.zoho_to_qbo_live(*pair).await?;
+            }
+            if direction.includes(Flow::QboToZoho)
+                && self.directions.pair_for_qbo_entity(self.pairs[pair].entity) == Some(*pair)
+            {
+                self.qbo_to_zoho_live(*pair).await?;
+            }
+            for flow in direction.flows() {
+                self.retries(*pair, flow).await?;
+            }
+        }
+        self.backfill_slice().await
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Zoho → QBO
+
+    async fn zoho_to_qbo_live(&mut self, pair: ModulePair) -> Result<(), RunError> {
+        let cursor = self
+            .store()
+            .cursor(&self.tenant_id, pair, Flow::ZohoToQbo)
+            .await?;
+        let since_ms = cursor.unwrap_or_else(|| (self.now - INITIAL_LOOKBACK).timestamp_millis());
+        self.walk_zoho(pair, since_ms, None, true).await.map(|_| ())
+    }
+
+    /// Walks Zoho records of `pair` modified since `since_ms`. `page_budget` limits pages
+    /// (backfills); `live` stores the cursor. Returns (records seen, newest modified, finished).
+    async fn walk_zoho(
+        &mut self,
+        pair: ModulePair,
+        since_ms: i64,
+        page_budget: Option<usize>,
+        live: bool,
+    ) -> Result<(u64, Option<i64>, bool), RunError> {
+        let setup = &self.pairs[&pair];
+        let module = pair.zoho_module().api_name();
+        let mut fields =
+            zoho_fields_to_read(&setup.mapping, pair, setup.filters.get(Flow::ZohoToQbo));
+        fields.truncate(domain::mapping::ZOHO_MAX_FIELDS_PER_READ);
+        let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let since = DateTime::<Utc>::from_timestamp_millis(since_ms - CURSOR_OVERLAP_MS)
+            .unwrap_or(self.now);
+        let conflicts = if setup.direction == Direction::Bidirectional {
+            self.qbo_changes_for_conflicts(pair).await?
+        } else {
+            HashMap::new()
+        };
+        let mut page_cursor = PageCursor::Page(1);
+        let mut seen = 0u64;
+        let mut newest = None;
+        let mut pages = 0usize;
+        loop {
+            let page = self
+                .zoho
+                .list_page(module, &field_refs, Some(since), &page_cursor)
+                .await
+                .map_err(RunError::Remote)?;
+            pages += 1;
+            seen += page.records.len() as u64;
+            let page_newest = page
+                .records
+                .iter()
+                .filter_map(|r| millis_of(r.get("Modified_Time").and_then(Value::as_str)))
+                .max();
+            newest = newest.max(page_newest);
+            let decided = self
+                .decide_zoho(pair, page.records, &conflicts, false, 0)
+                .await?;
+            let mut commit = self.write_qbo(pair, decided).await?;
+            if live && let Some(at) = page_newest {
+                commit.cursor = Some((pair, Flow::ZohoToQbo, at));
+            }
+            self.commit(commit).await?;
+            if !live && let Some(at) = page_newest {
+                self.engine
+                    .backfills
+                    .checkpoint(&self.tenant_id, pair, Flow::ZohoToQbo, at, seen, None)
+                    .await?;
+                seen = 0;
+            }
+            match page.next {
+                Some(next) if page_budget.is_none_or(|b| pages < b) => page_cursor = next,
+                Some(_) => return Ok((seen, newest, false)),
+                None => return Ok((seen, newest, true)),
+            }
+        }
+    }
+
+    /// QBO records of a bi-directional pair changed since the QBO cursor, by id: a Zoho change
+    /// to one of them is a conflict.
+    async fn qbo_changes_for_conflicts(
+        &mut self,
+        pair: ModulePair,
+    ) -> Result<HashMap<String, Value>, RunError> {
+        let cursor = self
+            .store()
+            .cursor(&self.tenant_id, pair, Flow::QboToZoho)
+            .await?;
+        let since_ms = cursor.unwrap_or_else(|| (self.now - INITIAL_LOOKBACK).timestamp_millis());
+        let since = DateTime::<Utc>::from_timestamp_millis(since_ms - CURSOR_OVERLAP_MS)
+            .unwrap_or(self.now);
+        let entity = self.pairs[&pair].entity.name();
+        let changes = self
+            .qbo
+            .changes_since(&[entity], since, self.now)
+            .await
+            .map_err(RunError::Remote)?;
+        Ok(changes
+            .by_entity
+            .get(entity)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| Some((text(r.get("Id"))?, r.clone())))
+            .collect())
+    }
+
+    /// Filters, maps and resolves a page of Zoho records; rows that stop here get their log
+    /// row in the returned commit, the rest are returned as writes.
+    fn decide_zoho<'a>(
+        &'a mut self,
+        pair: ModulePair,
+        records: Vec<Value>,
+        qbo_changed: &'a HashMap<String, Value>,
+        force: bool,
+        depth: usize,
+    ) -> BoxFut<'a, Result<Decided, RunError>> {
+        Box::pin(async move {
+            let flow = Flow::ZohoToQbo;
+            let ids: Vec<String> = records.iter().filter_map(|r| text(r.get("id"))).collect();
+            let links = self
+                .store()
+                .links(&self.tenant_id, pair, true, &ids)
+                .await?;
+            let mut decided = Decided {
+                commit: PageCommit::default(),
+                writes: Vec::new(),
+            };
+            for record in records {
+                self.stats.read += 1;
+                let Some(zoho_id) = text(record.get("id")) else {
+                    continue;
+                };
+                if !force
+                    && self
+                        .synced_this_run
+                        .contains(&(pair, flow, zoho_id.clone()))
+                {
+                    continue;
+                }
+                let name = zoho_name(&record);
+                let modified = text(record.get("Modified_Time"));
+                let link = links.get(&zoho_id).cloned();
+                let mut row = log_row(pair, flow, LogStatus::Error);
+                row.zoho_id = Some(zoho_id.clone());
+                row.record_name = name.clone();
+                row.qbo_id = link.as_ref().map(|l| l.qbo_id.clone());
+                row.details.read = record.clone();
+                let setup = &self.pairs[&pair];
+                // Our own write coming back: same modified time as we stored.
+                if !force
+                    && let Some(l) = &link
+                    && l.zoho_modified.is_some()
+                    && l.zoho_modified == modified
+                {
+                    self.stats.skipped_unchanged += 1;
+                    continue;
+                }
+                let outcome = setup.filters.get(flow).evaluate(&record);
+                if !outcome.passed {
+                    row.status = LogStatus::NotValid;
+                    row.message = Some(
+                        outcome
+                            .reason
+                            .unwrap_or_else(|| "The record does not pass the filters.".to_owned()),
+                    );
+                    decided.commit.logs.push(row);
+                    continue;
+                }
+                let mut mapped = match zoho_to_qbo(&setup.mapping, pair, &setup.catalogue, &record)
+                {
+                    Ok(mapped) => mapped,
+                    Err(error) => {
+                        row.message = Some(format!(
+                            "The record could not be mapped: {error}. Fix the value in Zoho CRM or the mapping, then Retry."
+                        ));
+                        row.action = Some(LogAction::Retry);
+                        decided.commit.logs.push(row);
+                        continue;
+                    }
+                };
+                let hash = mapped_hash(&mapped);
+                if !force
+                    && let Some(l) = &link
+                    && l.zoho_hash == hash
+                {
+                    self.stats.skipped_unchanged += 1;
+                    continue;
+                }
+                // Bi-directional: changed in QBO too since the last sync?
+                let mut conflict = None;
+                let mut fresh_sync_token = None;
+                if let Some(l) = &link
+                    && let Some(qbo_record) = qbo_changed.get(&l.qbo_id)
+                {
+                    let qbo_mod = qbo_modified(qbo_record);
+                    let changed_there = qbo_mod != l.qbo_modified
+                        && qbo_to_zoho(&setup.mapping, pair, &setup.catalogue, qbo_record)
+                            .map(|m| mapped_hash(&m) != l.qbo_hash)
+                            .unwrap_or(true);
+                    if changed_there {
+                        let policy = self.settings.conflict_policy;
+                        let winner = policy.winner(
+                            modified.as_deref().unwrap_or(""),
+                            qbo_mod.as_deref().unwrap_or(""),
+                        );
+                        if winner == System::Qbo {
+                            row.status = LogStatus::NotSynced;
+                            row.message = Some(format!(
+                                "Changed in both systems since the last sync; the QuickBooks Online version was kept ({}). This Zoho version is in Details.",
+                                policy.label()
+                            ));
+                            row.details.conflict = Some(ConflictRecord {
+                                policy,
+                                winner,
+                                losing_version: record.clone(),
+                            });
+                            decided.commit.logs.push(row);
+                            continue;
+                        }
+                        fresh_sync_token = text(qbo_record.get("SyncToken"));
+                        conflict = Some(ConflictRecord {
+                            policy,
+                            winner,
+                            losing_version: qbo_record.clone(),
+                        });
+                    }
+                }
+                // References: customers, products on lines, vendors, terms.
+                if let Err(message) = self.resolve_for_qbo(pair, &mut mapped, depth).await? {
+                    row.message = Some(format!(
+                        "{message}. Sync it first (enable its module Zoho → QuickBooks), then Retry."
+                    ));
+                    row.action = Some(LogAction::Retry);
+                    decided.commit.logs.push(row);
+                    continue;
+                }
+                if link.is_none()
+                    && pair == ModulePair::ProductsItems
+                    && let Err(missing) = self
+                        .settings
+                        .inventory
+                        .apply_to_new_item(&mut mapped.payload, &self.today)
+                {
+                    row.message = Some(missing.to_string());
+                    row.action = Some(LogAction::Retry);
+                    decided.commit.logs.push(row);
+                    continue;
+                }
+                stamp_zoho_id(&mut mapped.payload, &self.pairs[&pair], &zoho_id);
+                decided.writes.push(Prepared {
+                    source_id: zoho_id,
+                    name,
+                    source_modified: modified,
+                    source_hash: hash,
+                    read: record,
+                    payload: mapped.payload,
+                    notes: mapped.notes,
+                    link,
+                    conflict,
+                    fresh_sync_token,
+                });
+            }
+            Ok(decided)
+        })
+    }
+
+    /// Resolves the references of a Zoho → QBO payload; a missing linked record is synced
+    /// first when its pair runs Zoho → QBO. `Ok(Err(message))` names what is missing.
+    async fn resolve_for_qbo(
+        &mut self,
+        pair: ModulePair,
+        mapped: &mut MappedRecord,
+        depth: usize,
+    ) -> Result<Result<(), String>, RunError> {
+        let ids = self.reference_ids(mapped, true).await?;
+        let mut ids = ids;
+        // Dependencies not linked yet: sync them first.
+        let missing: Vec<PendingReference> = mapped
+            .references
+            .iter()
+            .filter(|r| r.linked_pair.is_some() && r.source_id.is_some())
+            .filter(|r| {
+                !ids.contains_key(&(
+                    r.linked_pair.unwrap_or(pair),
+                    r.source_id.clone().unwrap_or_default(),
+                ))
+            })
+            .cloned()
+            .collect();
+        for reference in missing {
+            let (Some(dep_pair), Some(dep_id)) =
+                (reference.linked_pair, reference.source_id.clone())
+            else {
+                continue;
+            };
+            if depth >= MAX_DEPENDENCY_DEPTH
+                || !self.runnable.contains(&dep_pair)
+                || !self
+                    .pairs
+                    .get(&dep_pair)
+                    .is_some_and(|s| s.direction.includes(Flow::ZohoToQbo))
+            {
+                continue;
+            }
+            if let Some(qbo_id) = self
+                .sync_zoho_dependency(dep_pair, &dep_id, depth + 1)
+                .await?
+            {
+                ids.insert((dep_pair, dep_id), qbo_id);
+            }
+        }
+        // Terms are looked up by name.
+        for reference in mapped.references.clone() {
+            if reference.linked_pair.is_none()
+                && let Some(name) = &reference.name
+                && !self.terms.contains_key(name)
+            {
+                let id = self.lookup_qbo_term(name).await?;
+                self.terms.insert(name.clone(), id);
+            }
+        }
+        let terms = self.terms.clone();
+        let result = mapped.resolve(|r| match (r.linked_pair, &r.source_id) {
+            (Some(p), Some(id)) => ids.get(&(p, id.clone())).cloned(),
+            _ => r
+                .name
+                .as_ref()
+                .and_then(|n| terms.get(n).cloned().flatten()),
+        });
+        Ok(result.map_err(|unresolved| unresolved.to_string()))
+    }
+
+    /// The linked counterparts of a payload's references: (pair, source id) → target id.
+    async fn reference_ids(
+        &self,
+        mapped: &MappedRecord,
+        zoho_source: bool,
+    ) -> Result<HashMap<(ModulePair, String), String>, RunError> {
+        let mut wanted: BTreeMap<ModulePair, Vec<String>> = BTreeMap::new();
+        for r in &mapped.references {
+            if let (Some(p), Some(id)) = (r.linked_pair, &r.source_id) {
+                wanted.entry(p).or_default().push(id.clone());
+            }
+        }
+        let mut out = HashMap::new();
+        for (p, ids) in wanted {
+            let links = self
+                .store()
+                .links(&self.tenant_id, p, zoho_source, &ids)
+                .await?;
+            for (id, link) in links {
+                let target = if zoho_source {
+                    link.qbo_id
+                } else {
+                    link.zoho_id
+                };
+                out.insert((p, id), target);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn lookup_qbo_term(&self, name: &str) -> Result<Option<String>, RunError> {
+        let escaped = name.replace('\'', "\\'");
+        let rows = self
+            .qbo
+            .query_page(
+                &format!("SELECT * FROM Term WHERE Name = '{escaped}'"),
+                1,
+                10,
+            )
+            .await
+            .map_err(RunError::Remote)?;
+        Ok(rows.first().and_then(|r| text(r.get("Id"))))
+    }
+
+    /// Syncs one Zoho record of `pair` now (a dependency); returns its QBO id when linked.
+    fn sync_zoho_dependency<'a>(
+        &'a mut self,
+        pair: ModulePair,
+        zoho_id: &'a str,
+        depth: usize,
+    ) -> BoxFut<'a, Result<Option<String>, RunError>> {
+        Box::pin(async move {
+            let module = pair.zoho_module().api_name();
+            let record = match self.zoho.get(module, zoho_id).await {
+                Ok(record) => record,
+                Err(ConnectorError::NotFound { .. }) => return Ok(None),
+                Err(error) => return Err(RunError::Remote(error)),
+            };
+            let decided = self
+                .decide_zoho(pair, vec![record], &HashMap::new(), false, depth)
+                .await?;
+            let commit = self.write_qbo(pair, decided).await?;
+            self.commit(commit).await?;
+            let links = self
+                .store()
+                .links(&self.tenant_id, pair, true, &[zoho_id.to_owned()])
+                .await?;
+            Ok(links.get(zoho_id).map(|l| l.qbo_id.clone()))
+        })
+    }
+
+    /// Writes decided records to QBO in batches (creates journaled with a requestid first),
+    /// and returns the page commit with links and log rows.
+    async fn write_qbo(
+        &mut self,
+        pair: ModulePair,
+        decided: Decided,
+    ) -> Result<PageCommit, RunError> {
+        let Decided { mut commit, writes } = decided;
+        let entity = self.pairs[&pair].entity.name();
+        let (creates, updates): (Vec<Prepared>, Vec<Prepared>) =
+            writes.into_iter().partition(|w| w.link.is_none());
+        for chunk in chunked(creates, QBO_BATCH) {
+            let items: Vec<BatchItem> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, w)| BatchItem {
+                    bid: format!("c{i}"),
+                    operation: BatchOperation::Create,
+                    entity: entity.to_owned(),
+                    body: w.payload.clone(),
+                })
+                .collect();
+            let mut key_parts: Vec<String> = vec![
+                self.tenant_id.clone(),
+                pair.key().to_owned(),
+                "create".to_owned(),
+            ];
+            key_parts.extend(
+                chunk
+                    .iter()
+                    .map(|w| format!("{}={}", w.source_id, w.source_hash)),
+            );
+            let parts: Vec<&str> = key_parts.iter().map(String::as_str).collect();
+            let request_id = idempotency_key(&parts);
+            let journal = json!({
+                "items": items.iter().map(|i| json!({"bid": i.bid, "body": i.body})).collect::<Vec<_>>(),
+                "sources": chunk.iter().map(|w| json!({"id": w.source_id, "hash": w.source_hash, "modified": w.source_modified, "name": w.name})).collect::<Vec<_>>(),
+            });
+            self.store()
+                .journal_batch(
+                    &self.tenant_id,
+                    &request_id,
+                    pair,
+                    Flow::ZohoToQbo,
+                    &journal,
+                )
+                .await?;
+            let outcomes = self
+                .qbo
+                .batch(&items, Some(&request_id))
+                .await
+                .map_err(RunError::Remote)?;
+            self.fault(FaultPoint::AfterRemoteWrite {
+                flow: Flow::ZohoToQbo,
+            })?;
+            for (mut write, outcome) in chunk.into_iter().zip(outcomes) {
+                let result = match outcome.result {
+                    Err(error @ ConnectorError::Duplicate { .. }) => {
+                        match self.adopt_same_name(pair, entity, &mut write).await? {
+                            Some(result) => result,
+                            None => Err(error),
+                        }
+                    }
+                    other => other,
+                };
+                self.record_qbo_result(pair, write, result, &mut commit)
+                    .await?;
+            }
+            commit.settled_batches.push(request_id);
+        }
+        for chunk in chunked(updates, QBO_BATCH) {
+            let items: Vec<BatchItem> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    let link = w.link.as_ref().expect("updates have links");
+                    let mut body = changed_fields(&w.payload, link.last_written.as_ref());
+                    if let Some(object) = body.as_object_mut() {
+                        object.insert("Id".into(), json!(link.qbo_id));
+                        object.insert(
+                            "SyncToken".into(),
+                            json!(
+                                w.fresh_sync_token
+                                    .clone()
+                                    .or_else(|| link.qbo_sync_token.clone())
+                                    .unwrap_or_else(|| "0".to_owned())
+                            ),
+                        );
+                        object.insert("sparse".into(), json!(true));
+                    }
+                    BatchItem {
+                        bid: format!("u{i}"),
+                        operation: BatchOperation::Update,
+                        entity: entity.to_owned(),
+                        body,
+                    }
+                })
+                .collect();
+            let outcomes = self
+                .qbo
+                .batch(&items, None)
+                .await
+                .map_err(RunError::Remote)?;
+            self.fault(FaultPoint::AfterRemoteWrite {
+                flow: Flow::ZohoToQbo,
+            })?;
+            for (write, outcome) in chunk.into_iter().zip(outcomes) {
+                let result = match outcome.result {
+                    Err(ConnectorError::StaleObject { .. }) => {
+                        self.retry_stale(entity, &write).await
+                    }
+                    other => other,
+                };
+                self.record_qbo_result(pair, write, result, &mut commit)
+                    .await?;
+            }
+        }
+        Ok(commit)
+    }
+
+    /// A new name-list record (customer, vendor, item) whose name QBO already has: QBO names
+    /// are unique, so the existing record is the same thing — link it (when it is active and
+    /// not linked to another Zoho record) and update it, instead of failing.
+    async fn adopt_same_name(
+        &mut self,
+        pair: ModulePair,
+        entity: &str,
+        write: &mut Prepared,
+    ) -> Result<Option<Result<Value, ConnectorError>>, RunError> {
+        let key = if entity == "Item" {
+            "Name"
+        } else {
+            "DisplayName"
+        };
+        let Some(name) = write.payload.get(key).and_then(Value::as_str) else {
+            return Ok(None);
+        };
+        let escaped = name.replace('\\', "\\\\").replace('\'', "\\'");
+        let rows = self
+            .qbo
+            .query_page(
+                &format!("SELECT * FROM {entity} WHERE {key} = '{escaped}'"),
+                1,
+                10,
+            )
+            .await
+            .map_err(RunError::Remote)?;
+        let Some(existing) = rows
+            .into_iter()
+            .find(|r| r.get("Active") != Some(&json!(false)))
+        else {
+            return Ok(None);
+        };
+        let Some(qbo_id) = text(existing.get("Id")) else {
+            return Ok(None);
+        };
+        if !self
+            .store()
+            .links(&self.tenant_id, pair, false, std::slice::from_ref(&qbo_id))
+            .await?
+            .is_empty()
+        {
+            return Ok(None);
+        }
+        let token = text(existing.get("SyncToken")).unwrap_or_else(|| "0".to_owned());
+        let mut changes = write.payload.as_object().cloned().unwrap_or_default();
+        // An existing item keeps its type and accounts; only mapped fields are updated.
+        for immutable in [
+            "Type",
+            "TrackQtyOnHand",
+            "InvStartDate",
+            "QtyOnHand",
+            "IncomeAccountRef",
+            "ExpenseAccountRef",
+            "AssetAccountRef",
+        ] {
+            if entity == "Item" {
+                changes.remove(immutable);
+            }
+        }
+        write.notes.push(format!("QuickBooks Online already had a record named '{name}'; it was linked and updated instead of creating a second one."));
+        Ok(Some(
+            self.qbo
+                .sparse_update(entity, &qbo_id, &token, &changes, None)
+                .await,
+        ))
+    }
+
+    /// Stale SyncToken: re-read the QBO record and re-apply the mapped fields once.
+    async fn retry_stale(&self, entity: &str, write: &Prepared) -> Result<Value, ConnectorError> {
+        let link = write.link.as_ref().expect("updates have links");
+        let current = self.qbo.read(entity, &link.qbo_id).await?;
+        let token = text(current.get("SyncToken")).unwrap_or_else(|| "0".to_owned());
+        let changes = changed_fields(&write.payload, link.last_written.as_ref());
+        let changes = changes.as_object().cloned().unwrap_or_default();
+        self.qbo
+            .sparse_update(entity, &link.qbo_id, &token, &changes, None)
+            .await
+    }
+
+    async fn record_qbo_result(
+        &mut self,
+        pair: ModulePair,
+        write: Prepared,
+        result: Result<Value, ConnectorError>,
+        commit: &mut PageCommit,
+    ) -> Result<(), RunError> {
+        let flow = Flow::ZohoToQbo;
+        let mut row = log_row(pair, flow, LogStatus::Synced);
+        row.zoho_id = Some(write.source_id.clone());
+        row.record_name = write.name.clone();
+        row.details.read = write.read.clone();
+        row.details.written = write.payload.clone();
+        row.details.notes = write.notes.clone();
+        row.details.conflict = write.conflict.clone();
+        if let Some(link) = &write.link {
+            row.qbo_id = Some(link.qbo_id.clone());
+            if let Some(before) = &link.last_written {
+                row.details.changes = domain::log::changes(before, &write.payload);
+            }
+        }
+        match result {
+            Ok(saved) if saved.get("Active") == Some(&json!(false)) && write.link.is_some() => {
+                row.status = LogStatus::Error;
+                row.message = Some("The QuickBooks Online record was deleted (made inactive). Re-create it, or unlink this record.".to_owned());
+                row.action = Some(LogAction::Recreate);
+            }
+            Ok(saved) => {
+                let qbo_id = text(saved.get("Id")).unwrap_or_default();
+                let setup = &self.pairs[&pair];
+                let qbo_hash = qbo_to_zoho(&setup.mapping, pair, &setup.catalogue, &saved)
+                    .map(|m| mapped_hash(&m))
+                    .unwrap_or_default();
+                row.qbo_id = Some(qbo_id.clone());
+                row.details.qbo_id = Some(qbo_id.clone());
+                if let Some(conflict) = &write.conflict {
+                    row.message = Some(format!(
+                        "Changed in both systems since the last sync; the Zoho CRM version was written ({}). The QuickBooks version it replaced is in Details.",
+                        conflict.policy.label()
+                    ));
+                }
+                commit.links.push(Link {
+                    pair,
+                    zoho_id: write.source_id.clone(),
+                    qbo_id,
+                    zoho_hash: write.source_hash.clone(),
+                    qbo_hash,
+                    qbo_sync_token: text(saved.get("SyncToken")),
+                    zoho_modified: write.source_modified.clone(),
+                    qbo_modified: qbo_modified(&saved),
+                    display_name: write.name.clone(),
+                    last_written: Some(write.payload.clone()),
+                });
+                self.synced_this_run.insert((pair, flow, write.source_id));
+            }
+            Err(ConnectorError::NotFound { .. }) if write.link.is_some() => {
+                row.status = LogStatus::Error;
+                row.message = Some("The QuickBooks Online record was deleted. Re-create it, or unlink this record.".to_owned());
+                row.action = Some(LogAction::Recreate);
+            }
+            Err(error) if error.is_retryable() => return Err(RunError::Remote(error)),
+            Err(error @ ConnectorError::NeedsReconnect { .. }) => {
+                return Err(RunError::Remote(error));
+            }
+            Err(error) => {
+                let deleted = error.remote().code.as_deref() == Some("610");
+                row.status = LogStatus::Error;
+                if deleted && write.link.is_some() {
+                    row.message = Some("The QuickBooks Online record was deleted. Re-create it, or unlink this record.".to_owned());
+                    row.action = Some(LogAction::Recreate);
+                } else {
+                    row.message = Some(error.plain_message());
+                    row.action = Some(LogAction::Retry);
+                }
+            }
+        }
+        commit.logs.push(row);
+        Ok(())
+    }
+
+    /// A crashed run left journaled batches: send each again with its requestid (QBO answers
+    /// with the first result, creating nothing new) and store the links.
+    async fn recover_batches(&mut self, pair: ModulePair) -> Result<(), RunError> {
+        let pending = self
+            .store()
+            .pending_batches(&self.tenant_id, pair, Flow::ZohoToQbo)
+            .await?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let entity = self.pairs[&pair].entity.name();
+        for (request_id, journal) in pending {
+            let items: Vec<BatchItem> = journal["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|i| BatchItem {
+                    bid: i["bid"].as_str().unwrap_or_default().to_owned(),
+                    operation: BatchOperation::Create,
+                    entity: entity.to_owned(),
+                    body: i["body"].clone(),
+                })
+                .collect();
+            let sources: Vec<Value> = journal["sources"].as_array().cloned().unwrap_or_default();
+            let outcomes = self
+                .qbo
+                .batch(&items, Some(&request_id))
+                .await
+                .map_err(RunError::Remote)?;
+            let mut commit = PageCommit::default();
+            for ((item, source), outcome) in items.iter().zip(sources).zip(outcomes) {
+                let write = Prepared {
+                    source_id: text(source.get("id")).unwrap_or_default(),
+                    name: text(source.get("name")),
+                    source_modified: text(source.get("modified")),
+                    source_hash: text(source.get("hash")).unwrap_or_default(),
+                    read: Value::Null,
+                    payload: item.body.clone(),
+                    notes: vec!["Recovered after an interrupted run: QuickBooks returned the record created then.".to_owned()],
+                    link: None,
+                    conflict: None,
+                    fresh_sync_token: None,
+                };
+                self.record_qbo_result(pair, write, outcome.result, &mut commit)
+                    .await?;
+            }
+            commit.settled_batches.push(request_id);
+            self.commit(commit).await?;
+        }
+        Ok(())
+    }
+
+    // ----------------------------------------------------------------------------------
+    // QBO → Zoho
+
+    async fn qbo_to_zoho_live(&mut self, pair: ModulePair) -> Result<(), RunError> {
+        let cursor = self
+            .store()
+            .cursor(&self.tenant_id, pair, Flow::QboToZoho)
+            .await?;
+        let since_ms = cursor.unwrap_or_else(|| (self.now - INITIAL_LOOKBACK).timestamp_millis());
+        let since = DateTime::<Utc>::from_timestamp_millis(since_ms - CURSOR_OVERLAP_MS)
+            .unwrap_or(self.now);
+        let entity = self.pairs[&pair].entity.name();
+        let mut changes = self
+            .qbo
+            .changes_since(&[entity], since, self.now)
+            .await
+            .map_err(RunError::Remote)?;
+        let mut records = changes.by_entity.remove(entity).unwrap_or_default();
+        records.sort_by_key(|r| millis_of(qbo_modified(r).as_deref()).unwrap_or(0));
+        self.process_qbo_records(pair, records, true).await
+    }
+
+    async fn process_qbo_records(
+        &mut self,
+        pair: ModulePair,
+        records: Vec<Value>,
+        live: bool,
+    ) -> Result<(), RunError> {
+        for chunk in chunked(records, ZOHO_WRITE) {
+            let newest = chunk
+                .iter()
+                .filter_map(|r| millis_of(qbo_modified(r).as_deref()))
+                .max();
+            let decided = self.decide_qbo(pair, chunk, false, 0).await?;
+            let mut commit = self.write_zoho(pair, decided).await?;
+            if live && let Some(at) = newest {
+                commit.cursor = Some((pair, Flow::QboToZoho, at));
+            }
+            self.commit(commit).await?;
+        }
+        Ok(())
+    }
+
+    fn decide_qbo<'a>(
+        &'a mut self,
+        pair: ModulePair,
+        records: Vec<Value>,
+        force: bool,
+        depth: usize,
+    ) -> BoxFut<'a, Result<Decided, RunError>> {
+        Box::pin(async move {
+            let flow = Flow::QboToZoho;
+            let ids: Vec<String> = records.iter().filter_map(|r| text(r.get("Id"))).collect();
+            let links = self
+                .store()
+                .links(&self.tenant_id, pair, false, &ids)
+                .await?;
+            let mut decided = Decided {
+                commit: PageCommit::default(),
+                writes: Vec::new(),
+            };
+            for record in records {
+                self.stats.read += 1;
+                let Some(qbo_id) = text(record.get("Id")) else {
+                    continue;
+                };
+                if !force && self.synced_this_run.contains(&(pair, flow, qbo_id.clone())) {
+                    continue;
+                }
+                let link = links.get(&qbo_id).cloned();
+                let modified = qbo_modified(&record);
+                let mut row = log_row(pair, flow, LogStatus::Error);
+                row.qbo_id = Some(qbo_id.clone());
+                row.zoho_id = link.as_ref().map(|l| l.zoho_id.clone());
+                row.record_name = qbo_name(&record)
+                    .or_else(|| link.as_ref().and_then(|l| l.display_name.clone()));
+                row.details.qbo_id = Some(qbo_id.clone());
+                row.details.read = record.clone();
+                if record.get("status").and_then(Value::as_str) == Some("Deleted") {
+                    if link.is_some() {
+                        row.status = LogStatus::NotSynced;
+                        row.message = Some(
+                            "Deleted in QuickBooks Online; the Zoho CRM record was kept."
+                                .to_owned(),
+                        );
+                        decided.commit.logs.push(row);
+                    }
+                    continue;
+                }
+                if !force
+                    && let Some(l) = &link
+                    && l.qbo_modified.is_some()
+                    && l.qbo_modified == modified
+                {
+                    self.stats.skipped_unchanged += 1;
+                    continue;
+                }
+                if pair == ModulePair::ProductsItems {
+                    let item_type = record
+                        .get("Type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("Inventory");
+                    if !self.settings.item_types.allows(item_type) {
+                        if link.is_none() && !force {
+                            continue;
+                        }
+                        row.status = LogStatus::NotSynced;
+                        row.message = Some(format!(
+                            "{item_type} items are not synced to Zoho CRM; allow them in Settings → Inventory Settings."
+                        ));
+                        decided.commit.logs.push(row);
+                        continue;
+                    }
+                }
+                let setup = &self.pairs[&pair];
+                let outcome = setup.filters.get(flow).evaluate(&record);
+                if !outcome.passed {
+                    row.status = LogStatus::NotValid;
+                    row.message = Some(
+                        outcome
+                            .reason
+                            .unwrap_or_else(|| "The record does not pass the filters.".to_owned()),
+                    );
+                    decided.commit.logs.push(row);
+                    continue;
+                }
+                let mut mapped = match qbo_to_zoho(&setup.mapping, pair, &setup.catalogue, &record)
+                {
+                    Ok(mapped) => mapped,
+                    Err(error) => {
+                        row.message = Some(format!(
+                            "The record could not be mapped: {error}. Fix the value in QuickBooks Online or the mapping, then Retry."
+                        ));
+                        row.action = Some(LogAction::Retry);
+                        decided.commit.logs.push(row);
+                        continue;
+                    }
+                };
+                let hash = mapped_hash(&mapped);
+                if !force
+                    && let Some(l) = &link
+                    && l.qbo_hash == hash
+                {
+                    self.stats.skipped_unchanged += 1;
+                    continue;
+                }
+                if let Err(message) = self.resolve_for_zoho(pair, &mut mapped, depth).await? {
+                    row.message = Some(format!(
+                        "{message}. Sync it first (enable its module QuickBooks → Zoho), then Retry."
+                    ));
+                    row.action = Some(LogAction::Retry);
+                    decided.commit.logs.push(row);
+                    continue;
+                }
+                let stamps = self.pairs[&pair].stamps_qbo_id;
+                if stamps && let Some(object) = mapped.payload.as_object_mut() {
+                    object.insert(ZOHO_QBO_ID_FIELD.into(), json!(qbo_id));
+                }
+                decided.writes.push(Prepared {
+                    source_id: qbo_id,
+                    name: row.record_name.clone(),
+                    source_modified: modified,
+                    source_hash: hash,
+                    read: record,
+                    payload: mapped.payload,
+                    notes: mapped.notes,
+                    link,
+                    conflict: None,
+                    fresh_sync_token: None,
+                });
+            }
+            Ok(decided)
+        })
+    }
+
+    async fn resolve_for_zoho(
+        &mut self,
+        pair: ModulePair,
+        mapped: &mut MappedRecord,
+        depth: usize,
+    ) -> Result<Result<(), String>, RunError> {
+        let mut ids = self.reference_ids(mapped, false).await?;
+        let missing: Vec<PendingReference> = mapped
+            .references
+            .iter()
+            .filter(|r| r.linked_pair.is_some() && r.source_id.is_some())
+            .filter(|r| {
+                !ids.contains_key(&(
+                    r.linked_pair.unwrap_or(pair),
+                    r.source_id.clone().unwrap_or_default(),
+                ))
+            })
+            .cloned()
+            .collect();
+        for reference in missing {
+            let (Some(dep_pair), Some(dep_id)) =
+                (reference.linked_pair, reference.source_id.clone())
+            else {
+                continue;
+            };
+            if depth >= MAX_DEPENDENCY_DEPTH
+                || !self.runnable.contains(&dep_pair)
+                || !self
+                    .pairs
+                    .get(&dep_pair)
+                    .is_some_and(|s| s.direction.includes(Flow::QboToZoho))
+            {
+                continue;
+            }
+            if let Some(zoho_id) = self
+                .sync_qbo_dependency(dep_pair, &dep_id, depth + 1)
+                .await?
+            {
+                ids.insert((dep_pair, dep_id), zoho_id);
+            }
+        }
+        let result = mapped.resolve(|r| match (r.linked_pair, &r.source_id) {
+            (Some(p), Some(id)) => ids.get(&(p, id.clone())).cloned(),
+            _ => None,
+        });
+        Ok(result.map_err(|unresolved| unresolved.to_string()))
+    }
+
+    fn sync_qbo_dependency<'a>(
+        &'a mut self,
+        pair: ModulePair,
+        qbo_id: &'a str,
+        depth: usize,
+    ) -> BoxFut<'a, Result<Option<String>, RunError>> {
+        Box::pin(async move {
+            let entity = self.pairs[&pair].entity.name();
+            let record = match self.qbo.read(entity, qbo_id).await {
+                Ok(record) => record,
+                Err(ConnectorError::NotFound { .. }) => return Ok(None),
+                Err(error) => return Err(RunError::Remote(error)),
+            };
+            let decided = self.decide_qbo(pair, vec![record], false, depth).await?;
+            let commit = self.write_zoho(pair, decided).await?;
+            self.commit(commit).await?;
+            let links = self
+                .store()
+                .links(&self.tenant_id, pair, false, &[qbo_id.to_owned()])
+                .await?;
+            Ok(links.get(qbo_id).map(|l| l.zoho_id.clone()))
+        })
+    }
+
+    async fn write_zoho(
+        &mut self,
+        pair: ModulePair,
+        decided: Decided,
+    ) -> Result<PageCommit, RunError> {
+        let Decided { mut commit, writes } = decided;
+        let module = pair.zoho_module().api_name();
+        let stamps = self.pairs[&pair].stamps_qbo_id;
+        let (creates, updates): (Vec<Prepared>, Vec<Prepared>) =
+            writes.into_iter().partition(|w| w.link.is_none());
+        if !creates.is_empty() {
+            let records: Vec<Value> = creates.iter().map(|w| w.payload.clone()).collect();
+            // Upserting on the QBO id makes a create retried after a crash an update.
+            let results = if stamps {
+                self.zoho
+                    .upsert(module, &records, &[ZOHO_QBO_ID_FIELD])
+                    .await
+            } else {
+                self.zoho.insert(module, &records).await
+            }
+            .map_err(RunError::Remote)?;
+            self.fault(FaultPoint::AfterRemoteWrite {
+                flow: Flow::QboToZoho,
+            })?;
+            for (write, result) in creates.into_iter().zip(results) {
+                self.record_zoho_result(pair, &write, result, &mut commit)?;
+            }
+        }
+        if !updates.is_empty() {
+            let records: Vec<Value> = updates
+                .iter()
+                .map(|w| {
+                    let mut body = w.payload.clone();
+                    if let (Some(object), Some(link)) = (body.as_object_mut(), &w.link) {
+                        object.insert("id".into(), json!(link.zoho_id));
+                    }
+                    body
+                })
+                .collect();
+            let results = self
+                .zoho
+                .update(module, &records)
+                .await
+                .map_err(RunError::Remote)?;
+            self.fault(FaultPoint::AfterRemoteWrite {
+                flow: Flow::QboToZoho,
+            })?;
+            for (write, result) in updates.into_iter().zip(results) {
+                self.record_zoho_result(pair, &write, result, &mut commit)?;
+            }
+        }
+        Ok(commit)
+    }
+
+    fn record_zoho_result(
+        &mut self,
+        pair: ModulePair,
+        write: &Prepared,
+        result: Result<crate::connectors::zoho::Written, ConnectorError>,
+        commit: &mut PageCommit,
+    ) -> Result<(), RunError> {
+        let flow = Flow::QboToZoho;
+        let mut row = log_row(pair, flow, LogStatus::Synced);
+        row.qbo_id = Some(write.source_id.clone());
+        row.record_name = write.name.clone();
+        row.details.qbo_id = Some(write.source_id.clone());
+        row.details.read = write.read.clone();
+        row.details.written = write.payload.clone();
+        row.details.notes = write.notes.clone();
+        if let Some(link) = &write.link {
+            row.zoho_id = Some(link.zoho_id.clone());
+            if let Some(before) = &link.last_written {
+                row.details.changes = domain::log::changes(before, &write.payload);
+            }
+        }
+        match result {
+            Ok(written) => {
+                let setup = &self.pairs[&pair];
+                // What the Zoho record now holds, as mapped toward QBO.
+                let mut as_read = write.payload.clone();
+                if let Some(object) = as_read.as_object_mut() {
+                    object.insert("id".into(), json!(written.id));
+                }
+                let zoho_hash = zoho_to_qbo(&setup.mapping, pair, &setup.catalogue, &as_read)
+                    .map(|m| mapped_hash(&m))
+                    .unwrap_or_default();
+                row.zoho_id = Some(written.id.clone());
+                commit.links.push(Link {
+                    pair,
+                    zoho_id: written.id,
+                    qbo_id: write.source_id.clone(),
+                    zoho_hash,
+                    qbo_hash: write.source_hash.clone(),
+                    qbo_sync_token: text(write.read.get("SyncToken"))
+                        .or_else(|| write.link.as_ref().and_then(|l| l.qbo_sync_token.clone())),
+                    zoho_modified: written.modified_time,
+                    qbo_modified: write.source_modified.clone(),
+                    display_name: write.name.clone(),
+                    last_written: Some(write.payload.clone()),
+                });
+                self.synced_this_run
+                    .insert((pair, flow, write.source_id.clone()));
+            }
+            Err(error) if error.is_retryable() => return Err(RunError::Remote(error)),
+            Err(error @ ConnectorError::NeedsReconnect { .. }) => {
+                return Err(RunError::Remote(error));
+            }
+            Err(error) => {
+                row.status = LogStatus::Error;
+                let gone = matches!(error, ConnectorError::NotFound { .. })
+                    || (write.link.is_some()
+                        && error.remote().code.as_deref() == Some("INVALID_DATA")
+                        && error.remote().raw.contains("\"id\""));
+                if gone && write.link.is_some() {
+                    row.message = Some(
+                        "The Zoho CRM record was deleted. Re-create it, or unlink this record."
+                            .to_owned(),
+                    );
+                    row.action = Some(LogAction::Recreate);
+                } else {
+                    row.message = Some(error.plain_message());
+                    row.action = Some(LogAction::Retry);
+                }
+            }
+        }
+        commit.logs.push(row);
+        Ok(())
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Retries and backfills
+
+    async fn retries(&mut self, pair: ModulePair, flow: Flow) -> Result<(), RunError> {
+        let pending = self
+            .store()
+            .pending_retries(&self.tenant_id, pair, flow)
+            .await?;
+        for retry in pending {
+            let mut commit = PageCommit::default();
+            if retry.recreate {
+                let by_zoho = flow == Flow::ZohoToQbo;
+                let links = self
+                    .store()
+                    .links(
+                        &self.tenant_id,
+                        pair,
+                        by_zoho,
+                        std::slice::from_ref(&retry.source_id),
+                    )
+                    .await?;
+                if let Some(link) = links.get(&retry.source_id) {
+                    self.store()
+                        .commit(
+                            &self.tenant_id,
+                            PageCommit {
+                                unlink: vec![(pair, link.zoho_id.clone())],
+                                ..PageCommit::default()
+                            },
+                        )
+                        .await?;
+                }
+            }
+            match flow {
+                Flow::ZohoToQbo => {
+                    let module = pair.zoho_module().api_name();
+                    match self.zoho.get(module, &retry.source_id).await {
+                        Ok(record) => {
+                            let decided = self
+                                .decide_zoho(pair, vec![record], &HashMap::new(), true, 0)
+                                .await?;
+                            commit = self.write_qbo(pair, decided).await?;
+                        }
+                        Err(ConnectorError::NotFound { .. }) => {
+                            let mut row = log_row(pair, flow, LogStatus::NotSynced);
+                            row.zoho_id = Some(retry.source_id.clone());
+                            row.message = Some(
+                                "The Zoho CRM record no longer exists; nothing to retry."
+                                    .to_owned(),
+                            );
+                            commit.logs.push(row);
+                        }
+                        Err(error) => return Err(RunError::Remote(error)),
+                    }
+                }
+                Flow::QboToZoho => {
+                    let entity = self.pairs[&pair].entity.name();
+                    match self.qbo.read(entity, &retry.source_id).await {
+                        Ok(record) => {
+                            let decided = self.decide_qbo(pair, vec![record], true, 0).await?;
+                            commit = self.write_zoho(pair, decided).await?;
+                        }
+                        Err(ConnectorError::NotFound { .. }) => {
+                            let mut row = log_row(pair, flow, LogStatus::NotSynced);
+                            row.qbo_id = Some(retry.source_id.clone());
+                            row.message = Some(
+                                "The QuickBooks Online record no longer exists; nothing to retry."
+                                    .to_owned(),
+                            );
+                            commit.logs.push(row);
+                        }
+                        Err(error) => return Err(RunError::Remote(error)),
+                    }
+                }
+            }
+            commit
+                .retries_done
+                .push((pair, flow, retry.source_id.clone()));
+            self.commit(commit).await?;
+        }
+        Ok(())
+    }
+
+    /// Works on the first active backfill for a bounded number of pages; returns whether any
+    /// backfill is left.
+    async fn backfill_slice(&mut self) -> Result<bool, RunError> {
+        let progress = self.engine.backfills.progress(&self.tenant_id).await?;
+        let Some(job) = progress.into_iter().find(|p| p.status.is_active()) else {
+            return Ok(false);
+        };
+        let (pair, flow) = (job.pair, job.flow);
+        let allowed = self.runnable.contains(&pair)
+            && self
+                .pairs
+                .get(&pair)
+                .is_some_and(|s| s.direction.includes(flow));
+        if !allowed {
+            self.engine
+                .backfills
+                .finish(
+                    &self.tenant_id,
+                    pair,
+                    flow,
+                    BackfillStatus::Failed,
+                    Some("The module is disabled or not in your plan any more."),
+                )
+                .await?;
+            return self
+                .engine
+                .backfills
+                .has_active(&self.tenant_id)
+                .await
+                .map_err(Into::into);
+        }
+        match flow {
+            Flow::ZohoToQbo => {
+                if job.estimated_total.is_none() {
+                    let total = self.estimate_zoho(pair, job.checkpoint_at).await;
+                    self.engine
+                        .backfills
+                        .checkpoint(&self.tenant_id, pair, flow, job.checkpoint_at, 0, total)
+                        .await?;
+                }
+                let (_, _, finished) = self
+                    .walk_zoho(pair, job.checkpoint_at, Some(BACKFILL_PAGES_PER_RUN), false)
+                    .await?;
+                if finished {
+                    self.engine
+                        .backfills
+                        .finish(&self.tenant_id, pair, flow, BackfillStatus::Done, None)
+                        .await?;
+                }
+            }
+            Flow::QboToZoho => {
+                let since =
+                    DateTime::<Utc>::from_timestamp_millis(job.checkpoint_at - CURSOR_OVERLAP_MS)
+                        .unwrap_or(self.now);
+                let entity = self.pairs[&pair].entity.name();
+                let mut records = self
+                    .qbo
+                    .updated_since_by_query(entity, since)
+                    .await
+                    .map_err(RunError::Remote)?;
+                records.sort_by_key(|r| millis_of(qbo_modified(r).as_deref()).unwrap_or(0));
+                let total = records.len() as u64;
+                self.engine
+                    .backfills
+                    .checkpoint(
+                        &self.tenant_id,
+                        pair,
+                        flow,
+                        job.checkpoint_at,
+                        0,
+                        Some(job.done + total),
+                    )
+                    .await?;
+                let budget = BACKFILL_PAGES_PER_RUN * ZOHO_WRITE;
+                let finished = records.len() <= budget;
+                records.truncate(budget);
+                for chunk in chunked(records, ZOHO_WRITE) {
+                    let newest = chunk
+                        .iter()
+                        .filter_map(|r| millis_of(qbo_modified(r).as_deref()))
+                        .max();
+                    let n = chunk.len() as u64;
+                    self.process_qbo_records(pair, chunk, false).await?;
+                    if let Some(at) = newest {
+                        self.engine
+                            .backfills
+                            .checkpoint(&self.tenant_id, pair, flow, at, n, None)
+                            .await?;
+                    }
+                }
+                if finished {
+                    self.engine
+                        .backfills
+                        .finish(&self.tenant_id, pair, flow, BackfillStatus::Done, None)
+                        .await?;
+                }
+            }
+        }
+        self.engine
+            .backfills
+            .has_active(&self.tenant_id)
+            .await
+            .map_err(Into::into)
+    }
+
+    /// How many Zoho records a backfill will walk (Zoho's record count API); `None` when Zoho
+    /// cannot say, and the progress bar then shows records done only.
+    async fn estimate_zoho(&self, pair: ModulePair, since_ms: i64) -> Option<u64> {
+        let since = DateTime::<Utc>::from_timestamp_millis(since_ms)?;
+        let module = pair.zoho_module().api_name();
+        self.zoho.count_modified_since(module, since).await.ok()
+    }
+}
+
+/// Writes the Zoho id into a memo field of the QBO record when the mapping leaves it free
+/// (transactions: the private note; customers and vendors: notes), as the original product's
+/// hidden ZOHOMODULEID fields do, so links can be rebuilt from QuickBooks alone.
+fn stamp_zoho_id(payload: &mut Value, setup: &PairSetup, zoho_id: &str) {
+    let field = match setup.entity {
+        QboEntity::Invoice | QboEntity::Estimate | QboEntity::PurchaseOrder => "PrivateNote",
+        QboEntity::Customer | QboEntity::Vendor => "Notes",
+        _ => return,
+    };
+    if setup.mapping.get(field).is_some() {
+        return;
+    }
+    if let Some(object) = payload.as_object_mut() {
+        let module = setup.catalogue_module();
+        object.insert(
+            field.to_owned(),
+            json!(format!("Zoho CRM {module} {zoho_id}")),
+        );
+    }
+}
+
+/// The top-level fields of `payload` that differ from what was last written: a sparse update
+/// sends only those, so a field changed on the other side meanwhile is not overwritten with an
+/// unchanged value (and a deleted record's renamed name is not put back). Everything when there
+/// is nothing to compare with, or when nothing differs.
+fn changed_fields(payload: &Value, last_written: Option<&Value>) -> Value {
+    let (Some(new), Some(Value::Object(old))) = (payload.as_object(), last_written) else {
+        return payload.clone();
+    };
+    let changed: serde_json::Map<String, Value> = new
+        .iter()
+        .filter(|(key, value)| {
+            old.get(*key)
+                .is_none_or(|before| fingerprint(before) != fingerprint(value))
+        })
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    if changed.is_empty() {
+        payload.clone()
+    } else {
+        Value::Object(changed)
+    }
+}
+
+fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut current = Vec::with_capacity(size);
+    for item in items {
+        current.push(item);
+        if current.len() == size {
+            out.push(std::mem::replace(&mut current, Vec::with_capacity(size)));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+impl super::worker::TenantRunner for Engine {
+    fn run<'a>(
+        &'a self,
+        claim: &'a super::schedule::Claim,
+    ) -> Pin<Box<dyn Future<Output = super::worker::RunReport> + Send + 'a>> {
+        Box::pin(async move {
+            let summary = self.run_tenant(&claim.tenant_id).await;
+            tracing::info!(
+                tenant_id = %claim.tenant_id,
+                outcome = summary.outcome.key(),
+                read = summary.stats.read,
+                synced = summary.stats.synced,
+                errors = summary.stats.errors,
+                "sync run finished"
+            );
+            super::worker::RunReport {
+                outcome: summary.outcome,
+                message: summary.message,
+                more_work: summary.more_work,
+            }
+        })
+    }
+}

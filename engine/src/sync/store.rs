@@ -1,0 +1,401 @@
+//! Links, cursors and the write journal, and the one transaction per page that stores a page's
+//! outcome: its links, its log rows, the journal entries it settled and the advanced cursor.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use domain::pairs::{Flow, ModulePair};
+use serde_json::Value;
+
+use super::log::{NewLogRow, next_seq};
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::with_pool;
+
+/// A Zoho record and its QBO counterpart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub pair: ModulePair,
+    pub zoho_id: String,
+    pub qbo_id: String,
+    /// Fingerprint of the Zoho record's mapped values as last synced (either way).
+    pub zoho_hash: String,
+    /// Fingerprint of the QBO record's mapped values as last synced.
+    pub qbo_hash: String,
+    pub qbo_sync_token: Option<String>,
+    pub zoho_modified: Option<String>,
+    pub qbo_modified: Option<String>,
+    pub display_name: Option<String>,
+    /// What was last written to the target (before/after in the next update's log row).
+    pub last_written: Option<Value>,
+}
+
+/// Everything one page changes, stored in one transaction.
+#[derive(Debug, Default)]
+pub struct PageCommit {
+    pub links: Vec<Link>,
+    /// Links to forget: (pair, zoho_id).
+    pub unlink: Vec<(ModulePair, String)>,
+    pub logs: Vec<NewLogRow>,
+    /// The cursor to store for (pair, flow): the source modified time (millis) of the newest
+    /// record of the page. `None` leaves the cursor (dependencies, retries).
+    pub cursor: Option<(ModulePair, Flow, i64)>,
+    /// Journal batches whose outcome is now stored.
+    pub settled_batches: Vec<String>,
+    /// Retries done: (pair, flow, source id).
+    pub retries_done: Vec<(ModulePair, Flow, String)>,
+}
+
+impl PageCommit {
+    pub fn is_empty(&self) -> bool {
+        self.links.is_empty()
+            && self.unlink.is_empty()
+            && self.logs.is_empty()
+            && self.cursor.is_none()
+            && self.settled_batches.is_empty()
+            && self.retries_done.is_empty()
+    }
+}
+
+/// A retry requested from a log row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRetry {
+    pub pair: ModulePair,
+    pub flow: Flow,
+    pub source_id: String,
+    /// Re-create a deleted counterpart (forget the link first).
+    pub recreate: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncStore {
+    db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+type LinkRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+const LINK_COLUMNS: &str = "pair, zoho_id, qbo_id, zoho_hash, qbo_hash, qbo_sync_token, zoho_modified, qbo_modified, display_name, last_written";
+
+fn link(row: LinkRow) -> Option<Link> {
+    let (
+        pair,
+        zoho_id,
+        qbo_id,
+        zoho_hash,
+        qbo_hash,
+        qbo_sync_token,
+        zoho_modified,
+        qbo_modified,
+        display_name,
+        last_written,
+    ) = row;
+    Some(Link {
+        pair: ModulePair::from_key(&pair).ok()?,
+        zoho_id,
+        qbo_id,
+        zoho_hash,
+        qbo_hash,
+        qbo_sync_token,
+        zoho_modified,
+        qbo_modified,
+        display_name,
+        last_written: last_written.and_then(|t| serde_json::from_str(&t).ok()),
+    })
+}
+
+fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl SyncStore {
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Links of `pair` whose Zoho id (`by_zoho`) or QBO id is among `ids`, keyed by that id.
+    pub async fn links(
+        &self,
+        tenant_id: &str,
+        pair: ModulePair,
+        by_zoho: bool,
+        ids: &[String],
+    ) -> Result<HashMap<String, Link>, sqlx::Error> {
+        let mut out = HashMap::new();
+        let column = if by_zoho { "zoho_id" } else { "qbo_id" };
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT {LINK_COLUMNS} FROM sync_links WHERE tenant_id = $1 AND pair = $2 AND {column} IN ({})",
+                placeholders(3, chunk.len())
+            );
+            let rows: Vec<LinkRow> = with_pool!(&self.db, pool => {
+                let mut query = sqlx::query_as::<_, LinkRow>(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(tenant_id)
+                    .bind(pair.key());
+                for id in chunk {
+                    query = query.bind(id);
+                }
+                query.fetch_all(pool).await?
+            });
+            for link in rows.into_iter().filter_map(link) {
+                let key = if by_zoho {
+                    link.zoho_id.clone()
+                } else {
+                    link.qbo_id.clone()
+                };
+                out.insert(key, link);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every link of a tenant (tests and the consistency checks of the property test).
+    pub async fn all_links(&self, tenant_id: &str) -> Result<Vec<Link>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM sync_links WHERE tenant_id = $1 ORDER BY pair, zoho_id"
+        );
+        let rows: Vec<LinkRow> = with_pool!(&self.db, pool => {
+            sqlx::query_as::<_, LinkRow>(sqlx::AssertSqlSafe(sql.clone())).bind(tenant_id).fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().filter_map(link).collect())
+    }
+
+    pub async fn cursor(
+        &self,
+        tenant_id: &str,
+        pair: ModulePair,
+        flow: Flow,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let row: Option<(i64,)> = with_pool!(&self.db, pool => {
+            sqlx::query_as("SELECT cursor_at FROM sync_cursors WHERE tenant_id = $1 AND pair = $2 AND flow = $3")
+                .bind(tenant_id)
+                .bind(pair.key())
+                .bind(flow.key())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(at,)| at))
+    }
+
+    /// Journals a batch before it is sent.
+    pub async fn journal_batch(
+        &self,
+        tenant_id: &str,
+        request_id: &str,
+        pair: ModulePair,
+        flow: Flow,
+        batch: &Value,
+    ) -> Result<(), sqlx::Error> {
+        let now = self.clock.now_millis();
+        with_pool!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO sync_pending_batches (tenant_id, request_id, pair, flow, batch, started_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, request_id) DO NOTHING",
+            )
+            .bind(tenant_id)
+            .bind(request_id)
+            .bind(pair.key())
+            .bind(flow.key())
+            .bind(batch.to_string())
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Batches a crashed run sent without storing their outcome.
+    pub async fn pending_batches(
+        &self,
+        tenant_id: &str,
+        pair: ModulePair,
+        flow: Flow,
+    ) -> Result<Vec<(String, Value)>, sqlx::Error> {
+        let rows: Vec<(String, String)> = with_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT request_id, batch FROM sync_pending_batches WHERE tenant_id = $1 AND pair = $2 AND flow = $3 \
+                 ORDER BY started_at",
+            )
+            .bind(tenant_id)
+            .bind(pair.key())
+            .bind(flow.key())
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, text)| Some((id, serde_json::from_str(&text).ok()?)))
+            .collect())
+    }
+
+    /// Retries requested from log rows for this pair and flow.
+    pub async fn pending_retries(
+        &self,
+        tenant_id: &str,
+        pair: ModulePair,
+        flow: Flow,
+    ) -> Result<Vec<PendingRetry>, sqlx::Error> {
+        let rows: Vec<(String, String)> = with_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT source_id, kind FROM sync_retries WHERE tenant_id = $1 AND pair = $2 AND flow = $3 ORDER BY requested_at",
+            )
+            .bind(tenant_id)
+            .bind(pair.key())
+            .bind(flow.key())
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(source_id, kind)| PendingRetry {
+                pair,
+                flow,
+                source_id,
+                recreate: kind == "recreate",
+            })
+            .collect())
+    }
+
+    /// Stores a page's outcome atomically.
+    pub async fn commit(&self, tenant_id: &str, page: PageCommit) -> Result<(), sqlx::Error> {
+        if page.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now_millis();
+        with_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            for (pair, zoho_id) in &page.unlink {
+                sqlx::query("DELETE FROM sync_links WHERE tenant_id = $1 AND pair = $2 AND zoho_id = $3")
+                    .bind(tenant_id)
+                    .bind(pair.key())
+                    .bind(zoho_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for link in &page.links {
+                // A QBO id now linked to another Zoho record (re-created counterpart) frees the old link.
+                sqlx::query("DELETE FROM sync_links WHERE tenant_id = $1 AND pair = $2 AND qbo_id = $3 AND zoho_id <> $4")
+                    .bind(tenant_id)
+                    .bind(link.pair.key())
+                    .bind(&link.qbo_id)
+                    .bind(&link.zoho_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO sync_links (tenant_id, pair, zoho_id, qbo_id, zoho_hash, qbo_hash, qbo_sync_token, \
+                     zoho_modified, qbo_modified, display_name, last_written, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+                     ON CONFLICT (tenant_id, pair, zoho_id) DO UPDATE SET qbo_id = excluded.qbo_id, \
+                     zoho_hash = excluded.zoho_hash, qbo_hash = excluded.qbo_hash, qbo_sync_token = excluded.qbo_sync_token, \
+                     zoho_modified = excluded.zoho_modified, qbo_modified = excluded.qbo_modified, \
+                     display_name = excluded.display_name, last_written = excluded.last_written, updated_at = excluded.updated_at",
+                )
+                .bind(tenant_id)
+                .bind(link.pair.key())
+                .bind(&link.zoho_id)
+                .bind(&link.qbo_id)
+                .bind(&link.zoho_hash)
+                .bind(&link.qbo_hash)
+                .bind(&link.qbo_sync_token)
+                .bind(&link.zoho_modified)
+                .bind(&link.qbo_modified)
+                .bind(&link.display_name)
+                .bind(link.last_written.as_ref().map(Value::to_string))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for row in &page.logs {
+                sqlx::query(
+                    "INSERT INTO sync_log (id, tenant_id, seq, pair, flow, zoho_id, qbo_id, record_name, status, message, \
+                     action, details, created_at, resolved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL)",
+                )
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(tenant_id)
+                .bind(next_seq(now))
+                .bind(row.pair.key())
+                .bind(row.flow.key())
+                .bind(&row.zoho_id)
+                .bind(&row.qbo_id)
+                .bind(&row.record_name)
+                .bind(row.status.key())
+                .bind(&row.message)
+                .bind(row.action.map(|a| a.key()))
+                .bind(serde_json::to_string(&row.details).unwrap_or_else(|_| "{}".to_owned()))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                // A newer outcome settles the record's older Error rows (no more Retry on them).
+                if row.status != domain::log::LogStatus::Error {
+                    let (column, id) = match (&row.zoho_id, &row.qbo_id, row.flow) {
+                        (Some(z), _, Flow::ZohoToQbo) => ("zoho_id", z),
+                        (_, Some(q), Flow::QboToZoho) => ("qbo_id", q),
+                        _ => continue,
+                    };
+                    let sql = format!(
+                        "UPDATE sync_log SET resolved_at = $1 WHERE tenant_id = $2 AND pair = $3 AND {column} = $4 \
+                         AND status = 'error' AND resolved_at IS NULL"
+                    );
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(now)
+                        .bind(tenant_id)
+                        .bind(row.pair.key())
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            if let Some((pair, flow, at)) = page.cursor {
+                sqlx::query(
+                    "INSERT INTO sync_cursors (tenant_id, pair, flow, cursor_at, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (tenant_id, pair, flow) DO UPDATE SET \
+                     cursor_at = CASE WHEN excluded.cursor_at > sync_cursors.cursor_at THEN excluded.cursor_at ELSE sync_cursors.cursor_at END, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(tenant_id)
+                .bind(pair.key())
+                .bind(flow.key())
+                .bind(at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for request_id in &page.settled_batches {
+                sqlx::query("DELETE FROM sync_pending_batches WHERE tenant_id = $1 AND request_id = $2")
+                    .bind(tenant_id)
+                    .bind(request_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (pair, flow, source_id) in &page.retries_done {
+                sqlx::query("DELETE FROM sync_retries WHERE tenant_id = $1 AND pair = $2 AND flow = $3 AND source_id = $4")
+                    .bind(tenant_id)
+                    .bind(pair.key())
+                    .bind(flow.key())
+                    .bind(source_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,931 @@
+//! Scenario tests of the sync engine against the sandbox: real HTTP between our clients and the
+//! simulated Zoho CRM and QuickBooks Online, a real database (SQLite, or PostgreSQL with
+//! ZQSYNC_TEST_DATABASE=postgres), the engine run end to end.
+
+mod support;
+
+use chrono::Duration;
+use domain::filters::{Combinator, Condition, FilterRow, FilterSet, PairFilters};
+use domain::log::LogStatus;
+use domain::mapping::MappingSource;
+use domain::pairs::{Direction, Flow, ModulePair, SyncDirections};
+use domain::settings::{AccountRef, ConflictPolicy, SyncSettings};
+use engine::sync::run::FaultPoint;
+use engine::sync::{LogQuery, RunOutcome};
+use serde_json::{Value, json};
+use support::{SyncWorld, TENANT};
+
+/// Only the given pairs on, each in its direction.
+async fn directions(world: &SyncWorld, pairs: &[(ModulePair, Direction)]) {
+    let mut directions = SyncDirections::default();
+    for pair in ModulePair::ALL {
+        directions.set(pair, Direction::Disabled);
+    }
+    for (pair, direction) in pairs {
+        directions.set(*pair, *direction);
+    }
+    world
+        .stores
+        .config
+        .save_directions(TENANT, &directions)
+        .await
+        .expect("directions");
+}
+
+/// Inventory Settings from the sandbox company's accounts.
+async fn inventory_settings(world: &SyncWorld) {
+    let qbo = world.qbo().await;
+    let accounts = qbo.query("SELECT * FROM Account").await.expect("accounts");
+    let find = |name: &str| {
+        let row = accounts
+            .iter()
+            .find(|a| a["Name"] == name)
+            .unwrap_or_else(|| panic!("account {name}"));
+        Some(AccountRef {
+            id: row["Id"].as_str().expect("id").to_owned(),
+            name: name.to_owned(),
+        })
+    };
+    let mut settings = world
+        .stores
+        .config
+        .settings(TENANT)
+        .await
+        .expect("settings");
+    settings.inventory.income_account = find("Sales of Product Income");
+    settings.inventory.expense_account = find("Cost of Goods Sold");
+    settings.inventory.asset_account = find("Inventory Asset");
+    world
+        .stores
+        .config
+        .save_settings(TENANT, &settings)
+        .await
+        .expect("save");
+}
+
+async fn set_policy(world: &SyncWorld, policy: ConflictPolicy) {
+    let mut settings: SyncSettings = world
+        .stores
+        .config
+        .settings(TENANT)
+        .await
+        .expect("settings");
+    settings.conflict_policy = policy;
+    world
+        .stores
+        .config
+        .save_settings(TENANT, &settings)
+        .await
+        .expect("save");
+}
+
+async fn run(world: &SyncWorld) -> engine::sync::run::RunSummary {
+    let summary = world.engine.run_tenant(TENANT).await;
+    assert_eq!(
+        summary.outcome,
+        RunOutcome::Ok,
+        "run: {:?}",
+        summary.message
+    );
+    summary
+}
+
+async fn logs(world: &SyncWorld, pair: ModulePair) -> Vec<engine::sync::LogEntry> {
+    world
+        .stores
+        .logs
+        .list(
+            TENANT,
+            &LogQuery {
+                pair: Some(pair),
+                per_page: 200,
+                ..LogQuery::default()
+            },
+        )
+        .await
+        .expect("logs")
+        .rows
+}
+
+/// QBO writes (POSTs to the company API) the sandbox saw so far.
+async fn qbo_write_count(world: &SyncWorld) -> usize {
+    let writes = world
+        .control(reqwest::Method::GET, "writes?service=qbo_api", None)
+        .await;
+    writes["writes"].as_array().map_or(0, |w| {
+        w.iter()
+            .filter(|w| {
+                w["path"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("/v3/company/"))
+            })
+            .count()
+    })
+}
+
+fn by_name<'a>(records: &'a [Value], key: &str, name: &str) -> Vec<&'a Value> {
+    records.iter().filter(|r| r[key] == name).collect()
+}
+
+#[tokio::test]
+async fn zoho_records_reach_qbo_once_and_a_second_run_writes_nothing() {
+    let world = SyncWorld::start(3).await;
+    directions(
+        &world,
+        &[
+            (ModulePair::AccountsCustomers, Direction::ZohoToQbo),
+            (ModulePair::ProductsItems, Direction::ZohoToQbo),
+        ],
+    )
+    .await;
+    inventory_settings(&world).await;
+    let accounts = world.zoho_records("Accounts").await;
+    assert_eq!(accounts.len(), 3);
+
+    let first = run(&world).await;
+    let problems: Vec<_> = logs(&world, ModulePair::ProductsItems)
+        .await
+        .into_iter()
+        .filter_map(|r| r.message)
+        .collect();
+    assert_eq!(first.stats.synced, 6, "{first:?} {problems:?}");
+    let customers = world.qbo_records("Customer").await;
+    for account in &accounts {
+        let name = account["Account_Name"].as_str().expect("name");
+        assert_eq!(
+            by_name(&customers, "DisplayName", name).len(),
+            1,
+            "{name} once in QBO"
+        );
+    }
+    let items = world.qbo_records("Item").await;
+    let product = &world.zoho_records("Products").await[0];
+    let item = by_name(
+        &items,
+        "Name",
+        product["Product_Name"].as_str().expect("name"),
+    )[0];
+    assert_eq!(item["Type"], "Inventory");
+    assert_eq!(item["TrackQtyOnHand"], true);
+    assert_eq!(world.links().await.len(), 6);
+    let rows = logs(&world, ModulePair::AccountsCustomers).await;
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter()
+            .all(|r| r.status == LogStatus::Synced && r.qbo_id.is_some() && r.zoho_id.is_some())
+    );
+    assert!(
+        rows[0].details.written.get("DisplayName").is_some(),
+        "details keep the payload"
+    );
+
+    let writes = qbo_write_count(&world).await;
+    world.advance(Duration::minutes(15));
+    let second = run(&world).await;
+    assert_eq!(second.stats.synced, 0, "{second:?}");
+    assert_eq!(
+        qbo_write_count(&world).await,
+        writes,
+        "nothing written again"
+    );
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn an_update_in_zoho_is_a_sparse_update_in_qbo_with_before_and_after() {
+    let world = SyncWorld::start(2).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::ZohoToQbo)],
+    )
+    .await;
+    run(&world).await;
+    let account = world.zoho_records("Accounts").await[0].clone();
+    let id = account["id"].as_str().expect("id");
+    world.advance(Duration::minutes(5));
+    let zoho = world.zoho().await;
+    zoho.update("Accounts", &[json!({"id": id, "Phone": "+1-555-000-1234"})])
+        .await
+        .expect("user edit")[0]
+        .as_ref()
+        .expect("edited");
+    world.advance(Duration::minutes(5));
+    let summary = run(&world).await;
+    assert_eq!(summary.stats.synced, 1);
+    let link = world
+        .links()
+        .await
+        .into_iter()
+        .find(|l| l.zoho_id == id)
+        .expect("link");
+    let customer = world
+        .qbo()
+        .await
+        .read("Customer", &link.qbo_id)
+        .await
+        .expect("customer");
+    assert_eq!(
+        customer["PrimaryPhone"]["FreeFormNumber"],
+        "+1-555-000-1234"
+    );
+    assert_eq!(
+        by_name(
+            &world.qbo_records("Customer").await,
+            "DisplayName",
+            account["Account_Name"].as_str().unwrap()
+        )
+        .len(),
+        1
+    );
+    let row = &logs(&world, ModulePair::AccountsCustomers).await[0];
+    assert_eq!(row.status, LogStatus::Synced);
+    let change = row
+        .details
+        .changes
+        .iter()
+        .find(|c| c.field.contains("PrimaryPhone"))
+        .expect("phone change");
+    assert_eq!(change.after, json!("+1-555-000-1234"));
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn a_record_failing_the_filters_is_not_valid_and_not_written() {
+    let world = SyncWorld::start(3).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::ZohoToQbo)],
+    )
+    .await;
+    let mut filters = PairFilters::default();
+    *filters.get_mut(Flow::ZohoToQbo) = FilterSet::new(
+        Combinator::And,
+        vec![FilterRow::new(
+            "Account_Name",
+            Condition::Contains,
+            "no such name",
+        )],
+    );
+    world
+        .stores
+        .config
+        .save_filters(TENANT, ModulePair::AccountsCustomers, &filters)
+        .await
+        .expect("filters");
+    let before = world.qbo_records("Customer").await.len();
+    let summary = run(&world).await;
+    assert_eq!(summary.stats.not_valid, 3);
+    assert_eq!(
+        world.qbo_records("Customer").await.len(),
+        before,
+        "nothing written"
+    );
+    let rows = logs(&world, ModulePair::AccountsCustomers).await;
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter().all(|r| r.status == LogStatus::NotValid
+            && r.message
+                .as_deref()
+                .is_some_and(|m| m.contains("Account_Name") || m.contains("Account Name"))),
+        "{rows:?}"
+    );
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn a_static_value_is_written_to_qbo() {
+    let world = SyncWorld::start(1).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::ZohoToQbo)],
+    )
+    .await;
+    let (mut mapping, _) = world
+        .stores
+        .config
+        .mapping(TENANT, ModulePair::AccountsCustomers)
+        .await
+        .expect("mapping");
+    mapping.set(
+        "Notes",
+        MappingSource::Static {
+            value: "Synced by zqsync".to_owned(),
+        },
+    );
+    mapping.set(
+        "SalesTermRef",
+        MappingSource::Static {
+            value: "Net 30".to_owned(),
+        },
+    );
+    world
+        .stores
+        .config
+        .save_mapping(TENANT, ModulePair::AccountsCustomers, &mapping)
+        .await
+        .expect("save");
+    run(&world).await;
+    let link = world.links().await.remove(0);
+    let customer = world
+        .qbo()
+        .await
+        .read("Customer", &link.qbo_id)
+        .await
+        .expect("customer");
+    assert_eq!(customer["Notes"], "Synced by zqsync");
+    let terms = world
+        .qbo()
+        .await
+        .query("SELECT * FROM Term")
+        .await
+        .expect("terms");
+    let net30 = terms
+        .iter()
+        .find(|t| t["Name"] == "Net 30")
+        .expect("Net 30 term");
+    assert_eq!(customer["SalesTermRef"]["value"], net30["Id"]);
+    world.finish().await;
+}
+
+/// An invoice whose account changed before the sync window: the engine syncs the account first.
+#[tokio::test]
+async fn a_missing_dependency_is_synced_first_when_its_pair_runs() {
+    let world = SyncWorld::start(0).await;
+    directions(
+        &world,
+        &[
+            (ModulePair::AccountsCustomers, Direction::ZohoToQbo),
+            (ModulePair::ProductsItems, Direction::ZohoToQbo),
+            (ModulePair::InvoicesInvoices, Direction::ZohoToQbo),
+        ],
+    )
+    .await;
+    inventory_settings(&world).await;
+    let zoho = world.zoho().await;
+    let account = zoho
+        .insert("Accounts", &[json!({"Account_Name": "Old Customer Ltd"})])
+        .await
+        .expect("insert")[0]
+        .clone()
+        .expect("ok")
+        .id;
+    let product = zoho
+        .insert(
+            "Products",
+            &[json!({"Product_Name": "Old Widget", "Product_Code": "OW-1", "Unit_Price": 12.5})],
+        )
+        .await
+        .expect("insert")[0]
+        .clone()
+        .expect("ok")
+        .id;
+    world.advance(Duration::days(3));
+    zoho.insert(
+        "Invoices",
+        &[json!({"Subject": "INV-1", "Account_Name": {"id": account}, "Invoiced_Items": [{"Product_Name": {"id": product}, "Quantity": 2, "List_Price": 12.5}]})],
+    )
+    .await
+    .expect("invoice")[0]
+        .as_ref()
+        .expect("ok");
+    run(&world).await;
+    let links = world.links().await;
+    assert!(
+        links
+            .iter()
+            .any(|l| l.pair == ModulePair::AccountsCustomers && l.zoho_id == account),
+        "account synced first"
+    );
+    assert!(
+        links
+            .iter()
+            .any(|l| l.pair == ModulePair::ProductsItems && l.zoho_id == product),
+        "product synced first"
+    );
+    let invoice_link = links
+        .iter()
+        .find(|l| l.pair == ModulePair::InvoicesInvoices)
+        .expect("invoice linked");
+    let invoice = world
+        .qbo()
+        .await
+        .read("Invoice", &invoice_link.qbo_id)
+        .await
+        .expect("invoice");
+    let customer_link = links.iter().find(|l| l.zoho_id == account).unwrap();
+    assert_eq!(invoice["CustomerRef"]["value"], json!(customer_link.qbo_id));
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn a_missing_dependency_of_a_disabled_pair_is_an_error_naming_it() {
+    let world = SyncWorld::start(0).await;
+    directions(
+        &world,
+        &[(ModulePair::InvoicesInvoices, Direction::ZohoToQbo)],
+    )
+    .await;
+    let zoho = world.zoho().await;
+    let account = zoho
+        .insert("Accounts", &[json!({"Account_Name": "Unsynced Co"})])
+        .await
+        .expect("insert")[0]
+        .clone()
+        .expect("ok")
+        .id;
+    let product = zoho
+        .insert(
+            "Products",
+            &[json!({"Product_Name": "Widget", "Product_Code": "W-9", "Unit_Price": 3})],
+        )
+        .await
+        .expect("insert")[0]
+        .clone()
+        .expect("ok")
+        .id;
+    zoho.insert(
+        "Invoices",
+        &[json!({"Subject": "INV-9", "Account_Name": {"id": account}, "Invoiced_Items": [{"Product_Name": {"id": product}, "Quantity": 1, "List_Price": 3}]})],
+    )
+    .await
+    .expect("invoice");
+    let summary = run(&world).await;
+    assert_eq!(summary.stats.errors, 1);
+    let row = &logs(&world, ModulePair::InvoicesInvoices).await[0];
+    assert_eq!(row.status, LogStatus::Error);
+    let message = row.message.as_deref().unwrap_or_default();
+    assert!(
+        message.contains(&account) && message.contains("not synced to QuickBooks"),
+        "{message}"
+    );
+    assert!(
+        message.contains("line 1") && message.contains("Widget"),
+        "names the line's product: {message}"
+    );
+    assert_eq!(row.action, Some(engine::sync::LogAction::Retry));
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn missing_inventory_settings_stop_new_items_with_a_message_naming_them() {
+    let world = SyncWorld::start(1).await;
+    directions(&world, &[(ModulePair::ProductsItems, Direction::ZohoToQbo)]).await;
+    let items_before = world.qbo_records("Item").await.len();
+    run(&world).await;
+    assert_eq!(world.qbo_records("Item").await.len(), items_before);
+    let row = &logs(&world, ModulePair::ProductsItems).await[0];
+    assert_eq!(row.status, LogStatus::Error);
+    assert!(
+        row.message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Inventory Settings"),
+        "{row:?}"
+    );
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn qbo_records_reach_zoho_and_bidirectional_echoes_do_not_ping_pong() {
+    let world = SyncWorld::start(2).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::Bidirectional)],
+    )
+    .await;
+    run(&world).await;
+    let customers = world.qbo_records("Customer").await;
+    let accounts = world.zoho_records("Accounts").await;
+    // Each side's records are now on the other side, once.
+    for customer in customers.iter().filter(|c| c["Active"] != false) {
+        let name = customer["DisplayName"].as_str().unwrap();
+        assert_eq!(
+            by_name(&accounts, "Account_Name", name).len(),
+            1,
+            "{name} in Zoho once"
+        );
+    }
+    for account in &accounts {
+        let name = account["Account_Name"].as_str().unwrap();
+        assert_eq!(
+            by_name(&customers, "DisplayName", name).len(),
+            1,
+            "{name} in QBO once"
+        );
+    }
+    // One change, two runs: written once.
+    world.advance(Duration::minutes(5));
+    let id = accounts[0]["id"].as_str().unwrap();
+    world
+        .zoho()
+        .await
+        .update("Accounts", &[json!({"id": id, "Phone": "+1-555-222-3333"})])
+        .await
+        .expect("edit");
+    world.advance(Duration::minutes(5));
+    let writes = qbo_write_count(&world).await;
+    let first = run(&world).await;
+    assert_eq!(first.stats.synced, 1, "{first:?}");
+    world.advance(Duration::minutes(15));
+    let second = run(&world).await;
+    assert_eq!(second.stats.synced, 0, "{second:?}");
+    world.advance(Duration::minutes(15));
+    let third = run(&world).await;
+    assert_eq!(third.stats.synced, 0, "{third:?}");
+    assert_eq!(
+        qbo_write_count(&world).await,
+        writes + 1,
+        "one QBO write for one change"
+    );
+    world.finish().await;
+}
+
+async fn conflict(
+    policy: ConflictPolicy,
+    qbo_later: bool,
+) -> (String, String, Vec<engine::sync::LogEntry>) {
+    let world = SyncWorld::start(1).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::Bidirectional)],
+    )
+    .await;
+    set_policy(&world, policy).await;
+    run(&world).await;
+    let link = world.links().await.remove(0);
+    let qbo = world.qbo().await;
+    let zoho = world.zoho().await;
+    world.advance(Duration::minutes(5));
+    let edit_qbo = async {
+        let current = qbo.read("Customer", &link.qbo_id).await.expect("read");
+        let mut changes = serde_json::Map::new();
+        changes.insert(
+            "PrimaryPhone".into(),
+            json!({"FreeFormNumber": "QBO-PHONE"}),
+        );
+        qbo.sparse_update(
+            "Customer",
+            &link.qbo_id,
+            current["SyncToken"].as_str().unwrap(),
+            &changes,
+            None,
+        )
+        .await
+        .expect("qbo edit");
+    };
+    let edit_zoho = async {
+        zoho.update(
+            "Accounts",
+            &[json!({"id": link.zoho_id, "Phone": "ZOHO-PHONE"})],
+        )
+        .await
+        .expect("zoho edit");
+    };
+    if qbo_later {
+        edit_zoho.await;
+        world.advance(Duration::minutes(1));
+        edit_qbo.await;
+    } else {
+        edit_qbo.await;
+        world.advance(Duration::minutes(1));
+        edit_zoho.await;
+    }
+    world.advance(Duration::minutes(5));
+    run(&world).await;
+    world.advance(Duration::minutes(15));
+    run(&world).await;
+    let customer = qbo.read("Customer", &link.qbo_id).await.expect("read");
+    let account = zoho.get("Accounts", &link.zoho_id).await.expect("get");
+    let rows = logs(&world, ModulePair::AccountsCustomers).await;
+    let out = (
+        customer["PrimaryPhone"]["FreeFormNumber"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        account["Phone"].as_str().unwrap_or_default().to_owned(),
+        rows,
+    );
+    world.finish().await;
+    out
+}
+
+#[tokio::test]
+async fn conflicts_follow_the_policy_and_keep_the_losing_version() {
+    let (qbo, zoho, rows) = conflict(ConflictPolicy::QboWins, false).await;
+    assert_eq!((qbo.as_str(), zoho.as_str()), ("QBO-PHONE", "QBO-PHONE"));
+    let lost = rows
+        .iter()
+        .find(|r| r.details.conflict.is_some())
+        .expect("conflict logged");
+    assert_eq!(
+        lost.details.conflict.as_ref().unwrap().losing_version["Phone"],
+        "ZOHO-PHONE"
+    );
+
+    let (qbo, zoho, rows) = conflict(ConflictPolicy::ZohoWins, true).await;
+    assert_eq!((qbo.as_str(), zoho.as_str()), ("ZOHO-PHONE", "ZOHO-PHONE"));
+    let lost = rows
+        .iter()
+        .find(|r| r.details.conflict.is_some())
+        .expect("conflict logged");
+    assert_eq!(
+        lost.details.conflict.as_ref().unwrap().losing_version["PrimaryPhone"]["FreeFormNumber"],
+        "QBO-PHONE"
+    );
+
+    let (qbo, zoho, _) = conflict(ConflictPolicy::NewestWins, true).await;
+    assert_eq!(
+        (qbo.as_str(), zoho.as_str()),
+        ("QBO-PHONE", "QBO-PHONE"),
+        "QBO edited last"
+    );
+    let (qbo, zoho, _) = conflict(ConflictPolicy::NewestWins, false).await;
+    assert_eq!(
+        (qbo.as_str(), zoho.as_str()),
+        ("ZOHO-PHONE", "ZOHO-PHONE"),
+        "Zoho edited last"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_qbo_counterpart_is_reported_and_can_be_recreated() {
+    let world = SyncWorld::start(1).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::ZohoToQbo)],
+    )
+    .await;
+    run(&world).await;
+    let link = world.links().await.remove(0);
+    world
+        .control(
+            reqwest::Method::DELETE,
+            &format!("qbo/{}/Customer/{}", world.realm, link.qbo_id),
+            None,
+        )
+        .await;
+    world.advance(Duration::minutes(5));
+    world
+        .zoho()
+        .await
+        .update(
+            "Accounts",
+            &[json!({"id": link.zoho_id, "Phone": "+1-555-999-0000"})],
+        )
+        .await
+        .expect("edit");
+    world.advance(Duration::minutes(5));
+    run(&world).await;
+    let row = logs(&world, ModulePair::AccountsCustomers).await.remove(0);
+    assert_eq!(row.status, LogStatus::Error);
+    assert!(
+        row.message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("deleted"),
+        "{row:?}"
+    );
+    assert_eq!(row.action, Some(engine::sync::LogAction::Recreate));
+    // Re-create from the log row.
+    engine::with_pool!(&world.db, pool => {
+        sqlx::query("INSERT INTO sync_retries (tenant_id, pair, flow, source_id, kind, requested_at) VALUES ($1, 'accounts_customers', 'zoho_to_qbo', $2, 'recreate', 0)")
+            .bind(TENANT)
+            .bind(&link.zoho_id)
+            .execute(pool)
+            .await
+            .expect("retry");
+    });
+    run(&world).await;
+    let links = world.links().await;
+    let rows = logs(&world, ModulePair::AccountsCustomers).await;
+    assert_eq!(
+        links.len(),
+        1,
+        "{:?}",
+        rows.iter()
+            .map(|r| (&r.status, &r.message))
+            .collect::<Vec<_>>()
+    );
+    let relinked = links[0].clone();
+    assert_ne!(relinked.qbo_id, link.qbo_id, "a new QBO customer");
+    let customer = world
+        .qbo()
+        .await
+        .read("Customer", &relinked.qbo_id)
+        .await
+        .expect("new customer");
+    assert_eq!(customer["Active"], true);
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn a_stale_sync_token_is_re_read_and_re_applied() {
+    let world = SyncWorld::start(1).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::ZohoToQbo)],
+    )
+    .await;
+    run(&world).await;
+    let link = world.links().await.remove(0);
+    let qbo = world.qbo().await;
+    // Someone edits the customer in QBO: our stored SyncToken is now stale.
+    let current = qbo.read("Customer", &link.qbo_id).await.expect("read");
+    let mut changes = serde_json::Map::new();
+    changes.insert("CompanyName".into(), json!("Edited in QBO"));
+    qbo.sparse_update(
+        "Customer",
+        &link.qbo_id,
+        current["SyncToken"].as_str().unwrap(),
+        &changes,
+        None,
+    )
+    .await
+    .expect("edit");
+    world.advance(Duration::minutes(5));
+    world
+        .zoho()
+        .await
+        .update(
+            "Accounts",
+            &[json!({"id": link.zoho_id, "Phone": "+1-555-444-5555"})],
+        )
+        .await
+        .expect("edit");
+    world.advance(Duration::minutes(5));
+    let summary = run(&world).await;
+    assert_eq!(summary.stats.synced, 1, "{summary:?}");
+    let customer = qbo.read("Customer", &link.qbo_id).await.expect("read");
+    assert_eq!(
+        customer["PrimaryPhone"]["FreeFormNumber"],
+        "+1-555-444-5555"
+    );
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn a_crash_between_the_remote_write_and_the_commit_neither_duplicates_nor_skips() {
+    let world = SyncWorld::start(5).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::ZohoToQbo)],
+    )
+    .await;
+    let crashing = world
+        .engine
+        .clone()
+        .with_fault_hook(std::sync::Arc::new(|point| {
+            matches!(point, FaultPoint::AfterRemoteWrite { .. })
+        }));
+    let crashed = crashing.run_tenant(TENANT).await;
+    assert_eq!(crashed.outcome, RunOutcome::Failed);
+    assert!(world.links().await.is_empty(), "nothing committed");
+    run(&world).await;
+    let customers = world.qbo_records("Customer").await;
+    for account in world.zoho_records("Accounts").await {
+        let name = account["Account_Name"].as_str().unwrap();
+        assert_eq!(
+            by_name(&customers, "DisplayName", name).len(),
+            1,
+            "{name} exactly once"
+        );
+    }
+    assert_eq!(world.links().await.len(), 5, "none skipped");
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn a_pair_outside_the_plan_never_runs() {
+    let world = SyncWorld::start(2).await;
+    directions(
+        &world,
+        &[
+            (ModulePair::AccountsCustomers, Direction::ZohoToQbo),
+            (ModulePair::InvoicesInvoices, Direction::ZohoToQbo),
+        ],
+    )
+    .await;
+    // Back to Freemium: Invoices keep their direction but are not in the plan.
+    engine::with_pool!(&world.db, pool => {
+        sqlx::query("UPDATE tenants SET plan = 'freemium' WHERE id = $1").bind(TENANT).execute(pool).await.expect("plan");
+        sqlx::query("UPDATE billing_accounts SET status = 'canceled' WHERE tenant_id = $1").bind(TENANT).execute(pool).await.expect("status");
+    });
+    let invoices_before = world.qbo_records("Invoice").await.len();
+    run(&world).await;
+    assert_eq!(
+        world.qbo_records("Invoice").await.len(),
+        invoices_before,
+        "no invoice written"
+    );
+    assert!(
+        logs(&world, ModulePair::InvoicesInvoices).await.is_empty(),
+        "the gated pair was not even read"
+    );
+    assert_eq!(
+        logs(&world, ModulePair::AccountsCustomers).await.len(),
+        2,
+        "the essential pair ran"
+    );
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn a_historical_backfill_walks_old_records_with_progress() {
+    let world = SyncWorld::start(0).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::ZohoToQbo)],
+    )
+    .await;
+    // With the customer's Notes left unmapped, the engine stamps the Zoho id there.
+    let (mut mapping, _) = world
+        .stores
+        .config
+        .mapping(TENANT, ModulePair::AccountsCustomers)
+        .await
+        .expect("mapping");
+    mapping.clear("Notes");
+    world
+        .stores
+        .config
+        .save_mapping(TENANT, ModulePair::AccountsCustomers, &mapping)
+        .await
+        .expect("save");
+    let zoho = world.zoho().await;
+    let rows: Vec<Value> = (0..250)
+        .map(|i| json!({"Account_Name": format!("Old Account {i:03}")}))
+        .collect();
+    for chunk in rows.chunks(100) {
+        zoho.insert("Accounts", chunk).await.expect("insert");
+    }
+    world.advance(Duration::days(40));
+    // Live runs only look back a day: the old accounts are not picked up.
+    run(&world).await;
+    assert!(world.links().await.is_empty());
+    let since = (world.clock_now() - Duration::days(60))
+        .format("%Y-%m-%d")
+        .to_string();
+    let plans = domain::settings::BackfillRequest::check_all(
+        &[domain::settings::BackfillRequest {
+            pair: ModulePair::AccountsCustomers,
+            since,
+        }],
+        domain::plans::Plan::ProfessionalAnnual,
+        &world
+            .stores
+            .config
+            .directions(TENANT)
+            .await
+            .expect("directions"),
+        &world.clock_now().format("%Y-%m-%d").to_string(),
+    )
+    .expect("allowed");
+    world
+        .stores
+        .backfills
+        .queue(TENANT, &plans)
+        .await
+        .expect("queue");
+    let mut runs = 0;
+    loop {
+        let summary = run(&world).await;
+        runs += 1;
+        if !summary.more_work || runs > 10 {
+            break;
+        }
+    }
+    assert_eq!(world.links().await.len(), 250, "every old account synced");
+    let progress = world
+        .stores
+        .backfills
+        .progress(TENANT)
+        .await
+        .expect("progress");
+    assert_eq!(progress.len(), 1);
+    assert_eq!(progress[0].status, engine::sync::BackfillStatus::Done);
+    assert_eq!(progress[0].done, 250);
+    assert_eq!(progress[0].estimated_total, Some(250));
+    let customers = world.qbo_records("Customer").await;
+    assert_eq!(
+        customers
+            .iter()
+            .filter(|c| c["DisplayName"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("Old Account")))
+            .count(),
+        250
+    );
+    // The QBO record carries the Zoho id, so links can be rebuilt.
+    let link = world.links().await.remove(0);
+    let customer = world
+        .qbo()
+        .await
+        .read("Customer", &link.qbo_id)
+        .await
+        .expect("customer");
+    assert_eq!(
+        customer["Notes"],
+        json!(format!("Zoho CRM Accounts {}", link.zoho_id))
+    );
+    world.finish().await;
+}
