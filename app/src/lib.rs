@@ -13,6 +13,8 @@ pub mod logs;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod support;
+pub mod sync_settings;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
@@ -20,10 +22,10 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::shell::Shell;
-use crate::pages::{auth_pages, outbox, placeholders, plan, quickbooks, settings};
+use crate::pages::{auth_pages, help, outbox, placeholders, plan, quickbooks, settings};
 
 /// Bumped with the stylesheet so browsers never keep a stale copy.
-pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=4";
+pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=5";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -72,7 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("plan") view=plan::ChangePlanPage />
                     <Route path=path!("outbox") view=outbox::OutboxPage />
                     <Route path=path!("quickbooks") view=quickbooks::QuickBooksPage />
-                    <Route path=path!("help") view=placeholders::HelpPage />
+                    <Route path=path!("help") view=help::HelpPage />
                 </ParentRoute>
             </Routes>
         </Router>

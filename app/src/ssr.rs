@@ -34,6 +34,8 @@ pub struct ServerCtx {
     pub billing: Option<engine::billing::Billing>,
     /// The sync engine's configuration, log, schedule and backfill stores.
     pub sync: engine::sync::SyncStores,
+    /// The address the Help page gives for support (`ZQSYNC_SUPPORT_EMAIL`).
+    pub support_email: String,
 }
 
 /// The session of the current request, resolved once by the server's middleware and stored

@@ -41,6 +41,9 @@ pub struct DatabaseArgs {
     pub database_url: Secret,
 }
 
+/// Where the Help page sends people when `ZQSYNC_SUPPORT_EMAIL` is not set.
+pub const DEFAULT_SUPPORT_EMAIL: &str = "support@zqsync.test";
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on.
@@ -74,6 +77,10 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+
+    /// The address the Help page tells people to write to.
+    #[arg(long, env = "ZQSYNC_SUPPORT_EMAIL", default_value = DEFAULT_SUPPORT_EMAIL)]
+    pub support_email: String,
 
     #[command(flatten)]
     pub billing: BillingArgs,

@@ -42,6 +42,8 @@ pub struct Settings {
     pub worker: Option<WorkerConfig>,
     /// The sync run that worker performs; without one the worker does not start.
     pub runner: Option<Arc<dyn TenantRunner>>,
+    /// Shown on the Help page.
+    pub support_email: String,
 }
 
 /// Where Zoho CRM and QuickBooks Online live (the real hosts, or the sandbox's), the OAuth apps
@@ -205,6 +207,7 @@ pub async fn start_on(
         clock,
         cookie_secure,
         sandbox_mode: settings.sandbox_mode,
+        support_email: settings.support_email.clone(),
     };
     let router = web::router(&settings, ctx.clone(), addr);
 

@@ -137,6 +137,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         remotes,
         worker: (args.worker == Switch::On).then(|| args.worker_tuning.config()),
         runner: None,
+        support_email: args.support_email.clone(),
     };
     if !settings.site_root.join("pkg").is_dir() {
         tracing::warn!(

@@ -132,6 +132,7 @@ impl TestApp {
             remotes,
             worker: Some(engine::sync::WorkerConfig::default()),
             runner: None,
+            support_email: server::config::DEFAULT_SUPPORT_EMAIL.to_owned(),
         };
         configure(&mut settings);
         let server = server::start_on(listener, settings, db, clock.clone())
