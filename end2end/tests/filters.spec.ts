@@ -109,8 +109,9 @@ test('the module selector switches pairs; fields come from that module', async (
   await screenshot(page, testInfo, '34-filters-products');
 });
 
-// needs the engine (issue 5)
-test.fixme('a filter makes a record Not Valid in the logs', async ({ page }) => {
+test('a filter makes a record Not Valid in the logs', async ({ page }, testInfo) => {
+  // Waits for a real sync run of the in-process worker.
+  test.setTimeout(120_000);
   await signUp(page, 'Not Valid Co', uniqueEmail('filters-not-valid'));
   await page.goto('/settings');
   await hydrated(page);
@@ -118,7 +119,8 @@ test.fixme('a filter makes a record Not Valid in the logs', async ({ page }) => 
   await page.getByRole('button', { name: 'Accept' }).click();
   await page.locator('.connection-card[data-provider="qbo"]').getByRole('link', { name: 'Connect QuickBooks Online' }).click();
   await page.getByRole('button', { name: 'Accept' }).click();
-  await page.getByRole('switch', { name: 'Integration active' }).click();
+  await expect(page).toHaveURL(/\/quickbooks\?connected=/);
+  // The filter first: filters apply to the records a sync reads from then on.
   await page.goto('/filters');
   await hydrated(page);
   await page.getByRole('button', { name: 'Add a filter row' }).click();
@@ -127,9 +129,17 @@ test.fixme('a filter makes a record Not Valid in the logs', async ({ page }) => 
   await page.getByLabel('Value of row 1').fill('No Such State');
   await page.getByRole('button', { name: 'Submit' }).click();
   await expect(page.getByRole('alert')).toContainText('Filters saved');
-  await page.goto('/settings?tab=schedule');
-  await page.getByRole('button', { name: 'Sync now' }).click();
-  await page.goto('/logs');
-  await expect(page.getByText('Not Valid').first()).toBeVisible();
-  await expect(page.getByText('Billing_State equals').first()).toBeVisible();
+  // Switching the integration on starts the first sync.
+  await page.goto('/quickbooks');
+  await hydrated(page);
+  await page.getByRole('switch', { name: 'Integration active' }).click();
+  await expect(page.getByRole('switch', { name: 'Integration active' })).toHaveAttribute('aria-checked', 'true');
+  await page.goto('/logs?status=not_valid');
+  // A run takes a moment: reload until the rows are there.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.locator('tr[data-status="not_valid"]').first()).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 60_000 });
+  await expect(page.locator('tr[data-status="not_valid"] .log-message').first()).toContainText('Billing');
+  await screenshot(page, testInfo, '36-filters-not-valid-in-logs');
 });

@@ -117,10 +117,10 @@ async function connectAndActivate(page: Page): Promise<string> {
 
 /** Settings → Schedule → Sync now (built with the engine's pages). */
 async function syncNow(page: Page): Promise<void> {
-  await page.goto('/settings');
+  await page.goto('/settings?tab=schedule');
   await hydrated(page);
-  await page.getByRole('link', { name: 'Schedule' }).click();
   await page.getByRole('button', { name: 'Sync now' }).click();
+  await expect(page.getByText(/Sync requested|Running now|Last run/).first()).toBeVisible();
 }
 
 /** Reloads the Logs page until a row of `status` shows (a run takes a few seconds). */
@@ -131,8 +131,9 @@ async function waitForRow(page: Page, status: string): Promise<void> {
   }).toPass({ timeout: 60_000 });
 }
 
-// needs the engine (issue 5)
-test.fixme('a sync fills the log: Zoho record links, local times, the Details panel, the chart', async ({ page }, testInfo) => {
+test('a sync fills the log: Zoho record links, local times, the Details panel, the chart', async ({ page }, testInfo) => {
+  // Waits for real sync runs of the in-process worker.
+  test.setTimeout(120_000);
   await signUp(page, 'Synced Co', uniqueEmail('logs-sync'));
   const apiDomain = await connectAndActivate(page);
   await syncNow(page);
@@ -172,13 +173,18 @@ test.fixme('a sync fills the log: Zoho record links, local times, the Details pa
   await screenshot(page, testInfo, '34-logs-after-sync');
 });
 
-// needs the engine (issue 5)
-test.fixme('a deleted QuickBooks customer: the row offers Re-create, which brings it back', async ({ page }, testInfo) => {
+test('a deleted QuickBooks customer: the row offers Re-create, which brings it back', async ({ page }, testInfo) => {
+  // Waits for real sync runs of the in-process worker.
+  test.setTimeout(120_000);
   await signUp(page, 'Deleted Co', uniqueEmail('logs-recreate'));
+  // Switching the integration on starts the first sync; wait until it has finished.
   const apiDomain = await connectAndActivate(page);
-  await syncNow(page);
   await page.goto('/logs');
   await waitForRow(page, 'synced');
+  await expect(async () => {
+    await page.reload();
+    await expect(page.locator('[data-fact="last-run"]')).toContainText('Completed', { timeout: 1_000 });
+  }).toPass({ timeout: 60_000 });
   const row = page.locator('tr[data-status="synced"]').first();
   const zohoId = (await row.locator('.module-key').innerText()).trim();
   await row.getByRole('link', { name: 'Details' }).click();
@@ -187,7 +193,8 @@ test.fixme('a deleted QuickBooks customer: the row offers Re-create, which bring
 
   // Delete the customer in QuickBooks, change the account in Zoho, sync again.
   expect((await page.request.delete(`${apiDomain}/_sandbox/qbo/${REALM}/Customer/${qboId}`)).ok()).toBeTruthy();
-  expect((await page.request.post(`${apiDomain}/_sandbox/zoho/Accounts/${zohoId}/touch`)).ok()).toBeTruthy();
+  // A user edit in Zoho (a changed phone) that the next run must write to the deleted customer.
+  expect((await page.request.post(`${apiDomain}/_sandbox/zoho/Accounts/${zohoId}/touch`, { data: { Phone: '+1-555-777-0000' } })).ok()).toBeTruthy();
   await syncNow(page);
   await page.goto(`/logs?status=error&q=${zohoId}`);
   await waitForRow(page, 'error');
@@ -199,7 +206,11 @@ test.fixme('a deleted QuickBooks customer: the row offers Re-create, which bring
   await expect(page.locator('.logs-card .banner-ok')).toContainText('created again');
   await expect(failed).toContainText('Queued for the next sync');
 
+  // The next run re-creates the customer: the newest row of the record is Synced again.
   await page.goto(`/logs?q=${zohoId}`);
-  await waitForRow(page, 'synced');
-  await expect(page.locator('tr').nth(1)).toHaveAttribute('data-status', 'synced');
+  await expect(async () => {
+    await page.reload();
+    await expect(page.locator('tbody tr').first()).toHaveAttribute('data-status', 'synced', { timeout: 1_000 });
+  }).toPass({ timeout: 60_000 });
+  await screenshot(page, testInfo, '36-logs-recreated');
 });

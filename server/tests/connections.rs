@@ -343,3 +343,102 @@ async fn activating_schedules_the_tenant_and_the_in_process_worker_runs_it() {
         "one run: the next is an interval away"
     );
 }
+
+/// The real engine behind the in-process worker: activating runs a sync that logs every record.
+#[tokio::test]
+async fn the_in_process_worker_runs_the_sync_engine() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.worker = Some(engine::sync::WorkerConfig {
+            poll_interval: std::time::Duration::from_millis(20),
+            ..engine::sync::WorkerConfig::default()
+        });
+    })
+    .await;
+    let client = app.client();
+    // The simulators keep real time; bring them to the server's test clock, then edit the
+    // demo accounts so that they count as recent changes.
+    let control = app.sandbox_urls().zoho_api;
+    let http = reqwest::Client::new();
+    let sandbox_now: serde_json::Value = http
+        .get(format!("{control}/_sandbox/clock"))
+        .send()
+        .await
+        .expect("clock")
+        .json()
+        .await
+        .expect("json");
+    let sandbox_now =
+        chrono::DateTime::parse_from_rfc3339(sandbox_now["now"].as_str().expect("now"))
+            .expect("time");
+    let gap = engine::Clock::now(app.ctx().clock.as_ref()).timestamp() - sandbox_now.timestamp();
+    http.post(format!("{control}/_sandbox/clock/advance"))
+        .json(&serde_json::json!({"seconds": gap}))
+        .send()
+        .await
+        .expect("advance");
+    let accounts: serde_json::Value = http
+        .get(format!("{control}/_sandbox/zoho/Accounts"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    for account in accounts["records"].as_array().expect("records") {
+        let id = account["id"].as_str().expect("id");
+        http.post(format!("{control}/_sandbox/zoho/Accounts/{id}/touch"))
+            .json(&serde_json::json!({"Phone": "+1-555-010-0000"}))
+            .send()
+            .await
+            .expect("edit");
+    }
+    app.sign_up(&client, "Acme", "ann@acme.test").await;
+    app.connect(&client, "zoho").await;
+    app.connect(&client, "qbo").await;
+    let on = app.call(&client, "set_active", &[("active", "true")]).await;
+    assert_eq!(on.status(), StatusCode::OK);
+    let tenant: (String,) = engine::with_pool!(&app.ctx().db, pool => {
+        sqlx::query_as("SELECT tenant_id FROM integration_settings WHERE active = TRUE")
+            .fetch_one(pool)
+            .await
+            .expect("the active tenant")
+    });
+    let scheduler = app.ctx().sync.scheduler.clone();
+    let started = std::time::Instant::now();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            let status = scheduler.status(&tenant.0).await.expect("status");
+            if status.last_outcome.is_some() {
+                break status;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the run finishes");
+    assert_eq!(
+        status.last_outcome,
+        Some(engine::sync::RunOutcome::Ok),
+        "{status:?} after {:?}",
+        started.elapsed()
+    );
+    let page = app
+        .ctx()
+        .sync
+        .logs
+        .list(
+            &tenant.0,
+            &engine::sync::LogQuery {
+                per_page: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("logs");
+    assert!(
+        page.total >= 3,
+        "every record has a log row: {}",
+        page.total
+    );
+    app.stop().await;
+}

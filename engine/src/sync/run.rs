@@ -646,8 +646,11 @@ impl TenantRun<'_> {
                 // Bi-directional: changed in QBO too since the last sync?
                 let mut conflict = None;
                 let mut fresh_sync_token = None;
+                // (A customer made inactive — deleted — in QBO is not a competing edit: the
+                // write below reports the deleted counterpart.)
                 if let Some(l) = &link
                     && let Some(qbo_record) = qbo_changed.get(&l.qbo_id)
+                    && qbo_record.get("Active") != Some(&json!(false))
                 {
                     let qbo_mod = qbo_modified(qbo_record);
                     let changed_there = qbo_mod != l.qbo_modified
@@ -1286,6 +1289,17 @@ impl TenantRun<'_> {
                     .or_else(|| link.as_ref().and_then(|l| l.display_name.clone()));
                 row.details.qbo_id = Some(qbo_id.clone());
                 row.details.read = record.clone();
+                // Name-list records are never deleted in QBO, only made inactive (and renamed).
+                if record.get("Active") == Some(&json!(false)) {
+                    if link.is_some() {
+                        row.status = LogStatus::NotSynced;
+                        row.message = Some(
+                            "Deleted (made inactive) in QuickBooks Online; the Zoho CRM record was kept.".to_owned(),
+                        );
+                        decided.commit.logs.push(row);
+                    }
+                    continue;
+                }
                 if record.get("status").and_then(Value::as_str) == Some("Deleted") {
                     if link.is_some() {
                         row.status = LogStatus::NotSynced;
@@ -1493,21 +1507,26 @@ impl TenantRun<'_> {
         row.details.notes = write.notes.clone();
         if let Some(link) = &write.link {
             row.zoho_id = Some(link.zoho_id.clone());
-            if let Some(before) = &link.last_written {
-                row.details.changes = domain::log::changes(before, &write.payload);
-            }
         }
         match result {
             Ok(written) => {
                 let setup = &self.pairs[&pair];
-                // What the Zoho record now holds, as mapped toward QBO.
+                // What the Zoho record now holds, as mapped toward QBO: its fingerprint, and the
+                // QBO-side values both systems now agree on (`last_written` is always kept in
+                // QBO's shape, so a later Zoho → QBO update sends only what changed).
                 let mut as_read = write.payload.clone();
                 if let Some(object) = as_read.as_object_mut() {
                     object.insert("id".into(), json!(written.id));
                 }
-                let zoho_hash = zoho_to_qbo(&setup.mapping, pair, &setup.catalogue, &as_read)
-                    .map(|m| mapped_hash(&m))
-                    .unwrap_or_default();
+                let agreed = zoho_to_qbo(&setup.mapping, pair, &setup.catalogue, &as_read).ok();
+                let zoho_hash = agreed.as_ref().map(mapped_hash).unwrap_or_default();
+                let agreed = agreed.map(|m| m.payload);
+                if let (Some(before), Some(after)) = (
+                    write.link.as_ref().and_then(|l| l.last_written.as_ref()),
+                    agreed.as_ref(),
+                ) {
+                    row.details.changes = domain::log::changes(before, after);
+                }
                 row.zoho_id = Some(written.id.clone());
                 commit.links.push(Link {
                     pair,
@@ -1520,7 +1539,7 @@ impl TenantRun<'_> {
                     zoho_modified: written.modified_time,
                     qbo_modified: write.source_modified.clone(),
                     display_name: write.name.clone(),
-                    last_written: Some(write.payload.clone()),
+                    last_written: agreed,
                 });
                 self.synced_this_run
                     .insert((pair, flow, write.source_id.clone()));

@@ -393,13 +393,14 @@ impl SyncStore {
                     };
                     let sql = format!(
                         "UPDATE sync_log SET resolved_at = $1 WHERE tenant_id = $2 AND pair = $3 AND {column} = $4 \
-                         AND status = 'error' AND resolved_at IS NULL"
+                         AND flow = $5 AND status = 'error' AND resolved_at IS NULL"
                     );
                     sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(now)
                         .bind(tenant_id)
                         .bind(row.pair.key())
                         .bind(id)
+                        .bind(row.flow.key())
                         .execute(&mut *tx)
                         .await?;
                 }

@@ -1823,10 +1823,14 @@ pub async fn control_delete(
 }
 
 /// Simulates a user editing the record in the CRM UI (moves Modified_Time to now).
+/// `POST /_sandbox/zoho/{module}/{id}/touch`: a user edit. Stamps `Modified_Time`; a JSON
+/// object body (optional) sets those fields first.
 pub async fn control_touch(
     State(shared): State<Arc<Shared>>,
     Path((module, id)): Path<(String, String)>,
+    body: Bytes,
 ) -> Response {
+    let changes: Map<String, Value> = serde_json::from_slice(&body).unwrap_or_default();
     let now = shared.now();
     let mut store = lock(&shared.zoho);
     let Some(module) = store.record_module(&module) else {
@@ -1841,6 +1845,11 @@ pub async fn control_touch(
         .and_then(|rows| rows.get_mut(&key))
     {
         Some(record) => {
+            for (field, value) in changes {
+                if field != "id" {
+                    record[field.as_str()] = value;
+                }
+            }
             record["Modified_Time"] = json!(zoho_time(now));
             json_response(StatusCode::OK, record)
         }
