@@ -8,8 +8,8 @@ pub mod components;
 pub mod connections;
 pub mod error;
 pub mod filters;
-pub mod mapping;
 pub mod logs;
+pub mod mapping;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -25,7 +25,7 @@ use crate::components::shell::Shell;
 use crate::pages::{auth_pages, help, outbox, placeholders, plan, quickbooks, settings};
 
 /// Bumped with the stylesheet so browsers never keep a stale copy.
-pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=5";
+pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=6";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

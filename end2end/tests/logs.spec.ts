@@ -214,3 +214,43 @@ test('a deleted QuickBooks customer: the row offers Re-create, which brings it b
   }).toPass({ timeout: 60_000 });
   await screenshot(page, testInfo, '36-logs-recreated');
 });
+
+test('Retry re-runs a failed row once the cause is fixed', async ({ page }, testInfo) => {
+  // Waits for real sync runs of the in-process worker.
+  test.setTimeout(120_000);
+  await signUp(page, 'Retry Co', uniqueEmail('logs-retry'));
+  // The first sync fails every new product: Inventory Settings are not chosen yet.
+  await connectAndActivate(page);
+  await page.goto('/logs?pair=products_items&status=error');
+  await waitForRow(page, 'error');
+  const failed = page.locator('tr[data-status="error"]').first();
+  await expect(failed.locator('.log-message')).toContainText('Inventory Settings');
+  const zohoId = (await failed.locator('.module-key').innerText()).trim();
+  await screenshot(page, testInfo, '37-logs-inventory-error');
+
+  // Fix the cause: choose the three accounts.
+  await page.goto('/settings?tab=inventory');
+  await hydrated(page);
+  await page.getByRole('combobox', { name: /Income account/ }).selectOption({ label: 'Sales of Product Income' });
+  await page.getByRole('combobox', { name: /Expense account/ }).selectOption({ label: 'Cost of Goods Sold' });
+  await page.getByRole('combobox', { name: /Inventory asset account/ }).selectOption({ label: 'Inventory Asset' });
+  await page.getByRole('button', { name: 'Save inventory settings' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Inventory settings saved.' })).toBeVisible();
+
+  // Retry the row: the next run creates the item and the record's newest row is Synced.
+  await page.goto(`/logs?pair=products_items&q=${zohoId}`);
+  await hydrated(page);
+  await page.locator('tr[data-status="error"]').first().getByRole('button', { name: 'Retry' }).click();
+  await expect(page.locator('tr[data-status="error"]').first()).toContainText('Queued for the next sync');
+  // (The first sync also linked the product the other way, QuickBooks → Zoho, by its SKU; the
+  // retried row is the Zoho → QuickBooks one.)
+  const newest = page.locator('tbody tr').first();
+  await expect(async () => {
+    await page.reload();
+    await expect(newest).toHaveAttribute('data-status', 'synced', { timeout: 1_000 });
+    await expect(newest).toContainText('Zoho → QuickBooks', { timeout: 1_000 });
+  }).toPass({ timeout: 60_000 });
+  await expect(page.locator('tr[data-status="error"]').first().getByRole('button', { name: 'Retry' })).toHaveCount(0);
+  await expect(page.locator('tr[data-status="error"]').first()).not.toContainText('Queued for the next sync');
+  await screenshot(page, testInfo, '38-logs-retried');
+});

@@ -238,3 +238,27 @@ test('a static value is saved and appears in the QuickBooks record after Sync no
     expect(JSON.stringify(customers)).toContain('STATIC-42');
   }).toPass({ timeout: 60_000 });
 });
+
+test('disabling a pair in Sync Direction takes its mapping away', async ({ page }, testInfo) => {
+  await signUp(page, 'Disable Co', uniqueEmail('mapping-disable'));
+  await hydrated(page);
+  const before = await page.getByLabel('Module').locator('option').allInnerTexts();
+  expect(before.map((m) => m.split(' (')[0])).toEqual(['Accounts ↔ Customers', 'Products ↔ Items']);
+
+  await page.goto('/settings?tab=direction');
+  await hydrated(page);
+  await page.getByLabel('Direction for Products ↔ Items').selectOption({ label: 'Disable' });
+  await page.getByRole('button', { name: 'Save directions' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Sync directions saved.' })).toBeVisible();
+
+  await page.goto('/');
+  await hydrated(page);
+  const after = await page.getByLabel('Module').locator('option').allInnerTexts();
+  expect(after.map((m) => m.split(' (')[0])).toEqual(['Accounts ↔ Customers']);
+  // Asking for it by address says why it is not there.
+  await page.goto('/?pair=products_items');
+  await hydrated(page);
+  await expect(page.getByText('Products ↔ Items is switched off (Disable) in Settings → Sync Direction')).toBeVisible();
+  await expect(page.getByRole('table')).toHaveCount(0);
+  await screenshot(page, testInfo, '39-mapping-pair-disabled');
+});

@@ -1012,3 +1012,43 @@ async fn a_crash_after_a_zoho_write_neither_duplicates_nor_skips() {
     }
     world.finish().await;
 }
+
+#[tokio::test]
+async fn an_item_zoho_already_has_by_product_code_is_linked_not_duplicated() {
+    let world = SyncWorld::start(3).await;
+    directions(&world, &[(ModulePair::ProductsItems, Direction::QboToZoho)]).await;
+    // The demo data has the same SKUs on both sides (SKU-00001 …).
+    let before = world.zoho_records("Products").await;
+    run(&world).await;
+    let products = world.zoho_records("Products").await;
+    let rows = logs(&world, ModulePair::ProductsItems).await;
+    assert!(
+        rows.iter().all(|r| r.status == LogStatus::Synced),
+        "{:?}",
+        rows.iter().map(|r| &r.message).collect::<Vec<_>>()
+    );
+    let mut codes: Vec<&str> = products
+        .iter()
+        .filter_map(|p| p["Product_Code"].as_str())
+        .collect();
+    let total = codes.len();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes.len(), total, "no product code twice");
+    let items = world.qbo_records("Item").await;
+    let shared = before
+        .iter()
+        .filter(|p| {
+            items
+                .iter()
+                .any(|i| i["Type"] == "Inventory" && i["Sku"] == p["Product_Code"])
+        })
+        .count();
+    assert!(shared > 0, "the demo data shares SKUs");
+    assert_eq!(
+        products.len(),
+        before.len() + rows.len() - shared,
+        "shared SKUs were linked, not added"
+    );
+    world.finish().await;
+}

@@ -1,9 +1,9 @@
 pub mod auth_pages;
 pub mod connection_card;
 pub mod filters;
-pub mod mapping;
 pub mod help;
 pub mod logs;
+pub mod mapping;
 pub mod outbox;
 pub mod placeholders;
 pub mod plan;

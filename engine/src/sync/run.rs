@@ -256,6 +256,22 @@ impl PairSetup {
     fn catalogue_module(&self) -> &'static str {
         self.zoho_module
     }
+
+    /// The fields a Zoho create upserts on: the QBO id when the org has that field, and for
+    /// products the product code (QBO's SKU), which both systems treat as the item's identity.
+    fn duplicate_check_fields(&self, pair: ModulePair) -> Vec<&'static str> {
+        let mut fields = Vec::new();
+        if self.stamps_qbo_id {
+            fields.push(ZOHO_QBO_ID_FIELD);
+        }
+        let has = |name: &str| self.catalogue.zoho.iter().any(|f| f.api_name == name);
+        if pair == ModulePair::ProductsItems
+            && (has("Product_Code") || self.catalogue.zoho.is_empty())
+        {
+            fields.push("Product_Code");
+        }
+        fields
+    }
 }
 
 struct PairSetup {
@@ -1443,18 +1459,17 @@ impl TenantRun<'_> {
     ) -> Result<PageCommit, RunError> {
         let Decided { mut commit, writes } = decided;
         let module = pair.zoho_module().api_name();
-        let stamps = self.pairs[&pair].stamps_qbo_id;
+        let duplicate_check = self.pairs[&pair].duplicate_check_fields(pair);
         let (creates, updates): (Vec<Prepared>, Vec<Prepared>) =
             writes.into_iter().partition(|w| w.link.is_none());
         if !creates.is_empty() {
             let records: Vec<Value> = creates.iter().map(|w| w.payload.clone()).collect();
-            // Upserting on the QBO id makes a create retried after a crash an update.
-            let results = if stamps {
-                self.zoho
-                    .upsert(module, &records, &[ZOHO_QBO_ID_FIELD])
-                    .await
-            } else {
+            // Upserting on the QBO id makes a create retried after a crash an update; on the
+            // product code, a product both systems already had is linked, not duplicated.
+            let results = if duplicate_check.is_empty() {
                 self.zoho.insert(module, &records).await
+            } else {
+                self.zoho.upsert(module, &records, &duplicate_check).await
             }
             .map_err(RunError::Remote)?;
             self.fault(FaultPoint::AfterRemoteWrite {
