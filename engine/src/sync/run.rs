@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::fields::FieldCatalogue;
@@ -66,6 +67,29 @@ pub struct RunStats {
     pub not_valid: u64,
     pub not_synced: u64,
     pub skipped_unchanged: u64,
+    pub stages: StageTimes,
+}
+
+/// Where a run's wall time went, by stage (`zqsync bench` prints it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StageTimes {
+    /// Reading source pages (Zoho lists, QBO changes).
+    pub read: std::time::Duration,
+    /// Filtering, mapping and resolving references, local link lookups included.
+    pub decide: std::time::Duration,
+    /// Remote writes (QBO batches, Zoho writes), waits for rate-limit slots included.
+    pub write: std::time::Duration,
+    /// Local storage: journaling batches and committing pages.
+    pub store: std::time::Duration,
+}
+
+impl StageTimes {
+    pub fn add(&mut self, other: &StageTimes) {
+        self.read += other.read;
+        self.decide += other.decide;
+        self.write += other.write;
+        self.store += other.store;
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -401,7 +425,9 @@ impl TenantRun<'_> {
                 LogStatus::NotSynced => self.stats.not_synced += 1,
             }
         }
+        let started = Instant::now();
         self.store().commit(&self.tenant_id, commit).await?;
+        self.stats.stages.store += started.elapsed();
         Ok(())
     }
 
@@ -465,11 +491,13 @@ impl TenantRun<'_> {
         let mut newest = None;
         let mut pages = 0usize;
         loop {
+            let started = Instant::now();
             let page = self
                 .zoho
                 .list_page(module, &field_refs, Some(since), &page_cursor)
                 .await
                 .map_err(RunError::Remote)?;
+            self.stats.stages.read += started.elapsed();
             pages += 1;
             seen += page.records.len() as u64;
             let page_newest = page
@@ -478,9 +506,11 @@ impl TenantRun<'_> {
                 .filter_map(|r| millis_of(r.get("Modified_Time").and_then(Value::as_str)))
                 .max();
             newest = newest.max(page_newest);
+            let started = Instant::now();
             let decided = self
                 .decide_zoho(pair, page.records, &conflicts, false, 0)
                 .await?;
+            self.stats.stages.decide += started.elapsed();
             let mut commit = self.write_qbo(pair, decided).await?;
             if live && let Some(at) = page_newest {
                 commit.cursor = Some((pair, Flow::ZohoToQbo, at));
@@ -863,6 +893,7 @@ impl TenantRun<'_> {
                 "items": items.iter().map(|i| json!({"bid": i.bid, "body": i.body})).collect::<Vec<_>>(),
                 "sources": chunk.iter().map(|w| json!({"id": w.source_id, "hash": w.source_hash, "modified": w.source_modified, "name": w.name})).collect::<Vec<_>>(),
             });
+            let started = Instant::now();
             self.store()
                 .journal_batch(
                     &self.tenant_id,
@@ -872,11 +903,14 @@ impl TenantRun<'_> {
                     &journal,
                 )
                 .await?;
+            self.stats.stages.store += started.elapsed();
+            let started = Instant::now();
             let outcomes = self
                 .qbo
                 .batch(&items, Some(&request_id))
                 .await
                 .map_err(RunError::Remote)?;
+            self.stats.stages.write += started.elapsed();
             self.fault(FaultPoint::AfterRemoteWrite {
                 flow: Flow::ZohoToQbo,
             })?;
@@ -923,11 +957,13 @@ impl TenantRun<'_> {
                     }
                 })
                 .collect();
+            let started = Instant::now();
             let outcomes = self
                 .qbo
                 .batch(&items, None)
                 .await
                 .map_err(RunError::Remote)?;
+            self.stats.stages.write += started.elapsed();
             self.fault(FaultPoint::AfterRemoteWrite {
                 flow: Flow::ZohoToQbo,
             })?;

@@ -201,21 +201,7 @@ impl SyncWorld {
             .authorization_url(TENANT, provider)
             .await
             .expect("authorize URL");
-        let answer = self.http.get(&url).send().await.expect("authorize");
-        assert!(
-            answer.status().is_redirection(),
-            "auto consent redirects: {}",
-            answer.status()
-        );
-        let location = answer.headers()["location"]
-            .to_str()
-            .expect("location")
-            .to_owned();
-        reqwest::Url::parse(&location)
-            .expect("callback URL")
-            .query_pairs()
-            .into_owned()
-            .collect()
+        sandbox::auto_consent(&url).await.expect("auto consent")
     }
 
     async fn connect(&self) {
