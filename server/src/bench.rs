@@ -57,7 +57,11 @@ pub struct BenchArgs {
     /// A PostgreSQL server for the PostgreSQL part (`postgres://user:pass@host/db`); a
     /// throwaway database is created on it and dropped afterwards. Without it that part is
     /// skipped.
-    #[arg(long = "database-url", env = "ZQSYNC_BENCH_POSTGRES_URL", hide_env_values = true)]
+    #[arg(
+        long = "database-url",
+        env = "ZQSYNC_BENCH_POSTGRES_URL",
+        hide_env_values = true
+    )]
     pub postgres_url: Option<String>,
 }
 
@@ -72,7 +76,9 @@ struct Dataset {
 impl Dataset {
     fn scaled(scale: f64) -> anyhow::Result<Self> {
         if !(scale.is_finite() && scale > 0.0 && scale <= 10.0) {
-            bail!("--scale takes a number above 0 and at most 10 (1 is the full dataset), not {scale}");
+            bail!(
+                "--scale takes a number above 0 and at most 10 (1 is the full dataset), not {scale}"
+            );
         }
         // Rounded counts of at most 10 × 10,000 fit any integer type.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -159,7 +165,9 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
 
     let sqlite = migrate(&host, dataset, Backend::Sqlite, None, Limits::Off).await?;
     let postgres = match &args.postgres_url {
-        Some(url) => Some(migrate(&host, dataset, Backend::Postgres, Some(url), Limits::Off).await?),
+        Some(url) => {
+            Some(migrate(&host, dataset, Backend::Postgres, Some(url), Limits::Off).await?)
+        }
         None => None,
     };
     print_unthrottled(&sqlite, postgres.as_ref());
@@ -305,8 +313,7 @@ impl Tenant {
                 .await?;
         });
         let clock: Arc<dyn engine::Clock> = Arc::new(engine::SystemClock);
-        let mut remotes =
-            RemoteSetup::sandbox(&sandbox.urls(), config, crate::ephemeral_vault()?);
+        let mut remotes = RemoteSetup::sandbox(&sandbox.urls(), config, crate::ephemeral_vault()?);
         remotes.resilience = resilience;
         let connections = crate::connection_store(&remotes, db, &clock, "http://127.0.0.1:9")?;
         let consent = |provider| {
@@ -321,17 +328,36 @@ impl Tenant {
                         .map(|(_, v)| v.clone())
                         .unwrap_or_default()
                 };
-                anyhow::Ok((param("code"), param("state"), param("realmId"), param("accounts-server")))
+                anyhow::Ok((
+                    param("code"),
+                    param("state"),
+                    param("realmId"),
+                    param("accounts-server"),
+                ))
             }
         };
         let (code, state, realm_id, _) = consent(Provider::Qbo).await?;
         connections
-            .complete_qbo(TENANT, &IntuitCallback { code, state, realm_id })
+            .complete_qbo(
+                TENANT,
+                &IntuitCallback {
+                    code,
+                    state,
+                    realm_id,
+                },
+            )
             .await
             .context("connecting the simulated QuickBooks Online")?;
         let (code, state, _, accounts_server) = consent(Provider::Zoho).await?;
         connections
-            .complete_zoho(TENANT, &ZohoCallback { code, state, accounts_server })
+            .complete_zoho(
+                TENANT,
+                &ZohoCallback {
+                    code,
+                    state,
+                    accounts_server,
+                },
+            )
             .await
             .context("connecting the simulated Zoho CRM")?;
         Ok(Self {
@@ -356,7 +382,10 @@ impl Tenant {
         for pair in pairs {
             directions.set(pair, Direction::ZohoToQbo);
         }
-        self.stores.config.save_directions(TENANT, &directions).await?;
+        self.stores
+            .config
+            .save_directions(TENANT, &directions)
+            .await?;
 
         let qbo = self.connections.qbo_client(TENANT).await?;
         let accounts = qbo.query("SELECT * FROM Account").await?;
@@ -416,7 +445,10 @@ impl Tenant {
                     .iter()
                     .find_map(|r| r.message.clone())
                     .unwrap_or_default();
-                bail!("run {runs} left records unsynced: {:?}; {first}", summary.stats);
+                bail!(
+                    "run {runs} left records unsynced: {:?}; {first}",
+                    summary.stats
+                );
             }
             stages.add(&summary.stats.stages);
             synced += summary.stats.synced;
@@ -461,13 +493,12 @@ impl FreshDatabase {
                     .rsplit_once('/')
                     .filter(|(server, _)| server.contains("://"))
                 else {
-                    bail!("the PostgreSQL URL should look like postgres://user:password@host/database");
+                    bail!(
+                        "the PostgreSQL URL should look like postgres://user:password@host/database"
+                    );
                 };
                 let pool = sqlx::PgPool::connect(admin).await.with_context(|| {
-                    format!(
-                        "could not connect to {}",
-                        engine::db::redact_url(admin)
-                    )
+                    format!("could not connect to {}", engine::db::redact_url(admin))
                 })?;
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&pool)
@@ -484,14 +515,14 @@ impl FreshDatabase {
     }
 
     async fn drop_it(self) {
-        if let Some((admin, name)) = self.postgres {
-            if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
-                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                if let Err(error) = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await {
-                    tracing::warn!(%error, database = %name, "could not drop the bench database");
-                }
-                pool.close().await;
+        if let Some((admin, name)) = self.postgres
+            && let Ok(pool) = sqlx::PgPool::connect(&admin).await
+        {
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            if let Err(error) = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await {
+                tracing::warn!(%error, database = %name, "could not drop the bench database");
             }
+            pool.close().await;
         }
         if let Some(dir) = self.sqlite_dir {
             let _ = std::fs::remove_dir_all(dir);
@@ -600,7 +631,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -609,7 +640,10 @@ fn thousands(n: u64) -> String {
 }
 
 fn mib(bytes: Option<u64>) -> String {
-    bytes.map_or_else(|| "n/a".to_owned(), |b| format!("{:.0} MiB", b as f64 / 1_048_576.0))
+    bytes.map_or_else(
+        || "n/a".to_owned(),
+        |b| format!("{:.0} MiB", b as f64 / 1_048_576.0),
+    )
 }
 
 fn rate(value: f64) -> String {
@@ -645,7 +679,15 @@ fn print_unthrottled(sqlite: &Measured, postgres: Option<&Measured>) {
     println!("1. Rate limits off, zero latency");
     println!(
         "   {:<11} {:>8} {:>8} {:>10} {:>13} {:>13} {:>11} {:>11} {:>6}",
-        "database", "records", "wall s", "records/s", "CPU s all", "CPU s engine", "rec/CPU-s", "rec/eng-CPU-s", "runs"
+        "database",
+        "records",
+        "wall s",
+        "records/s",
+        "CPU s all",
+        "CPU s engine",
+        "rec/CPU-s",
+        "rec/eng-CPU-s",
+        "runs"
     );
     let row = |name: &str, m: &Measured| {
         println!(
@@ -671,13 +713,18 @@ fn print_unthrottled(sqlite: &Measured, postgres: Option<&Measured>) {
     }
     println!(
         "   target ≥ 5,000 records/s on SQLite: {}",
-        if sqlite.per_second() >= 5_000.0 { "met" } else { "NOT met" }
+        if sqlite.per_second() >= 5_000.0 {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
     println!(
         "   CPU s all = user + system time of the whole process, simulators included; engine = all minus the \
          simulators' threads (HTTP clients, SQLite and JSON work stay in it; a PostgreSQL server's own CPU is not counted)."
     );
-    for (name, m) in std::iter::once(("SQLite", sqlite)).chain(postgres.map(|m| ("PostgreSQL", m))) {
+    for (name, m) in std::iter::once(("SQLite", sqlite)).chain(postgres.map(|m| ("PostgreSQL", m)))
+    {
         let s = m.stages;
         println!(
             "   {name} engine stages (wall): read Zoho {:.2} s, decide {:.2} s, write QBO {:.2} s, store {:.2} s; {} QBO batch calls",
@@ -755,7 +802,9 @@ fn print_throttled(dataset: Dataset, m: &Measured, time_scale: f64) {
             f * 100.0,
             if f >= 0.9 { "met" } else { "NOT met" }
         ),
-        None => println!("   the dataset fits in one minute's batches: the limits do not bind (use a larger --scale)"),
+        None => println!(
+            "   the dataset fits in one minute's batches: the limits do not bind (use a larger --scale)"
+        ),
     }
     println!(
         "   the engine paces its QBO calls per realm before sending them (a call holds its slot until one window after \
@@ -766,7 +815,9 @@ fn print_throttled(dataset: Dataset, m: &Measured, time_scale: f64) {
 
 #[allow(clippy::print_stdout)]
 fn print_memory(sqlite: &Measured, postgres: Option<&Measured>, throttled: &Measured) {
-    println!("3. Peak memory (VmHWM of the process, the simulators and their seeded data included)");
+    println!(
+        "3. Peak memory (VmHWM of the process, the simulators and their seeded data included)"
+    );
     println!(
         "   seeding the sandbox: {} in {:.2} s",
         mib(sqlite.peak_seeding),
@@ -776,7 +827,10 @@ fn print_memory(sqlite: &Measured, postgres: Option<&Measured>, throttled: &Meas
     if let Some(m) = postgres {
         println!("   migration, limits off, PostgreSQL: {}", mib(m.peak_run));
     }
-    println!("   migration, QBO limits on, SQLite: {}", mib(throttled.peak_run));
+    println!(
+        "   migration, QBO limits on, SQLite: {}",
+        mib(throttled.peak_run)
+    );
     let highest = [sqlite.peak_seeding, sqlite.peak_run, throttled.peak_run]
         .into_iter()
         .chain(postgres.map(|m| m.peak_run))

@@ -282,7 +282,7 @@ pub fn connection_store(
         endpoints: remotes.endpoints.clone(),
         resilience: remotes.resilience.clone(),
     })
-        .context("could not set up the Zoho and QuickBooks clients")?;
+    .context("could not set up the Zoho and QuickBooks clients")?;
     Ok(Arc::new(ConnectionStore::new(
         db.clone(),
         remotes.vault.clone(),

@@ -8,8 +8,8 @@
 pub mod check;
 pub mod error;
 mod http;
-mod pacing;
 pub mod oauth;
+mod pacing;
 pub mod qbo;
 pub mod zoho;
 
@@ -215,7 +215,9 @@ impl ResilienceConfig {
         self.qbo_rate_limit_wait = shrink(self.qbo_rate_limit_wait);
         self.zoho_rate_limit_wait = shrink(self.zoho_rate_limit_wait);
         self.zoho_requests_per_second = self.zoho_requests_per_second.map(|rate| {
-            let scaled = (f64::from(rate.get()) * factor).round().min(f64::from(u32::MAX));
+            let scaled = (f64::from(rate.get()) * factor)
+                .round()
+                .min(f64::from(u32::MAX));
             // Saturating float-to-int: at least 1, at most u32::MAX.
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             NonZeroU32::new(scaled as u32).unwrap_or(NonZeroU32::MIN)

@@ -130,7 +130,10 @@ impl Pacer {
             let wait = {
                 let mut windows = self.lock();
                 let now = Instant::now();
-                let request_wait = windows.requests.as_mut().map_or(Wait::Free, |w| w.wait(now));
+                let request_wait = windows
+                    .requests
+                    .as_mut()
+                    .map_or(Wait::Free, |w| w.wait(now));
                 let batch_wait = match windows.batches.as_mut() {
                     Some(w) if batch => w.wait(now),
                     _ => Wait::Free,
@@ -187,7 +190,10 @@ mod tests {
         window.answered(first);
         assert_eq!(window.wait(first), Wait::Until(first + span));
         window.answered(first + Duration::from_secs(2));
-        assert_eq!(window.wait(first + span - Duration::from_millis(1)), Wait::Until(first + span));
+        assert_eq!(
+            window.wait(first + span - Duration::from_millis(1)),
+            Wait::Until(first + span)
+        );
         assert_eq!(window.wait(first + span), Wait::Free);
     }
 
