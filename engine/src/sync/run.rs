@@ -353,8 +353,10 @@ fn text(value: Option<&Value>) -> Option<String> {
     }
 }
 
+/// A source timestamp in milliseconds (cursors and checkpoints are millis; `DateValue`
+/// counts seconds).
 fn millis_of(time: Option<&str>) -> Option<i64> {
-    DateValue::parse(time?).map(DateValue::instant_or_midnight)
+    DateValue::parse(time?).map(|d| d.instant_or_midnight().saturating_mul(1000))
 }
 
 fn zoho_name(record: &Value) -> Option<String> {
