@@ -30,8 +30,9 @@ fn fast_resilience() -> ResilienceConfig {
         max_backoff: Duration::from_millis(50),
         qbo_rate_limit_wait: Duration::from_millis(300),
         zoho_rate_limit_wait: Duration::from_millis(300),
-        qbo_requests_per_second: std::num::NonZeroU32::new(200).expect("non-zero"),
-        zoho_requests_per_second: std::num::NonZeroU32::new(200).expect("non-zero"),
+        qbo_requests_per_minute: None,
+        qbo_batches_per_minute: None,
+        zoho_requests_per_second: None,
         ..ResilienceConfig::default()
     }
 }
@@ -41,10 +42,17 @@ async fn world(records: usize) -> World {
 }
 
 async fn world_with(records: usize, resilience: ResilienceConfig) -> World {
-    let config = SandboxConfig {
-        records_per_module: records,
-        ..SandboxConfig::default()
-    };
+    world_of(
+        SandboxConfig {
+            records_per_module: records,
+            ..SandboxConfig::default()
+        },
+        resilience,
+    )
+    .await
+}
+
+async fn world_of(config: SandboxConfig, resilience: ResilienceConfig) -> World {
     let realm = config.realm_id.clone();
     let sandbox = Sandbox::start(config).await.expect("sandbox starts");
     let urls = sandbox.urls();
@@ -764,39 +772,44 @@ async fn the_concurrency_cap_keeps_calls_under_the_realm_limit() {
 }
 
 #[tokio::test]
-async fn the_rate_limit_spaces_a_tenants_calls() {
-    let w = world_with(
-        2,
-        ResilienceConfig {
-            qbo_requests_per_second: std::num::NonZeroU32::new(5).expect("non-zero"),
-            ..fast_resilience()
+async fn qbo_calls_are_paced_within_the_realm_limits_instead_of_meeting_a_429() {
+    // The sandbox's minute lasts 300 ms; our budgets are exactly its limits, and no retry
+    // may hide a 429: every call has to be sent when QBO would accept it.
+    let w = world_of(
+        SandboxConfig {
+            records_per_module: 2,
+            qbo_requests_per_minute: 6,
+            qbo_batches_per_minute: 2,
+            time_scale: 200.0,
+            ..SandboxConfig::default()
         },
+        ResilienceConfig {
+            max_retries: 0,
+            qbo_requests_per_minute: std::num::NonZeroU32::new(6),
+            qbo_batches_per_minute: std::num::NonZeroU32::new(2),
+            ..fast_resilience()
+        }
+        .time_scaled(200.0),
     )
     .await;
     let qbo = w.qbo();
-    let started = Instant::now();
-    for _ in 0..10 {
-        qbo.company_info().await.expect("call");
+    for round in 0..4 {
+        qbo.batch(
+            &[BatchItem {
+                bid: "c".to_owned(),
+                operation: BatchOperation::Create,
+                entity: "Customer".to_owned(),
+                body: json!({"DisplayName": format!("Paced {round}")}),
+            }],
+            None,
+        )
+        .await
+        .expect("a paced batch is accepted");
+        for _ in 0..3 {
+            qbo.company_info().await.expect("a paced call is accepted");
+        }
     }
-    // A burst of five, then one every 200 ms.
-    assert!(
-        started.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
-    );
-    // Another tenant has its own budget.
-    let other = w.connectors.qbo(
-        "tenant-2",
-        &w.realm,
-        Arc::new(StaticToken(w.sandbox.mint_qbo_access_token(&w.realm))),
-    );
-    let started = Instant::now();
-    for _ in 0..5 {
-        other.company_info().await.expect("call");
-    }
-    assert!(
-        started.elapsed() < Duration::from_millis(800),
-        "a budget of its own: {:?}",
-        started.elapsed()
-    );
+    let traffic = w.sandbox.qbo_traffic();
+    assert_eq!(traffic.throttled, 0, "{traffic:?}");
+    assert_eq!((traffic.requests, traffic.batches), (16, 4));
 }

@@ -72,8 +72,9 @@ impl Replay {
             resilience: ResilienceConfig {
                 max_retries: 0,
                 timeout: Duration::from_secs(5),
-                qbo_requests_per_second: std::num::NonZeroU32::new(500).expect("non-zero"),
-                zoho_requests_per_second: std::num::NonZeroU32::new(500).expect("non-zero"),
+                qbo_requests_per_minute: None,
+                qbo_batches_per_minute: None,
+                zoho_requests_per_second: None,
                 ..ResilienceConfig::default()
             },
         })

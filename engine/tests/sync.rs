@@ -1052,3 +1052,22 @@ async fn an_item_zoho_already_has_by_product_code_is_linked_not_duplicated() {
     );
     world.finish().await;
 }
+
+#[tokio::test]
+async fn a_run_after_the_cursor_moved_reads_only_newer_records() {
+    let world = SyncWorld::start(3).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::ZohoToQbo)],
+    )
+    .await;
+    let first = run(&world).await;
+    assert_eq!(first.stats.read, 3, "{first:?}");
+    world.advance(Duration::minutes(15));
+    // The cursor is the newest record's time in milliseconds: only the record of the cursor's
+    // own second comes back (the one-second overlap), not the older ones.
+    let second = run(&world).await;
+    assert!(second.stats.read <= 1, "{second:?}");
+    assert_eq!(second.stats.synced, 0, "{second:?}");
+    world.finish().await;
+}

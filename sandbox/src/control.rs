@@ -143,7 +143,10 @@ async fn apply_faults(
             FaultKind::Slow => {}
         }
     }
-    if request.method() == Method::GET || request.method() == Method::HEAD {
+    if request.method() == Method::GET
+        || request.method() == Method::HEAD
+        || !shared.config.record_writes
+    {
         return next.run(request).await;
     }
     // Buffer the body once so the write log sees exactly what the client sent.

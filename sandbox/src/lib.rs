@@ -20,6 +20,7 @@ mod util;
 mod zoho;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, Utc};
@@ -83,6 +84,47 @@ pub struct SandboxConfig {
     pub qbo_webhook_format: QboWebhookFormat,
     /// Skip the consent pages: authorize redirects straight back with a code (unattended demos).
     pub auto_consent: bool,
+    /// How many times faster than real time the QBO rate-limit windows run: 60 makes QBO's
+    /// one-minute windows (500 requests, 40 batches) last one second of wall time, so a
+    /// benchmark of the throttled schedule takes seconds instead of minutes. 1 = real time.
+    pub time_scale: f64,
+    /// Keep every write in the `/_sandbox/writes` log (tests assert on it). Benchmarks turn it
+    /// off: the log would hold a parsed copy of every body sent.
+    pub record_writes: bool,
+    /// Seed only these Zoho modules, in these numbers, instead of `records_per_module` of
+    /// everything (benchmarks: a large org without paying for modules they do not read).
+    pub zoho_seed: Option<ZohoSeed>,
+}
+
+/// A Zoho org of a chosen size: accounts, products and invoices (each invoice's lines name
+/// seeded products and its account a seeded account), modified one per minute going back from
+/// `newest_age` ago, accounts oldest, then products, then invoices. The QBO company gets only
+/// its reference data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZohoSeed {
+    pub accounts: usize,
+    pub products: usize,
+    pub invoices: usize,
+    pub lines_per_invoice: usize,
+    /// How long ago the newest seeded record was modified.
+    pub newest_age: Duration,
+}
+
+impl ZohoSeed {
+    /// How long ago the oldest seeded record was modified.
+    pub fn oldest_age(&self) -> Duration {
+        let total = self.accounts + self.products + self.invoices;
+        self.newest_age + Duration::minutes(i64::try_from(total).unwrap_or(i64::MAX / 120))
+    }
+}
+
+/// What the simulated QBO API saw since the sandbox started (every realm): calls that passed
+/// the throttles, batch calls among them, and calls answered 429 by the throttles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QboTraffic {
+    pub requests: u64,
+    pub batches: u64,
+    pub throttled: u64,
 }
 
 impl Default for SandboxConfig {
@@ -112,6 +154,9 @@ impl Default for SandboxConfig {
             qbo_webhook_verifier_token: "sandbox-verifier-token".to_owned(),
             qbo_webhook_format: QboWebhookFormat::default(),
             zoho_page_token_limit: 100_000,
+            time_scale: 1.0,
+            record_writes: true,
+            zoho_seed: None,
         }
     }
 }
@@ -146,6 +191,43 @@ pub enum SandboxError {
         addr: String,
         source: std::io::Error,
     },
+}
+
+/// Why [`auto_consent`] got no callback.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsentError {
+    #[error("the authorize page could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the authorize page answered {0} instead of redirecting (is auto_consent on?)")]
+    NoRedirect(u16),
+    #[error("the redirect does not name a valid callback URL")]
+    BadLocation,
+}
+
+/// Opens an authorize URL of a sandbox started with `auto_consent` (as a browser would) and
+/// returns the query of the callback it redirects to: `code`, `state`, and `realmId` (Intuit)
+/// or `accounts-server` (Zoho). Tests and `zqsync bench` connect tenants with it.
+pub async fn auto_consent(authorize_url: &str) -> Result<Vec<(String, String)>, ConsentError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| ConsentError::Unreachable(e.to_string()))?;
+    let answer = http
+        .get(authorize_url)
+        .send()
+        .await
+        .map_err(|e| ConsentError::Unreachable(e.without_url().to_string()))?;
+    if !answer.status().is_redirection() {
+        return Err(ConsentError::NoRedirect(answer.status().as_u16()));
+    }
+    let location = answer
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ConsentError::BadLocation)?;
+    let url = reqwest::Url::parse(location).map_err(|_| ConsentError::BadLocation)?;
+    Ok(url.query_pairs().into_owned().collect())
 }
 
 /// The simulated services a fault or a port belongs to.
@@ -183,6 +265,15 @@ pub(crate) struct Shared {
     pub faults: Mutex<control::Faults>,
     pub writes: Mutex<Vec<WriteRecord>>,
     pub http: reqwest::Client,
+    pub qbo_traffic: QboCounters,
+}
+
+/// Counters behind [`QboTraffic`].
+#[derive(Debug, Default)]
+pub(crate) struct QboCounters {
+    pub requests: AtomicU64,
+    pub batches: AtomicU64,
+    pub throttled: AtomicU64,
 }
 
 /// Locks ignoring poisoning: a panicking handler must not take the whole simulator down.
@@ -201,6 +292,19 @@ impl Shared {
         *lock(&self.skew) += by;
     }
 
+    /// QBO's one-minute throttle window, shortened by the configured time scale.
+    pub fn rate_window(&self) -> Duration {
+        let scale = if self.config.time_scale.is_finite() && self.config.time_scale > 0.0 {
+            self.config.time_scale
+        } else {
+            1.0
+        };
+        // Microseconds: 60 s / scale stays exact enough for any sensible scale.
+        #[allow(clippy::cast_possible_truncation)]
+        let micros = (60_000_000.0 / scale).round().max(1.0) as i64;
+        Duration::microseconds(micros)
+    }
+
     pub fn record_write(
         &self,
         service: Service,
@@ -208,6 +312,9 @@ impl Shared {
         path: &str,
         body: serde_json::Value,
     ) {
+        if !self.config.record_writes {
+            return;
+        }
         let at = self.now().to_rfc3339();
         lock(&self.writes).push(WriteRecord {
             service,
@@ -285,6 +392,7 @@ impl Sandbox {
             faults: Mutex::new(control::Faults::default()),
             writes: Mutex::new(Vec::new()),
             http: reqwest::Client::new(),
+            qbo_traffic: QboCounters::default(),
             config,
         });
         let (stop, stop_rx) = watch::channel(false);
@@ -343,6 +451,16 @@ impl Sandbox {
     /// The sandbox's current time.
     pub fn now(&self) -> DateTime<Utc> {
         self.shared.now()
+    }
+
+    /// QBO calls seen so far (benchmarks: how many batches, whether any call was throttled).
+    pub fn qbo_traffic(&self) -> QboTraffic {
+        let counters = &self.shared.qbo_traffic;
+        QboTraffic {
+            requests: counters.requests.load(Ordering::Relaxed),
+            batches: counters.batches.load(Ordering::Relaxed),
+            throttled: counters.throttled.load(Ordering::Relaxed),
+        }
     }
 
     /// Issues a valid QBO access token for `realm_id` without the browser flow (tests, `serve` in sandbox mode).

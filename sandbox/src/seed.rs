@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::{SandboxConfig, qbo, stripe, zoho};
+use crate::{SandboxConfig, ZohoSeed, qbo, stripe, zoho};
 
 pub struct World {
     pub qbo: qbo::Store,
@@ -87,6 +87,13 @@ fn stamp(now: DateTime<Utc>, i: usize, n: usize) -> DateTime<Utc> {
 
 pub fn seed(config: &SandboxConfig, now: DateTime<Utc>) -> World {
     let mut rng = StdRng::seed_from_u64(config.seed);
+    if let Some(plan) = &config.zoho_seed {
+        return World {
+            qbo: seed_qbo(config, &mut rng, 0, now),
+            zoho: seed_zoho_plan(config, &mut rng, plan, now),
+            stripe: seed_stripe(config, now),
+        };
+    }
     let n = config.records_per_module;
     World {
         qbo: seed_qbo(config, &mut rng, n, now),
@@ -204,9 +211,7 @@ fn seed_zoho(
             pick(rng, COMPANY_B),
             i + 1
         );
-        let account = json!({"Account_Name": company, "Account_Number": format!("A-{:05}", i + 1), "Phone": format!("+1-555-{:03}-{:04}", rng.random_range(100..999), rng.random_range(0..9999)),
-            "Account_Type": "Customer", "Industry": pick(rng, &["Construction", "Retail", "Services", "Technology"]), "Billing_City": pick(rng, CITIES), "Billing_Country": "USA",
-            "Credit_Limit": f64::from(rng.random_range(10..500u32)) * 100.0});
+        let account = account_input(rng, &company, i);
         if let Ok(row) = store.insert_trusted("Accounts", &account, at) {
             accounts.push(row["id"].as_str().unwrap_or_default().to_owned());
         }
@@ -221,9 +226,7 @@ fn seed_zoho(
             if let Ok(row) = store.insert_trusted("Vendors", &vendor, at) {
                 vendors.push(row["id"].as_str().unwrap_or_default().to_owned());
             }
-            let product = json!({"Product_Name": format!("{} {}", pick(rng, PRODUCTS), i + 1), "Product_Code": format!("SKU-{:05}", i + 1),
-                "Unit_Price": f64::from(rng.random_range(500..50_000u32)) / 100.0, "Qty_in_Stock": f64::from(rng.random_range(0..200u32)), "Taxable": true, "Product_Active": true,
-                "Product_Category": pick(rng, &["Hardware", "Software", "Service"])});
+            let product = product_input(rng, i);
             if let Ok(row) = store.insert_trusted("Products", &product, at) {
                 products.push((
                     row["id"].as_str().unwrap_or_default().to_owned(),
@@ -252,6 +255,74 @@ fn seed_zoho(
         seeded(store.insert_trusted("Invoices", &json!({"Subject": format!("Invoice {}", i + 1), "Account_Name": account, "Status": "Created", "Invoiced_Items": invoiced}), at));
         let vendor = json!({"id": vendors[rng.random_range(0..vendors.len())]});
         seeded(store.insert_trusted("Purchase_Orders", &json!({"Subject": format!("PO {}", i + 1), "Vendor_Name": vendor, "Status": "Created", "Purchase_Items": purchased}), at));
+    }
+    store
+}
+
+fn account_input(rng: &mut StdRng, company: &str, i: usize) -> Value {
+    json!({"Account_Name": company, "Account_Number": format!("A-{:05}", i + 1), "Phone": format!("+1-555-{:03}-{:04}", rng.random_range(100..999), rng.random_range(0..9999)),
+        "Account_Type": "Customer", "Industry": pick(rng, &["Construction", "Retail", "Services", "Technology"]), "Billing_City": pick(rng, CITIES), "Billing_Country": "USA",
+        "Credit_Limit": f64::from(rng.random_range(10..500u32)) * 100.0})
+}
+
+fn product_input(rng: &mut StdRng, i: usize) -> Value {
+    json!({"Product_Name": format!("{} {}", pick(rng, PRODUCTS), i + 1), "Product_Code": format!("SKU-{:05}", i + 1),
+        "Unit_Price": f64::from(rng.random_range(500..50_000u32)) / 100.0, "Qty_in_Stock": f64::from(rng.random_range(0..200u32)), "Taxable": true, "Product_Active": true,
+        "Product_Category": pick(rng, &["Hardware", "Software", "Service"])})
+}
+
+/// Only accounts, products and invoices, in the numbers asked (see [`ZohoSeed`]).
+fn seed_zoho_plan(
+    config: &SandboxConfig,
+    rng: &mut StdRng,
+    plan: &ZohoSeed,
+    now: DateTime<Utc>,
+) -> zoho::Store {
+    let mut store = zoho::Store::new(config.zoho_edition);
+    let total = plan.accounts + plan.products + plan.invoices;
+    let newest = now - plan.newest_age;
+    let mut order = 0usize;
+    let mut next_stamp = || {
+        order += 1;
+        stamp(newest, order - 1, total)
+    };
+    let mut accounts = Vec::with_capacity(plan.accounts);
+    for i in 0..plan.accounts {
+        let company = format!(
+            "{} {} {}",
+            pick(rng, COMPANY_A),
+            pick(rng, COMPANY_B),
+            i + 1
+        );
+        let input = account_input(rng, &company, i);
+        if let Ok(row) = store.insert_trusted("Accounts", &input, next_stamp()) {
+            accounts.push(row["id"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    let mut products = Vec::with_capacity(plan.products);
+    if store.module("Products").is_some() {
+        for i in 0..plan.products {
+            let input = product_input(rng, i);
+            if let Ok(row) = store.insert_trusted("Products", &input, next_stamp()) {
+                products.push((
+                    row["id"].as_str().unwrap_or_default().to_owned(),
+                    row["Unit_Price"].as_f64().unwrap_or(0.0),
+                ));
+            }
+        }
+    }
+    if accounts.is_empty() || products.is_empty() {
+        return store;
+    }
+    for i in 0..plan.invoices {
+        let lines: Vec<Value> = (0..plan.lines_per_invoice)
+            .map(|_| {
+                let (id, price) = &products[rng.random_range(0..products.len())];
+                json!({"Product_Name": {"id": id}, "Quantity": f64::from(rng.random_range(1..10u32)), "List_Price": price})
+            })
+            .collect();
+        let account = json!({"id": accounts[rng.random_range(0..accounts.len())]});
+        seeded(store.insert_trusted("Invoices", &json!({"Subject": format!("Invoice {}", i + 1), "Account_Name": account, "Status": "Created", "Invoiced_Items": lines}), next_stamp()));
     }
     store
 }

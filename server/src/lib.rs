@@ -1,5 +1,6 @@
 //! The zqsync server: configuration, the HTTP router and its middleware, and start-up.
 
+pub mod bench;
 pub mod config;
 mod export;
 mod oauth;
@@ -19,7 +20,7 @@ use engine::accounts::{AccountError, Accounts, NewAccount};
 use engine::billing::{Billing, BillingConfig};
 use engine::connections::ConnectionStore;
 use engine::connectors::oauth::OAuthApp;
-use engine::connectors::{ConnectorConfig, Connectors, Endpoints};
+use engine::connectors::{ConnectorConfig, Connectors, Endpoints, ResilienceConfig};
 use engine::integration::Integration;
 use engine::sessions::Sessions;
 use engine::sync::{TenantRunner, Worker, WorkerConfig};
@@ -55,6 +56,8 @@ pub struct RemoteSetup {
     pub zoho_app: Option<(String, String)>,
     pub intuit_app: Option<(String, String)>,
     pub vault: Arc<Vault>,
+    /// Rate limits, concurrency and patience of the Zoho and QuickBooks clients.
+    pub resilience: ResilienceConfig,
 }
 
 impl RemoteSetup {
@@ -80,6 +83,8 @@ impl RemoteSetup {
                 config.intuit_client_secret.clone(),
             )),
             vault,
+            // A time-scaled sandbox's minutes are shorter; the budgets follow them.
+            resilience: ResilienceConfig::default().time_scaled(config.time_scale),
         }
     }
 }
@@ -277,8 +282,11 @@ pub fn connection_store(
             redirect_uri: format!("{base_url}{path}"),
         })
     };
-    let connectors = Connectors::new(ConnectorConfig::new(remotes.endpoints.clone()))
-        .context("could not set up the Zoho and QuickBooks clients")?;
+    let connectors = Connectors::new(ConnectorConfig {
+        endpoints: remotes.endpoints.clone(),
+        resilience: remotes.resilience.clone(),
+    })
+    .context("could not set up the Zoho and QuickBooks clients")?;
     Ok(Arc::new(ConnectionStore::new(
         db.clone(),
         remotes.vault.clone(),

@@ -35,8 +35,8 @@ enum Command {
     Migrate(DatabaseArgs),
     /// Run the simulated Zoho CRM, QuickBooks Online, OAuth and Stripe servers on their own.
     Sandbox(SandboxArgs),
-    /// Measure the sync engine and print the figures.
-    Bench,
+    /// Measure the sync engine (a historical migration against the simulators) and print the figures.
+    Bench(server::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,7 +64,7 @@ fn main() -> ExitCode {
             }
             Command::Worker(args) => run_worker(args).await,
             Command::Sandbox(args) => run_sandbox(&args).await,
-            Command::Bench => not_built_yet("bench", "the sync engine"),
+            Command::Bench(args) => server::bench::run(&args).await,
         }
     });
     match result {
@@ -74,10 +74,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn not_built_yet(command: &str, arrives_with: &str) -> anyhow::Result<()> {
-    anyhow::bail!("`zqsync {command}` is not built yet; it arrives with {arrives_with}")
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -187,6 +183,7 @@ fn production_remotes(
         zoho_app: pair(&credentials.zoho_client_id, &credentials.zoho_client_secret),
         intuit_app: pair(&credentials.qbo_client_id, &credentials.qbo_client_secret),
         vault,
+        resilience: engine::connectors::ResilienceConfig::default(),
     })
 }
 

@@ -1,6 +1,7 @@
-//! The HTTP layer every connector call goes through: per-tenant rate limit (governor), a
-//! concurrency cap per realm/org (tokio `Semaphore`), a timeout on every call, retries with
-//! exponential backoff that honour `Retry-After` (backon), and one token refresh on a 401.
+//! The HTTP layer every connector call goes through: QBO's per-realm request and batch limits
+//! paced before sending (`pacing`), Zoho's per-tenant rate (governor), a concurrency cap per
+//! realm/org (tokio `Semaphore`), a timeout on every call, retries with exponential backoff that
+//! honour `Retry-After` (backon), and one token refresh on a 401.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -14,6 +15,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use super::error::{Api, ConnectorError};
+use super::pacing::Pacer;
 use super::{ResilienceConfig, TokenSource};
 
 /// One answer that was not an error: status, headers and body.
@@ -52,8 +54,9 @@ type Classify = fn(u16, &Value, &str, Duration) -> ConnectorError;
 pub(crate) struct Http {
     pub client: reqwest::Client,
     pub config: ResilienceConfig,
-    qbo_limiter: DefaultKeyedRateLimiter<String>,
-    zoho_limiter: DefaultKeyedRateLimiter<String>,
+    /// Per QBO realm.
+    pacers: Mutex<HashMap<String, Arc<Pacer>>>,
+    zoho_limiter: Option<DefaultKeyedRateLimiter<String>>,
     semaphores: Mutex<HashMap<(Api, String), Arc<Semaphore>>>,
 }
 
@@ -65,8 +68,10 @@ impl Http {
     pub fn new(client: reqwest::Client, config: ResilienceConfig) -> Self {
         Self {
             client,
-            qbo_limiter: DefaultKeyedRateLimiter::keyed(quota(config.qbo_requests_per_second)),
-            zoho_limiter: DefaultKeyedRateLimiter::keyed(quota(config.zoho_requests_per_second)),
+            pacers: Mutex::new(HashMap::new()),
+            zoho_limiter: config
+                .zoho_requests_per_second
+                .map(|rate| DefaultKeyedRateLimiter::keyed(quota(rate))),
             semaphores: Mutex::new(HashMap::new()),
             config,
         }
@@ -82,6 +87,22 @@ impl Http {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry((target.api, target.account.clone()))
             .or_insert_with(|| Arc::new(Semaphore::new(permits.max(1))))
+            .clone()
+    }
+
+    fn pacer(&self, realm: &str) -> Arc<Pacer> {
+        let limit = |n: Option<NonZeroU32>| n.map(|n| n.get() as usize);
+        self.pacers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(realm.to_owned())
+            .or_insert_with(|| {
+                Arc::new(Pacer::new(
+                    limit(self.config.qbo_requests_per_minute),
+                    limit(self.config.qbo_batches_per_minute),
+                    self.config.minute,
+                ))
+            })
             .clone()
     }
 
@@ -192,14 +213,27 @@ impl Http {
         let _permit = semaphore.acquire_owned().await.map_err(|_| {
             ConnectorError::transient(target.api, None, "concurrency cap closed".to_owned())
         })?;
-        let limiter = match target.api {
-            Api::Qbo | Api::IntuitOAuth => &self.qbo_limiter,
-            Api::Zoho | Api::ZohoOAuth => &self.zoho_limiter,
-        };
-        limiter.until_key_ready(&target.tenant_id).await;
-        let response = request
+        let request = request
             .timeout(self.config.timeout)
-            .send()
+            .build()
+            .map_err(|error| transport_error(target.api, &error))?;
+        // Held until the answer is read: QBO has certainly counted the call by then.
+        let _slot = match target.api {
+            Api::Qbo => {
+                let batch = request.url().path().ends_with("/batch");
+                Some(self.pacer(&target.account).slot(batch).await)
+            }
+            Api::Zoho | Api::ZohoOAuth => {
+                if let Some(limiter) = &self.zoho_limiter {
+                    limiter.until_key_ready(&target.tenant_id).await;
+                }
+                None
+            }
+            Api::IntuitOAuth => None,
+        };
+        let response = self
+            .client
+            .execute(request)
             .await
             .map_err(|error| transport_error(target.api, &error))?;
         let status = response.status().as_u16();

@@ -9,6 +9,7 @@ pub mod check;
 pub mod error;
 mod http;
 pub mod oauth;
+mod pacing;
 pub mod qbo;
 pub mod zoho;
 
@@ -143,9 +144,9 @@ impl Endpoints {
     }
 }
 
-/// Budgets and patience. Defaults sit below the published limits: QBO 500/min and 10/s per
-/// realm, 10 concurrent; Zoho concurrency 5 (Free) … 25 per org, shared with the customer's
-/// other apps.
+/// Budgets and patience. Defaults sit at or below the published limits: QBO 500 requests and
+/// 40 batch calls per minute per realm, 10 concurrent; Zoho concurrency 5 (Free) … 25 per org,
+/// shared with the customer's other apps.
 #[derive(Debug, Clone)]
 pub struct ResilienceConfig {
     /// Whole-request timeout (QBO itself gives up after 120 s).
@@ -161,9 +162,16 @@ pub struct ResilienceConfig {
     /// Pause after a 429 without `Retry-After`: Intuit asks for 60 s.
     pub qbo_rate_limit_wait: Duration,
     pub zoho_rate_limit_wait: Duration,
-    /// Requests per second per tenant (8/s = 480/min, under QBO's 10/s and 500/min).
-    pub qbo_requests_per_second: NonZeroU32,
-    pub zoho_requests_per_second: NonZeroU32,
+    /// QBO calls per realm per minute, paced before they are sent so that QBO never has to
+    /// answer 429 (`None`: not paced). 480 leaves a little of QBO's 500 to the company's other
+    /// apps.
+    pub qbo_requests_per_minute: Option<NonZeroU32>,
+    /// QBO batch calls per realm per minute (QBO allows 40); each also counts as a request.
+    pub qbo_batches_per_minute: Option<NonZeroU32>,
+    /// How long a rate-limit "minute" lasts: 60 s, except against a time-scaled sandbox.
+    pub minute: Duration,
+    /// Zoho calls per second per tenant (`None`: not paced).
+    pub zoho_requests_per_second: Option<NonZeroU32>,
     /// In-flight requests per realm (QBO allows 10) and per Zoho org (Free allows 5).
     pub qbo_max_concurrent: usize,
     pub zoho_max_concurrent: usize,
@@ -180,11 +188,41 @@ impl Default for ResilienceConfig {
             max_rate_limit_wait: Duration::from_secs(65),
             qbo_rate_limit_wait: Duration::from_secs(60),
             zoho_rate_limit_wait: Duration::from_secs(10),
-            qbo_requests_per_second: NonZeroU32::new(8).unwrap_or(NonZeroU32::MIN),
-            zoho_requests_per_second: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
+            qbo_requests_per_minute: NonZeroU32::new(480),
+            qbo_batches_per_minute: NonZeroU32::new(40),
+            minute: Duration::from_secs(60),
+            zoho_requests_per_second: NonZeroU32::new(5),
             qbo_max_concurrent: 8,
             zoho_max_concurrent: 4,
         }
+    }
+}
+
+impl ResilienceConfig {
+    /// The same budgets against a sandbox whose clock of rate limits runs `factor` times
+    /// faster (`sandbox::SandboxConfig::time_scale`): minutes, waits and backoffs shrink by
+    /// the factor and per-second rates grow by it, so the schedule keeps its shape.
+    #[must_use]
+    pub fn time_scaled(mut self, factor: f64) -> Self {
+        if !(factor.is_finite() && factor > 0.0) {
+            return self;
+        }
+        let shrink = |d: Duration| d.div_f64(factor);
+        self.minute = shrink(self.minute);
+        self.min_backoff = shrink(self.min_backoff);
+        self.max_backoff = shrink(self.max_backoff);
+        self.max_rate_limit_wait = shrink(self.max_rate_limit_wait);
+        self.qbo_rate_limit_wait = shrink(self.qbo_rate_limit_wait);
+        self.zoho_rate_limit_wait = shrink(self.zoho_rate_limit_wait);
+        self.zoho_requests_per_second = self.zoho_requests_per_second.map(|rate| {
+            let scaled = (f64::from(rate.get()) * factor)
+                .round()
+                .min(f64::from(u32::MAX));
+            // Saturating float-to-int: at least 1, at most u32::MAX.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            NonZeroU32::new(scaled as u32).unwrap_or(NonZeroU32::MIN)
+        });
+        self
     }
 }
 

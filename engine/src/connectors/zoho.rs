@@ -249,6 +249,20 @@ impl ZohoClient {
         since: Option<DateTime<Utc>>,
         cursor: &PageCursor,
     ) -> Result<RecordPage, ConnectorError> {
+        self.list_page_of(module, fields, since, cursor, PAGE_SIZE)
+            .await
+    }
+
+    /// [`Self::list_page`] with pages of `per_page` records (at most 200).
+    pub async fn list_page_of(
+        &self,
+        module: &str,
+        fields: &[&str],
+        since: Option<DateTime<Utc>>,
+        cursor: &PageCursor,
+        per_page: usize,
+    ) -> Result<RecordPage, ConnectorError> {
+        let per_page = per_page.clamp(1, PAGE_SIZE);
         if fields.is_empty() || fields.len() > MAX_FIELDS {
             return Err(ConnectorError::unexpected(
                 Api::Zoho,
@@ -261,7 +275,7 @@ impl ZohoClient {
         }
         let mut query = vec![
             ("fields", fields.join(",")),
-            ("per_page", PAGE_SIZE.to_string()),
+            ("per_page", per_page.to_string()),
             ("sort_by", "Modified_Time".to_owned()),
             ("sort_order", "asc".to_owned()),
         ];
@@ -316,7 +330,7 @@ impl ZohoClient {
                 PageCursor::Token(_) => 0,
             };
             // Without a token, `page` only reaches the first 2,000 records.
-            (page > 0 && (page + 1) * PAGE_SIZE <= DISCRETE_PAGE_LIMIT)
+            (page > 0 && (page + 1) * per_page <= DISCRETE_PAGE_LIMIT)
                 .then_some(PageCursor::Page(page + 1))
         };
         Ok(RecordPage { records, next })

@@ -117,6 +117,7 @@ impl BackfillStore {
         let now = self.clock.now_millis();
         let mut rows = Vec::new();
         for plan in plans {
+            // Milliseconds, as checkpoints are (`DateValue` counts seconds).
             let since_at = DateValue::parse(&plan.since)
                 .map(|d| d.instant_or_midnight().saturating_mul(1000))
                 .ok_or_else(|| BackfillError::BadDate(plan.since.clone()))?;

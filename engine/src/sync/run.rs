@@ -8,12 +8,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::fields::FieldCatalogue;
 use domain::filters::PairFilters;
 use domain::log::{ConflictRecord, LogDetails, LogStatus};
-use domain::mapping::{MappedRecord, Mapping, qbo_to_zoho, zoho_fields_to_read, zoho_to_qbo};
+use domain::mapping::{
+    MappedRecord, Mapping, PendingReference, qbo_to_zoho, zoho_fields_to_read, zoho_to_qbo,
+};
 use domain::pairs::{Direction, Flow, ModulePair, QboEntity, SyncDirections, System};
 use domain::record::{DateValue, fingerprint, idempotency_key};
 use domain::settings::SyncSettings;
@@ -23,7 +26,7 @@ use super::backfill::{BackfillStatus, BackfillStore};
 use super::config::SyncConfigStore;
 use super::log::{LogAction, NewLogRow};
 use super::schedule::RunOutcome;
-use super::store::{Cursor, Link, PageCommit, SyncStore};
+use super::store::{BackfillCheckpoint, Cursor, Link, PageCommit, SyncStore};
 use crate::clock::Clock;
 use crate::connections::{ConnectionError, ConnectionStore, Provider};
 use crate::connectors::qbo::{BatchItem, BatchOperation};
@@ -39,6 +42,9 @@ pub const INITIAL_LOOKBACK: Duration = Duration::days(1);
 /// did not change are skipped by their fingerprint.
 const CURSOR_OVERLAP_MS: i64 = 1_000;
 const QBO_BATCH: usize = 30;
+/// Zoho records per page read for QBO: whole batches (6 × 30), so a page never sends a
+/// half-empty batch, which under QBO's 40 batches a minute would waste budget.
+const ZOHO_PAGE_FOR_QBO: usize = 6 * QBO_BATCH;
 const ZOHO_WRITE: usize = 100;
 /// Pages a backfill takes per run before letting live runs of other tenants go first.
 const BACKFILL_PAGES_PER_RUN: usize = 10;
@@ -64,6 +70,29 @@ pub struct RunStats {
     pub not_valid: u64,
     pub not_synced: u64,
     pub skipped_unchanged: u64,
+    pub stages: StageTimes,
+}
+
+/// Where a run's wall time went, by stage (`zqsync bench` prints it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StageTimes {
+    /// Reading source pages (Zoho lists, QBO changes).
+    pub read: std::time::Duration,
+    /// Filtering, mapping and resolving references, local link lookups included.
+    pub decide: std::time::Duration,
+    /// Remote writes (QBO batches, Zoho writes), waits for rate-limit slots included.
+    pub write: std::time::Duration,
+    /// Local storage: journaling batches and committing pages.
+    pub store: std::time::Duration,
+}
+
+impl StageTimes {
+    pub fn add(&mut self, other: &StageTimes) {
+        self.read += other.read;
+        self.decide += other.decide;
+        self.write += other.write;
+        self.store += other.store;
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -299,6 +328,20 @@ struct Prepared {
     fresh_sync_token: Option<String>,
 }
 
+/// A Zoho record that passed the filters and mapped, its references not yet resolved.
+struct Candidate {
+    zoho_id: String,
+    name: Option<String>,
+    modified: Option<String>,
+    link: Option<Link>,
+    row: NewLogRow,
+    record: Value,
+    mapped: MappedRecord,
+    hash: String,
+    conflict: Option<ConflictRecord>,
+    fresh_sync_token: Option<String>,
+}
+
 /// The records of one page, decided but not yet written.
 struct Decided {
     commit: PageCommit,
@@ -334,7 +377,8 @@ fn text(value: Option<&Value>) -> Option<String> {
     }
 }
 
-/// A source timestamp in millis (DateValue gives seconds).
+/// A source timestamp in milliseconds (cursors and checkpoints are millis; `DateValue`
+/// counts seconds).
 fn millis_of(time: Option<&str>) -> Option<i64> {
     DateValue::parse(time?).map(|d| d.instant_or_midnight().saturating_mul(1000))
 }
@@ -424,7 +468,9 @@ impl TenantRun<'_> {
                 LogStatus::NotSynced => self.stats.not_synced += 1,
             }
         }
+        let started = Instant::now();
         self.store().commit(&self.tenant_id, commit).await?;
+        self.stats.stages.store += started.elapsed();
         Ok(())
     }
 
@@ -498,11 +544,19 @@ impl TenantRun<'_> {
         let mut newest = None;
         let mut pages = 0usize;
         loop {
+            let started = Instant::now();
             let page = self
                 .zoho
-                .list_page(module, &field_refs, Some(since), &page_cursor)
+                .list_page_of(
+                    module,
+                    &field_refs,
+                    Some(since),
+                    &page_cursor,
+                    ZOHO_PAGE_FOR_QBO,
+                )
                 .await
                 .map_err(RunError::Remote)?;
+            self.stats.stages.read += started.elapsed();
             pages += 1;
             seen += page.records.len() as u64;
             let page_newest = page
@@ -529,22 +583,26 @@ impl TenantRun<'_> {
                     !start.covers(at, &text(r.get("id")).unwrap_or_default())
                 })
                 .collect();
+            let started = Instant::now();
             let decided = self
                 .decide_zoho(pair, records, &conflicts, false, 0)
                 .await?;
+            self.stats.stages.decide += started.elapsed();
             let mut commit = self.write_qbo(pair, decided).await?;
             mark = mark.advance(&modified);
             if live {
                 commit.cursor = Some((pair, Flow::ZohoToQbo, mark.clone()));
-            }
-            self.commit(commit).await?;
-            if !live && let Some(at) = page_newest {
-                self.engine
-                    .backfills
-                    .checkpoint(&self.tenant_id, pair, Flow::ZohoToQbo, at, seen, None)
-                    .await?;
+            } else if let Some(at) = page_newest {
+                // The backfill's checkpoint moves in the page's own transaction.
+                commit.backfill = Some(BackfillCheckpoint {
+                    pair,
+                    flow: Flow::ZohoToQbo,
+                    at,
+                    done: seen,
+                });
                 seen = 0;
             }
+            self.commit(commit).await?;
             match page.next {
                 Some(next) if page_budget.is_none_or(|b| pages < b) => page_cursor = next,
                 Some(_) => return Ok((seen, newest, false)),
@@ -598,6 +656,7 @@ impl TenantRun<'_> {
                 commit: PageCommit::default(),
                 writes: Vec::new(),
             };
+            let mut candidates = Vec::with_capacity(records.len());
             for record in records {
                 self.stats.read += 1;
                 let Some(zoho_id) = text(record.get("id")) else {
@@ -639,8 +698,7 @@ impl TenantRun<'_> {
                     decided.commit.logs.push(row);
                     continue;
                 }
-                let mut mapped = match zoho_to_qbo(&setup.mapping, pair, &setup.catalogue, &record)
-                {
+                let mapped = match zoho_to_qbo(&setup.mapping, pair, &setup.catalogue, &record) {
                     Ok(mapped) => mapped,
                     Err(error) => {
                         row.message = Some(format!(
@@ -701,8 +759,49 @@ impl TenantRun<'_> {
                         });
                     }
                 }
+                candidates.push(Candidate {
+                    zoho_id,
+                    name,
+                    modified,
+                    link,
+                    row,
+                    record,
+                    mapped,
+                    hash,
+                    conflict,
+                    fresh_sync_token,
+                });
+            }
+            // The links of every reference of the page in one lookup per pair, not one per record.
+            let mut prefetched = self
+                .reference_ids(candidates.iter().map(|c| &c.mapped), true, &HashMap::new())
+                .await?;
+            for candidate in candidates {
+                let Candidate {
+                    zoho_id,
+                    name,
+                    modified,
+                    link,
+                    mut row,
+                    record,
+                    mut mapped,
+                    hash,
+                    conflict,
+                    fresh_sync_token,
+                } = candidate;
+                // Synced meanwhile as another record's dependency.
+                if !force
+                    && self
+                        .synced_this_run
+                        .contains(&(pair, flow, zoho_id.clone()))
+                {
+                    continue;
+                }
                 // References: customers, products on lines, vendors, terms.
-                if let Err(message) = self.resolve_for_qbo(&mut mapped, depth).await? {
+                if let Err(message) = self
+                    .resolve_for_qbo(pair, &mut mapped, depth, &mut prefetched)
+                    .await?
+                {
                     row.message = Some(format!(
                         "{message}. Sync it first (enable its module Zoho → QuickBooks), then Retry."
                     ));
@@ -740,57 +839,54 @@ impl TenantRun<'_> {
         })
     }
 
-    /// The target ids of a payload's linked references. A reference whose record is not
-    /// linked yet is synced first when its pair runs in `flow` (up to a few levels deep).
-    async fn linked_references(
-        &mut self,
-        flow: Flow,
-        mapped: &MappedRecord,
-        depth: usize,
-    ) -> Result<HashMap<(ModulePair, String), String>, RunError> {
-        let mut ids = self.reference_ids(mapped, flow == Flow::ZohoToQbo).await?;
-        let missing: Vec<(ModulePair, String)> = mapped
-            .references
-            .iter()
-            .filter_map(|r| Some((r.linked_pair?, r.source_id.clone()?)))
-            .filter(|key| !ids.contains_key(key))
-            .collect();
-        for (dep_pair, dep_id) in missing {
-            let runs_that_way = self.runnable.contains(&dep_pair)
-                && self
-                    .pairs
-                    .get(&dep_pair)
-                    .is_some_and(|s| s.direction.includes(flow));
-            if depth >= MAX_DEPENDENCY_DEPTH || !runs_that_way {
-                continue;
-            }
-            let synced = match flow {
-                Flow::ZohoToQbo => {
-                    self.sync_zoho_dependency(dep_pair, &dep_id, depth + 1)
-                        .await?
-                }
-                Flow::QboToZoho => {
-                    self.sync_qbo_dependency(dep_pair, &dep_id, depth + 1)
-                        .await?
-                }
-            };
-            if let Some(target_id) = synced {
-                ids.insert((dep_pair, dep_id), target_id);
-            }
-        }
-        Ok(ids)
-    }
-
     /// Resolves the references of a Zoho → QBO payload (terms by name). `Ok(Err(message))`
     /// names what is missing.
     async fn resolve_for_qbo(
         &mut self,
+        pair: ModulePair,
         mapped: &mut MappedRecord,
         depth: usize,
+        known: &mut HashMap<(ModulePair, String), String>,
     ) -> Result<Result<(), String>, RunError> {
-        let ids = self
-            .linked_references(Flow::ZohoToQbo, mapped, depth)
+        let mut ids = self
+            .reference_ids(std::iter::once(&*mapped), true, known)
             .await?;
+        // Dependencies not linked yet: sync them first.
+        let missing: Vec<PendingReference> = mapped
+            .references
+            .iter()
+            .filter(|r| r.linked_pair.is_some() && r.source_id.is_some())
+            .filter(|r| {
+                !ids.contains_key(&(
+                    r.linked_pair.unwrap_or(pair),
+                    r.source_id.clone().unwrap_or_default(),
+                ))
+            })
+            .cloned()
+            .collect();
+        for reference in missing {
+            let (Some(dep_pair), Some(dep_id)) =
+                (reference.linked_pair, reference.source_id.clone())
+            else {
+                continue;
+            };
+            if depth >= MAX_DEPENDENCY_DEPTH
+                || !self.runnable.contains(&dep_pair)
+                || !self
+                    .pairs
+                    .get(&dep_pair)
+                    .is_some_and(|s| s.direction.includes(Flow::ZohoToQbo))
+            {
+                continue;
+            }
+            if let Some(qbo_id) = self
+                .sync_zoho_dependency(dep_pair, &dep_id, depth + 1)
+                .await?
+            {
+                known.insert((dep_pair, dep_id.clone()), qbo_id.clone());
+                ids.insert((dep_pair, dep_id), qbo_id);
+            }
+        }
         // Terms are looked up by name.
         for reference in mapped.references.clone() {
             if reference.linked_pair.is_none()
@@ -812,20 +908,29 @@ impl TenantRun<'_> {
         Ok(result.map_err(|unresolved| unresolved.to_string()))
     }
 
-    /// The linked counterparts of a payload's references: (pair, source id) → target id.
-    async fn reference_ids(
+    /// The linked counterparts of payloads' references: (pair, source id) → target id, from
+    /// `known` where it has them, else from the links (one lookup per pair).
+    async fn reference_ids<'m>(
         &self,
-        mapped: &MappedRecord,
+        mapped: impl Iterator<Item = &'m MappedRecord>,
         zoho_source: bool,
+        known: &HashMap<(ModulePair, String), String>,
     ) -> Result<HashMap<(ModulePair, String), String>, RunError> {
+        let mut out = HashMap::new();
         let mut wanted: BTreeMap<ModulePair, Vec<String>> = BTreeMap::new();
-        for r in &mapped.references {
+        for r in mapped.flat_map(|m| m.references.iter()) {
             if let (Some(p), Some(id)) = (r.linked_pair, &r.source_id) {
-                wanted.entry(p).or_default().push(id.clone());
+                let key = (p, id.clone());
+                if let Some(target) = known.get(&key) {
+                    out.insert(key, target.clone());
+                } else if !out.contains_key(&key) {
+                    wanted.entry(p).or_default().push(id.clone());
+                }
             }
         }
-        let mut out = HashMap::new();
-        for (p, ids) in wanted {
+        for (p, mut ids) in wanted {
+            ids.sort();
+            ids.dedup();
             let links = self
                 .store()
                 .links(&self.tenant_id, p, zoho_source, &ids)
@@ -894,6 +999,10 @@ impl TenantRun<'_> {
         let entity = self.pairs[&pair].entity.name();
         let (creates, updates): (Vec<Prepared>, Vec<Prepared>) =
             writes.into_iter().partition(|w| w.link.is_none());
+        // Every create batch of the page is journaled (one transaction) before any is sent,
+        // then they are sent together, within the realm's concurrency and pacing.
+        let mut batches = Vec::new();
+        let mut journal = Vec::new();
         for chunk in chunked(creates, QBO_BATCH) {
             let items: Vec<BatchItem> = chunk
                 .iter()
@@ -917,27 +1026,39 @@ impl TenantRun<'_> {
             );
             let parts: Vec<&str> = key_parts.iter().map(String::as_str).collect();
             let request_id = idempotency_key(&parts);
-            let journal = json!({
-                "items": items.iter().map(|i| json!({"bid": i.bid, "body": i.body})).collect::<Vec<_>>(),
-                "sources": chunk.iter().map(|w| json!({"id": w.source_id, "hash": w.source_hash, "modified": w.source_modified, "name": w.name})).collect::<Vec<_>>(),
-            });
-            self.store()
-                .journal_batch(
-                    &self.tenant_id,
-                    &request_id,
-                    pair,
-                    Flow::ZohoToQbo,
-                    &journal,
-                )
-                .await?;
-            let outcomes = self
-                .qbo
-                .batch(&items, Some(&request_id))
-                .await
-                .map_err(RunError::Remote)?;
-            self.fault(FaultPoint::AfterRemoteWrite {
-                flow: Flow::ZohoToQbo,
-            })?;
+            journal.push((
+                request_id.clone(),
+                json!({
+                    "items": items.iter().map(|i| json!({"bid": i.bid, "body": i.body})).collect::<Vec<_>>(),
+                    "sources": chunk.iter().map(|w| json!({"id": w.source_id, "hash": w.source_hash, "modified": w.source_modified, "name": w.name})).collect::<Vec<_>>(),
+                }),
+            ));
+            batches.push((chunk, items, request_id));
+        }
+        let started = Instant::now();
+        self.store()
+            .journal_batches(&self.tenant_id, pair, Flow::ZohoToQbo, &journal)
+            .await?;
+        drop(journal);
+        self.stats.stages.store += started.elapsed();
+        let started = Instant::now();
+        let qbo = &self.qbo;
+        let answers = join_all(
+            batches
+                .iter()
+                .map(|(_, items, request_id)| qbo.batch(items, Some(request_id)))
+                .collect(),
+        )
+        .await;
+        self.stats.stages.write += started.elapsed();
+        let mut answered = Vec::with_capacity(answers.len());
+        for answer in answers {
+            answered.push(answer.map_err(RunError::Remote)?);
+        }
+        self.fault(FaultPoint::AfterRemoteWrite {
+            flow: Flow::ZohoToQbo,
+        })?;
+        for ((chunk, _, request_id), outcomes) in batches.into_iter().zip(answered) {
             for (mut write, outcome) in chunk.into_iter().zip(outcomes) {
                 let result = match outcome.result {
                     Err(error @ ConnectorError::Duplicate { .. }) => {
@@ -981,11 +1102,13 @@ impl TenantRun<'_> {
                     }
                 })
                 .collect();
+            let started = Instant::now();
             let outcomes = self
                 .qbo
                 .batch(&items, None)
                 .await
                 .map_err(RunError::Remote)?;
+            self.stats.stages.write += started.elapsed();
             self.fault(FaultPoint::AfterRemoteWrite {
                 flow: Flow::ZohoToQbo,
             })?;
@@ -1384,7 +1507,7 @@ impl TenantRun<'_> {
                     self.stats.skipped_unchanged += 1;
                     continue;
                 }
-                if let Err(message) = self.resolve_for_zoho(&mut mapped, depth).await? {
+                if let Err(message) = self.resolve_for_zoho(pair, &mut mapped, depth).await? {
                     row.message = Some(format!(
                         "{message}. Sync it first (enable its module QuickBooks → Zoho), then Retry."
                     ));
@@ -1415,12 +1538,47 @@ impl TenantRun<'_> {
 
     async fn resolve_for_zoho(
         &mut self,
+        pair: ModulePair,
         mapped: &mut MappedRecord,
         depth: usize,
     ) -> Result<Result<(), String>, RunError> {
-        let ids = self
-            .linked_references(Flow::QboToZoho, mapped, depth)
+        let mut ids = self
+            .reference_ids(std::iter::once(&*mapped), false, &HashMap::new())
             .await?;
+        let missing: Vec<PendingReference> = mapped
+            .references
+            .iter()
+            .filter(|r| r.linked_pair.is_some() && r.source_id.is_some())
+            .filter(|r| {
+                !ids.contains_key(&(
+                    r.linked_pair.unwrap_or(pair),
+                    r.source_id.clone().unwrap_or_default(),
+                ))
+            })
+            .cloned()
+            .collect();
+        for reference in missing {
+            let (Some(dep_pair), Some(dep_id)) =
+                (reference.linked_pair, reference.source_id.clone())
+            else {
+                continue;
+            };
+            if depth >= MAX_DEPENDENCY_DEPTH
+                || !self.runnable.contains(&dep_pair)
+                || !self
+                    .pairs
+                    .get(&dep_pair)
+                    .is_some_and(|s| s.direction.includes(Flow::QboToZoho))
+            {
+                continue;
+            }
+            if let Some(zoho_id) = self
+                .sync_qbo_dependency(dep_pair, &dep_id, depth + 1)
+                .await?
+            {
+                ids.insert((dep_pair, dep_id), zoho_id);
+            }
+        }
         let result = mapped.resolve(|r| match (r.linked_pair, &r.source_id) {
             (Some(p), Some(id)) => ids.get(&(p, id.clone())).cloned(),
             _ => None,
@@ -1832,6 +1990,30 @@ fn changed_fields(payload: &Value, last_written: Option<&Value>) -> Value {
     } else {
         Value::Object(changed)
     }
+}
+
+/// Polls futures together and returns their outputs in order (a page's QBO batches).
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pending: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all_done = true;
+        for (future, output) in pending.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if all_done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {

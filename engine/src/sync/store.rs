@@ -43,6 +43,17 @@ pub struct PageCommit {
     pub settled_batches: Vec<String>,
     /// Retries done: (pair, flow, source id).
     pub retries_done: Vec<(ModulePair, Flow, String)>,
+    /// A backfill page: its checkpoint moves with its outcomes.
+    pub backfill: Option<BackfillCheckpoint>,
+}
+
+/// Where a backfill resumes after this page, and how many records the page read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackfillCheckpoint {
+    pub pair: ModulePair,
+    pub flow: Flow,
+    pub at: i64,
+    pub done: u64,
 }
 
 impl PageCommit {
@@ -53,6 +64,7 @@ impl PageCommit {
             && self.cursor.is_none()
             && self.settled_batches.is_empty()
             && self.retries_done.is_empty()
+            && self.backfill.is_none()
     }
 }
 
@@ -236,29 +248,40 @@ impl SyncStore {
         }))
     }
 
-    /// Journals a batch before it is sent.
-    pub async fn journal_batch(
+    /// Journals batches before they are sent, in one transaction: (request id, batch).
+    pub async fn journal_batches(
         &self,
         tenant_id: &str,
-        request_id: &str,
         pair: ModulePair,
         flow: Flow,
-        batch: &Value,
+        batches: &[(String, Value)],
     ) -> Result<(), sqlx::Error> {
+        if batches.is_empty() {
+            return Ok(());
+        }
         let now = self.clock.now_millis();
         with_pool!(&self.db, pool => {
-            sqlx::query(
-                "INSERT INTO sync_pending_batches (tenant_id, request_id, pair, flow, batch, started_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, request_id) DO NOTHING",
-            )
-            .bind(tenant_id)
-            .bind(request_id)
-            .bind(pair.key())
-            .bind(flow.key())
-            .bind(batch.to_string())
-            .bind(now)
-            .execute(pool)
-            .await?;
+            let mut tx = pool.begin().await?;
+            for chunk in batches.chunks(ROWS_PER_STATEMENT) {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|n| format!("($1, ${}, $2, $3, ${}, $4)", 5 + n * 2, 6 + n * 2))
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO sync_pending_batches (tenant_id, request_id, pair, flow, batch, started_at) \
+                     VALUES {} ON CONFLICT (tenant_id, request_id) DO NOTHING",
+                    values.join(", ")
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant_id)
+                    .bind(pair.key())
+                    .bind(flow.key())
+                    .bind(now);
+                for (request_id, batch) in chunk {
+                    query = query.bind(request_id).bind(batch.to_string());
+                }
+                query.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
         });
         Ok(())
     }
@@ -315,12 +338,15 @@ impl SyncStore {
             .collect())
     }
 
-    /// Stores a page's outcome atomically.
+    /// Stores a page's outcome atomically. Rows go in as multi-row statements: with SQLite each
+    /// statement is a round trip to the connection's thread, and a page has hundreds of rows.
     pub async fn commit(&self, tenant_id: &str, page: PageCommit) -> Result<(), sqlx::Error> {
         if page.is_empty() {
             return Ok(());
         }
         let now = self.clock.now_millis();
+        let links = last_link_per_record(page.links);
+        let logs = log_rows(page.logs, now);
         with_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             for (pair, zoho_id) in &page.unlink {
@@ -331,79 +357,111 @@ impl SyncStore {
                     .execute(&mut *tx)
                     .await?;
             }
-            for link in &page.links {
+            for chunk in links.chunks(ROWS_PER_STATEMENT) {
                 // A QBO id now linked to another Zoho record (re-created counterpart) frees the old link.
-                sqlx::query("DELETE FROM sync_links WHERE tenant_id = $1 AND pair = $2 AND qbo_id = $3 AND zoho_id <> $4")
-                    .bind(tenant_id)
-                    .bind(link.pair.key())
-                    .bind(&link.qbo_id)
-                    .bind(&link.zoho_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
+                let sql = format!(
+                    "SELECT pair, zoho_id, qbo_id FROM sync_links WHERE tenant_id = $1 AND qbo_id IN ({})",
+                    placeholders(2, chunk.len())
+                );
+                let mut query = sqlx::query_as::<_, (String, String, String)>(sqlx::AssertSqlSafe(sql)).bind(tenant_id);
+                for link in chunk {
+                    query = query.bind(&link.qbo_id);
+                }
+                let existing = query.fetch_all(&mut *tx).await?;
+                for (pair, zoho_id, qbo_id) in existing {
+                    let superseded = chunk.iter().any(|l| {
+                        l.pair.key() == pair && l.qbo_id == qbo_id && l.zoho_id != zoho_id
+                    });
+                    if superseded {
+                        sqlx::query("DELETE FROM sync_links WHERE tenant_id = $1 AND pair = $2 AND zoho_id = $3")
+                            .bind(tenant_id)
+                            .bind(&pair)
+                            .bind(&zoho_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|n| format!("($1, {}, $2, $2)", placeholders(3 + n * 10, 10)))
+                    .collect();
+                let sql = format!(
                     "INSERT INTO sync_links (tenant_id, pair, zoho_id, qbo_id, zoho_hash, qbo_hash, qbo_sync_token, \
-                     zoho_modified, qbo_modified, display_name, last_written, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+                     zoho_modified, qbo_modified, display_name, last_written, created_at, updated_at) VALUES {} \
                      ON CONFLICT (tenant_id, pair, zoho_id) DO UPDATE SET qbo_id = excluded.qbo_id, \
                      zoho_hash = excluded.zoho_hash, qbo_hash = excluded.qbo_hash, qbo_sync_token = excluded.qbo_sync_token, \
                      zoho_modified = excluded.zoho_modified, qbo_modified = excluded.qbo_modified, \
                      display_name = excluded.display_name, last_written = excluded.last_written, updated_at = excluded.updated_at",
-                )
-                .bind(tenant_id)
-                .bind(link.pair.key())
-                .bind(&link.zoho_id)
-                .bind(&link.qbo_id)
-                .bind(&link.zoho_hash)
-                .bind(&link.qbo_hash)
-                .bind(&link.qbo_sync_token)
-                .bind(&link.zoho_modified)
-                .bind(&link.qbo_modified)
-                .bind(&link.display_name)
-                .bind(link.last_written.as_ref().map(Value::to_string))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                    values.join(", ")
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(now);
+                for link in chunk {
+                    query = query
+                        .bind(link.pair.key())
+                        .bind(&link.zoho_id)
+                        .bind(&link.qbo_id)
+                        .bind(&link.zoho_hash)
+                        .bind(&link.qbo_hash)
+                        .bind(&link.qbo_sync_token)
+                        .bind(&link.zoho_modified)
+                        .bind(&link.qbo_modified)
+                        .bind(&link.display_name)
+                        .bind(link.last_written.as_ref().map(Value::to_string));
+                }
+                query.execute(&mut *tx).await?;
             }
-            for row in &page.logs {
-                sqlx::query(
-                    "INSERT INTO sync_log (id, tenant_id, seq, pair, flow, zoho_id, qbo_id, record_name, status, message, \
-                     action, details, created_at, resolved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL)",
-                )
-                .bind(uuid::Uuid::new_v4().to_string())
-                .bind(tenant_id)
-                .bind(next_seq(now))
-                .bind(row.pair.key())
-                .bind(row.flow.key())
-                .bind(&row.zoho_id)
-                .bind(&row.qbo_id)
-                .bind(&row.record_name)
-                .bind(row.status.key())
-                .bind(&row.message)
-                .bind(row.action.map(|a| a.key()))
-                .bind(serde_json::to_string(&row.details).unwrap_or_else(|_| "{}".to_owned()))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                // A newer outcome settles the record's older Error rows (no more Retry on them).
-                if row.status != domain::log::LogStatus::Error {
-                    let (column, id) = match (&row.zoho_id, &row.qbo_id, row.flow) {
-                        (Some(z), _, Flow::ZohoToQbo) => ("zoho_id", z),
-                        (_, Some(q), Flow::QboToZoho) => ("qbo_id", q),
-                        _ => continue,
-                    };
+            // A newer outcome settles the record's older Error rows (no more Retry on them);
+            // the page's own rows are settled in memory (`log_rows`).
+            for ((pair, flow, column), ids) in settling(&logs) {
+                for chunk in ids.chunks(500) {
                     let sql = format!(
-                        "UPDATE sync_log SET resolved_at = $1 WHERE tenant_id = $2 AND pair = $3 AND {column} = $4 \
-                         AND flow = $5 AND status = 'error' AND resolved_at IS NULL"
+                        "UPDATE sync_log SET resolved_at = $1 WHERE tenant_id = $2 AND pair = $3 AND flow = $4 \
+                         AND {column} IN ({}) AND status = 'error' AND resolved_at IS NULL",
+                        placeholders(5, chunk.len())
                     );
-                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(now)
                         .bind(tenant_id)
-                        .bind(row.pair.key())
-                        .bind(id)
-                        .bind(row.flow.key())
-                        .execute(&mut *tx)
-                        .await?;
+                        .bind(pair.key())
+                        .bind(flow.key());
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
+            }
+            for chunk in logs.chunks(ROWS_PER_STATEMENT) {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|n| {
+                        let at = 3 + n * 12;
+                        format!(
+                            "(${at}, $1, {}, $2, ${})",
+                            placeholders(at + 1, 10),
+                            at + 11
+                        )
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO sync_log (id, tenant_id, seq, pair, flow, zoho_id, qbo_id, record_name, status, message, \
+                     action, details, created_at, resolved_at) VALUES {}",
+                    values.join(", ")
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(now);
+                for (row, seq, resolved_at) in chunk {
+                    query = query
+                        .bind(uuid::Uuid::new_v4().to_string())
+                        .bind(*seq)
+                        .bind(row.pair.key())
+                        .bind(row.flow.key())
+                        .bind(&row.zoho_id)
+                        .bind(&row.qbo_id)
+                        .bind(&row.record_name)
+                        .bind(row.status.key())
+                        .bind(&row.message)
+                        .bind(row.action.map(|a| a.key()))
+                        .bind(serde_json::to_string(&row.details).unwrap_or_else(|_| "{}".to_owned()))
+                        .bind(*resolved_at);
+                }
+                query.execute(&mut *tx).await?;
             }
             if let Some((pair, flow, cursor)) = &page.cursor {
                 // A cursor never moves back.
@@ -419,6 +477,20 @@ impl SyncStore {
                 .bind(flow.key())
                 .bind(cursor.at)
                 .bind(serde_json::to_string(&cursor.ids).unwrap_or_else(|_| "[]".to_owned()))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(checkpoint) = &page.backfill {
+                sqlx::query(
+                    "UPDATE sync_backfills SET status = 'running', checkpoint_at = $4, done = done + $5, \
+                     started_at = COALESCE(started_at, $6) WHERE tenant_id = $1 AND pair = $2 AND flow = $3",
+                )
+                .bind(tenant_id)
+                .bind(checkpoint.pair.key())
+                .bind(checkpoint.flow.key())
+                .bind(checkpoint.at)
+                .bind(i64::try_from(checkpoint.done).unwrap_or(i64::MAX))
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
@@ -443,4 +515,70 @@ impl SyncStore {
         });
         Ok(())
     }
+}
+
+/// Rows per multi-row statement: well under SQLite's and PostgreSQL's bind-parameter limits.
+const ROWS_PER_STATEMENT: usize = 50;
+
+/// One link per Zoho record and per QBO id, the later winning, as if stored one by one.
+fn last_link_per_record(links: Vec<Link>) -> Vec<Link> {
+    let mut out: Vec<Link> = Vec::with_capacity(links.len());
+    for link in links {
+        out.retain(|l| {
+            !(l.pair == link.pair && (l.zoho_id == link.zoho_id || l.qbo_id == link.qbo_id))
+        });
+        out.push(link);
+    }
+    out
+}
+
+/// The record a log row settles older Error rows of, in the same flow: (pair, flow, id
+/// column, id). (A deletion noticed one way does not settle a failed write the other way.)
+fn settles(row: &NewLogRow) -> Option<(ModulePair, Flow, &'static str, &str)> {
+    if row.status == domain::log::LogStatus::Error {
+        return None;
+    }
+    match (&row.zoho_id, &row.qbo_id, row.flow) {
+        (Some(z), _, Flow::ZohoToQbo) => Some((row.pair, row.flow, "zoho_id", z.as_str())),
+        (_, Some(q), Flow::QboToZoho) => Some((row.pair, row.flow, "qbo_id", q.as_str())),
+        _ => None,
+    }
+}
+
+/// The ids whose stored Error rows this page settles, by pair and column.
+fn settling(
+    logs: &[(NewLogRow, i64, Option<i64>)],
+) -> HashMap<(ModulePair, Flow, &'static str), Vec<&str>> {
+    let mut out: HashMap<(ModulePair, Flow, &'static str), Vec<&str>> = HashMap::new();
+    for (row, _, _) in logs {
+        if let Some((pair, flow, column, id)) = settles(row) {
+            out.entry((pair, flow, column)).or_default().push(id);
+        }
+    }
+    out
+}
+
+/// The page's rows with their sequence numbers, and `resolved_at` set on an Error row that a
+/// later row of the same page settles.
+fn log_rows(rows: Vec<NewLogRow>, now: i64) -> Vec<(NewLogRow, i64, Option<i64>)> {
+    let mut out: Vec<(NewLogRow, i64, Option<i64>)> = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some((pair, flow, column, id)) = settles(&row) {
+            for (earlier, _, resolved_at) in &mut out {
+                let same = earlier.status == domain::log::LogStatus::Error
+                    && earlier.pair == pair
+                    && earlier.flow == flow
+                    && match column {
+                        "zoho_id" => earlier.zoho_id.as_deref() == Some(id),
+                        _ => earlier.qbo_id.as_deref() == Some(id),
+                    };
+                if same && resolved_at.is_none() {
+                    *resolved_at = Some(now);
+                }
+            }
+        }
+        let seq = next_seq(now);
+        out.push((row, seq, None));
+    }
+    out
 }

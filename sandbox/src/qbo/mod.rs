@@ -6,6 +6,7 @@ pub mod query;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -1495,7 +1496,7 @@ async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
         let config = &shared.config;
         let mut store = lock(&shared.qbo);
         let realm = store.realm(&realm_id, now);
-        let window = now - Duration::minutes(1);
+        let window = now - shared.rate_window();
         while realm.requests.front().is_some_and(|t| *t <= window) {
             realm.requests.pop_front();
         }
@@ -1507,14 +1508,17 @@ async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
             || (is_batch && realm.batches.len() >= config.qbo_batches_per_minute);
         if throttled {
             drop(store);
+            shared.qbo_traffic.throttled.fetch_add(1, Ordering::Relaxed);
             return json_response(
                 StatusCode::TOO_MANY_REQUESTS,
                 &error_body(&shared, Service::QboApi, StatusCode::TOO_MANY_REQUESTS),
             );
         }
         realm.requests.push_back(now);
+        shared.qbo_traffic.requests.fetch_add(1, Ordering::Relaxed);
         if is_batch {
             realm.batches.push_back(now);
+            shared.qbo_traffic.batches.fetch_add(1, Ordering::Relaxed);
         }
         realm.in_flight += 1;
     }

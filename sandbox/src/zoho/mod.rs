@@ -920,7 +920,22 @@ async fn list(
     }
     let since = header(&headers, "if-modified-since").and_then(parse_time);
     let total_in_module = store.records(module.api_name).count();
-    let mut matched: Vec<&Value> = store
+    // Each record's sort key is computed once: parsing timestamps inside the comparator made
+    // every page of a 10,000-record walk cost ~250,000 parses.
+    let sort_key = |r: &Value| -> Option<i64> {
+        if sort_by == "id" {
+            r["id"]
+                .as_str()
+                .and_then(|s| s.parse::<u64>().ok())
+                .and_then(|id| i64::try_from(id).ok())
+        } else {
+            r[&sort_by]
+                .as_str()
+                .and_then(parse_time)
+                .map(|t| t.timestamp_millis())
+        }
+    };
+    let mut keyed: Vec<(Option<i64>, &Value)> = store
         .records(module.api_name)
         .filter(|r| {
             since.is_none_or(|s| {
@@ -930,32 +945,23 @@ async fn list(
                     .is_some_and(|m| m > s)
             })
         })
+        .map(|r| (sort_key(r), r))
         .collect();
-    if matched.is_empty() {
+    if keyed.is_empty() {
         return if since.is_some() && total_in_module > 0 {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
             StatusCode::NO_CONTENT.into_response()
         };
     }
-    matched.sort_by(|a, b| {
-        let ordering = if sort_by == "id" {
-            a["id"]
-                .as_str()
-                .and_then(|s| s.parse::<u64>().ok())
-                .cmp(&b["id"].as_str().and_then(|s| s.parse::<u64>().ok()))
-        } else {
-            a[&sort_by]
-                .as_str()
-                .and_then(parse_time)
-                .cmp(&b[&sort_by].as_str().and_then(parse_time))
-        };
+    keyed.sort_by(|a, b| {
         if descending {
-            ordering.reverse()
+            b.0.cmp(&a.0)
         } else {
-            ordering
+            a.0.cmp(&b.0)
         }
     });
+    let matched: Vec<&Value> = keyed.into_iter().map(|(_, r)| r).collect();
     // Past the page_token reach Zoho still says there is more; the next call fails.
     let reachable = matched.len();
     let data: Vec<Value> = matched
