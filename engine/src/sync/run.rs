@@ -14,9 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use domain::fields::FieldCatalogue;
 use domain::filters::PairFilters;
 use domain::log::{ConflictRecord, LogDetails, LogStatus};
-use domain::mapping::{
-    MappedRecord, Mapping, PendingReference, qbo_to_zoho, zoho_fields_to_read, zoho_to_qbo,
-};
+use domain::mapping::{MappedRecord, Mapping, qbo_to_zoho, zoho_fields_to_read, zoho_to_qbo};
 use domain::pairs::{Direction, Flow, ModulePair, QboEntity, SyncDirections, System};
 use domain::record::{DateValue, fingerprint, idempotency_key};
 use domain::settings::SyncSettings;
@@ -799,7 +797,7 @@ impl TenantRun<'_> {
                 }
                 // References: customers, products on lines, vendors, terms.
                 if let Err(message) = self
-                    .resolve_for_qbo(pair, &mut mapped, depth, &mut prefetched)
+                    .resolve_for_qbo(&mut mapped, depth, &mut prefetched)
                     .await?
                 {
                     row.message = Some(format!(
@@ -839,54 +837,63 @@ impl TenantRun<'_> {
         })
     }
 
+    /// The target ids of a payload's linked references (`known`: ids this page already
+    /// resolved). A reference whose record is not linked yet is synced first when its pair runs
+    /// in `flow`, a few levels deep at most; what that links is added to `known`.
+    async fn linked_references(
+        &mut self,
+        flow: Flow,
+        mapped: &MappedRecord,
+        depth: usize,
+        known: &mut HashMap<(ModulePair, String), String>,
+    ) -> Result<HashMap<(ModulePair, String), String>, RunError> {
+        let mut ids = self
+            .reference_ids(std::iter::once(mapped), flow == Flow::ZohoToQbo, known)
+            .await?;
+        let missing: Vec<(ModulePair, String)> = mapped
+            .references
+            .iter()
+            .filter_map(|r| Some((r.linked_pair?, r.source_id.clone()?)))
+            .filter(|key| !ids.contains_key(key))
+            .collect();
+        for (dep_pair, dep_id) in missing {
+            let runs_that_way = self.runnable.contains(&dep_pair)
+                && self
+                    .pairs
+                    .get(&dep_pair)
+                    .is_some_and(|s| s.direction.includes(flow));
+            if depth >= MAX_DEPENDENCY_DEPTH || !runs_that_way {
+                continue;
+            }
+            let synced = match flow {
+                Flow::ZohoToQbo => {
+                    self.sync_zoho_dependency(dep_pair, &dep_id, depth + 1)
+                        .await?
+                }
+                Flow::QboToZoho => {
+                    self.sync_qbo_dependency(dep_pair, &dep_id, depth + 1)
+                        .await?
+                }
+            };
+            if let Some(target_id) = synced {
+                known.insert((dep_pair, dep_id.clone()), target_id.clone());
+                ids.insert((dep_pair, dep_id), target_id);
+            }
+        }
+        Ok(ids)
+    }
+
     /// Resolves the references of a Zoho → QBO payload (terms by name). `Ok(Err(message))`
     /// names what is missing.
     async fn resolve_for_qbo(
         &mut self,
-        pair: ModulePair,
         mapped: &mut MappedRecord,
         depth: usize,
         known: &mut HashMap<(ModulePair, String), String>,
     ) -> Result<Result<(), String>, RunError> {
-        let mut ids = self
-            .reference_ids(std::iter::once(&*mapped), true, known)
+        let ids = self
+            .linked_references(Flow::ZohoToQbo, mapped, depth, known)
             .await?;
-        // Dependencies not linked yet: sync them first.
-        let missing: Vec<PendingReference> = mapped
-            .references
-            .iter()
-            .filter(|r| r.linked_pair.is_some() && r.source_id.is_some())
-            .filter(|r| {
-                !ids.contains_key(&(
-                    r.linked_pair.unwrap_or(pair),
-                    r.source_id.clone().unwrap_or_default(),
-                ))
-            })
-            .cloned()
-            .collect();
-        for reference in missing {
-            let (Some(dep_pair), Some(dep_id)) =
-                (reference.linked_pair, reference.source_id.clone())
-            else {
-                continue;
-            };
-            if depth >= MAX_DEPENDENCY_DEPTH
-                || !self.runnable.contains(&dep_pair)
-                || !self
-                    .pairs
-                    .get(&dep_pair)
-                    .is_some_and(|s| s.direction.includes(Flow::ZohoToQbo))
-            {
-                continue;
-            }
-            if let Some(qbo_id) = self
-                .sync_zoho_dependency(dep_pair, &dep_id, depth + 1)
-                .await?
-            {
-                known.insert((dep_pair, dep_id.clone()), qbo_id.clone());
-                ids.insert((dep_pair, dep_id), qbo_id);
-            }
-        }
         // Terms are looked up by name.
         for reference in mapped.references.clone() {
             if reference.linked_pair.is_none()
@@ -1507,7 +1514,7 @@ impl TenantRun<'_> {
                     self.stats.skipped_unchanged += 1;
                     continue;
                 }
-                if let Err(message) = self.resolve_for_zoho(pair, &mut mapped, depth).await? {
+                if let Err(message) = self.resolve_for_zoho(&mut mapped, depth).await? {
                     row.message = Some(format!(
                         "{message}. Sync it first (enable its module QuickBooks → Zoho), then Retry."
                     ));
@@ -1538,47 +1545,12 @@ impl TenantRun<'_> {
 
     async fn resolve_for_zoho(
         &mut self,
-        pair: ModulePair,
         mapped: &mut MappedRecord,
         depth: usize,
     ) -> Result<Result<(), String>, RunError> {
-        let mut ids = self
-            .reference_ids(std::iter::once(&*mapped), false, &HashMap::new())
+        let ids = self
+            .linked_references(Flow::QboToZoho, mapped, depth, &mut HashMap::new())
             .await?;
-        let missing: Vec<PendingReference> = mapped
-            .references
-            .iter()
-            .filter(|r| r.linked_pair.is_some() && r.source_id.is_some())
-            .filter(|r| {
-                !ids.contains_key(&(
-                    r.linked_pair.unwrap_or(pair),
-                    r.source_id.clone().unwrap_or_default(),
-                ))
-            })
-            .cloned()
-            .collect();
-        for reference in missing {
-            let (Some(dep_pair), Some(dep_id)) =
-                (reference.linked_pair, reference.source_id.clone())
-            else {
-                continue;
-            };
-            if depth >= MAX_DEPENDENCY_DEPTH
-                || !self.runnable.contains(&dep_pair)
-                || !self
-                    .pairs
-                    .get(&dep_pair)
-                    .is_some_and(|s| s.direction.includes(Flow::QboToZoho))
-            {
-                continue;
-            }
-            if let Some(zoho_id) = self
-                .sync_qbo_dependency(dep_pair, &dep_id, depth + 1)
-                .await?
-            {
-                ids.insert((dep_pair, dep_id), zoho_id);
-            }
-        }
         let result = mapped.resolve(|r| match (r.linked_pair, &r.source_id) {
             (Some(p), Some(id)) => ids.get(&(p, id.clone())).cloned(),
             _ => None,
