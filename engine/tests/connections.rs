@@ -9,6 +9,8 @@
 use std::sync::Arc;
 
 use chrono::Duration;
+mod support;
+
 use engine::connections::{
     ConnectionError, ConnectionStatus, ConnectionStore, IntuitCallback, Provider, ZohoCallback,
 };
@@ -20,45 +22,9 @@ use engine::vault::Vault;
 use engine::{Db, ManualClock};
 use sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
-use sqlx::Executor as _;
 
 const KEY: [u8; 32] = *b"0123456789abcdef0123456789abcdef";
 const REDIRECT: &str = "http://127.0.0.1:9/oauth/callback";
-
-fn backend_is_postgres() -> bool {
-    std::env::var("ZQSYNC_TEST_DATABASE").is_ok_and(|v| v == "postgres")
-}
-
-/// A fresh, empty database: a file in a temporary directory, or a new Postgres database
-/// (the pattern of server/tests/common `fresh_database_url`).
-async fn fresh_database_url() -> (String, Option<(String, String)>, Option<std::path::PathBuf>) {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    if backend_is_postgres() {
-        let admin = std::env::var("ZQSYNC_TEST_POSTGRES_URL").expect(
-            "ZQSYNC_TEST_DATABASE=postgres needs ZQSYNC_TEST_POSTGRES_URL (scripts/test sets both)",
-        );
-        let name = format!("zqsync_test_{id}");
-        let pool = sqlx::PgPool::connect(&admin)
-            .await
-            .expect("connect to the test Postgres");
-        pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create a test database");
-        pool.close().await;
-        let (base, _) = admin
-            .rsplit_once('/')
-            .expect("ZQSYNC_TEST_POSTGRES_URL ends in /DATABASE");
-        (format!("{base}/{name}"), Some((admin, name)), None)
-    } else {
-        let dir = std::env::temp_dir().join(format!("zqsync-test-{id}"));
-        std::fs::create_dir_all(&dir).expect("create a temporary directory");
-        (
-            format!("sqlite://{}/test.db", dir.display()),
-            None,
-            Some(dir),
-        )
-    }
-}
 
 struct World {
     sandbox: Sandbox,
@@ -71,8 +37,7 @@ struct World {
     realm: String,
     intuit_app: OAuthApp,
     zoho_app: OAuthApp,
-    postgres_cleanup: Option<(String, String)>,
-    sqlite_dir: Option<std::path::PathBuf>,
+    database: Option<support::FreshDatabase>,
 }
 
 const TENANT_A: &str = "0195f3a0-0000-7000-8000-00000000000a";
@@ -96,7 +61,8 @@ impl World {
             redirect_uri: REDIRECT.to_owned(),
         };
         let sandbox = Sandbox::start(config).await.expect("sandbox starts");
-        let (database_url, postgres_cleanup, sqlite_dir) = fresh_database_url().await;
+        let database = support::fresh_database().await;
+        let database_url = database.url.clone();
         let db = Db::connect(&database_url).await.expect("database");
         db.migrate().await.expect("migrations");
         for (id, name) in [(TENANT_A, "Tenant A"), (TENANT_B, "Tenant B")] {
@@ -133,8 +99,7 @@ impl World {
             realm,
             intuit_app,
             zoho_app,
-            postgres_cleanup,
-            sqlite_dir,
+            database: Some(database),
         }
     }
 
@@ -296,17 +261,8 @@ impl World {
     async fn finish(mut self) {
         self.db.close().await;
         self.sandbox.shutdown().await;
-        if let Some((admin, name)) = self.postgres_cleanup.take() {
-            let pool = sqlx::PgPool::connect(&admin).await.expect("admin");
-            let _ = pool
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .await;
-            pool.close().await;
-        }
-        if let Some(dir) = self.sqlite_dir.take() {
-            let _ = std::fs::remove_dir_all(dir);
+        if let Some(database) = self.database.take() {
+            database.drop_it().await;
         }
     }
 }
