@@ -22,7 +22,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::shell::Shell;
-use crate::pages::{auth_pages, help, outbox, placeholders, plan, quickbooks, settings};
+use crate::pages::{auth_pages, help, not_found, outbox, plan, quickbooks, settings};
 
 /// Bumped with the stylesheet so browsers never keep a stale copy.
 pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=6";
@@ -61,7 +61,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Title formatter=|page: String| format!("{page} · zqsync") />
         <Router>
-            <Routes fallback=placeholders::NotFound>
+            <Routes fallback=not_found::NotFound>
                 <Route path=path!("/login") view=auth_pages::LoginPage />
                 <Route path=path!("/signup") view=auth_pages::SignupPage />
                 <ParentRoute path=path!("") view=Shell>
