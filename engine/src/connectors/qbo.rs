@@ -82,6 +82,40 @@ impl BatchOperation {
     }
 }
 
+/// A batch request serialized straight from the items (no copy of their bodies).
+struct BatchRequest<'a>(&'a [BatchItem]);
+
+impl serde::Serialize for BatchRequest<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("BatchItemRequest", &BatchRequestItems(self.0))?;
+        map.end()
+    }
+}
+
+struct BatchRequestItems<'a>(&'a [BatchItem]);
+
+impl serde::Serialize for BatchRequestItems<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(BatchRequestItem))
+    }
+}
+
+struct BatchRequestItem<'a>(&'a BatchItem);
+
+impl serde::Serialize for BatchRequestItem<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let item = self.0;
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("bId", &item.bid)?;
+        map.serialize_entry("operation", item.operation.as_str())?;
+        map.serialize_entry(&item.entity, &item.body)?;
+        map.end()
+    }
+}
+
 /// The answer to one batch item, matched by `bid`.
 #[derive(Debug, Clone)]
 pub struct BatchOutcome {
@@ -197,11 +231,11 @@ impl QboClient {
         answer.json(Api::Qbo)
     }
 
-    async fn post(
+    async fn post<B: serde::Serialize + Sync + ?Sized>(
         &self,
         path: &str,
         query: &[(&str, &str)],
-        body: &Value,
+        body: &B,
     ) -> Result<Value, ConnectorError> {
         let url = format!("{}/{path}", self.base);
         let answer = self
@@ -359,25 +393,18 @@ impl QboClient {
                 ),
             ));
         }
-        let requests: Vec<Value> = items
-            .iter()
-            .map(|item| json!({"bId": item.bid, "operation": item.operation.as_str(), item.entity.clone(): item.body}))
-            .collect();
         let query: Vec<(&str, &str)> = request_id.map(|r| ("requestid", r)).into_iter().collect();
-        let answer = self
-            .post("batch", &query, &json!({"BatchItemRequest": requests}))
-            .await?;
-        let responses = answer
-            .get("BatchItemResponse")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let mut answer = self.post("batch", &query, &BatchRequest(items)).await?;
+        let mut responses = match answer.get_mut("BatchItemResponse").map(Value::take) {
+            Some(Value::Array(responses)) => responses,
+            _ => Vec::new(),
+        };
         let wait = self.http.rate_limit_wait(Api::Qbo);
         Ok(items
             .iter()
             .map(|item| {
                 let response = responses
-                    .iter()
+                    .iter_mut()
                     .find(|r| r.get("bId").and_then(Value::as_str) == Some(item.bid.as_str()));
                 let result = match response {
                     None => Err(ConnectorError::unexpected(
@@ -390,7 +417,7 @@ impl QboClient {
                         // The per-item status is not given; faults in a batch are 400-class.
                         Err(qbo_error(400, r, &raw, wait))
                     }
-                    Some(r) => r.get(&item.entity).cloned().ok_or_else(|| {
+                    Some(r) => r.get_mut(&item.entity).map(Value::take).ok_or_else(|| {
                         ConnectorError::unexpected(
                             Api::Qbo,
                             Some(200),

@@ -21,6 +21,7 @@ pub const MAX_FIELDS: usize = 50;
 /// Past this many records `page` no longer works and `page_token` must be used.
 pub const DISCRETE_PAGE_LIMIT: usize = 2000;
 
+#[derive(Clone)]
 pub struct ZohoClient {
     http: Arc<Http>,
     base: String,

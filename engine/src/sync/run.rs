@@ -28,7 +28,7 @@ use super::store::{BackfillCheckpoint, Cursor, Link, PageCommit, SyncStore};
 use crate::clock::Clock;
 use crate::connections::{ConnectionError, ConnectionStore, Provider};
 use crate::connectors::qbo::{BatchItem, BatchOperation};
-use crate::connectors::zoho::PageCursor;
+use crate::connectors::zoho::{PageCursor, RecordPage};
 use crate::connectors::{ConnectorError, QboClient, ZohoClient};
 use crate::db::Db;
 
@@ -268,10 +268,14 @@ impl Engine {
             stats: RunStats::default(),
             terms: HashMap::new(),
             synced_this_run: HashSet::new(),
+            pending_commit: None,
         };
         let result = run.run().await;
+        let settled = run.settle_pending().await;
         *stats = run.stats.clone();
-        result
+        let more = result?;
+        settled?;
+        Ok(more)
     }
 }
 
@@ -365,6 +369,9 @@ struct TenantRun<'e> {
     /// (pair, flow, source id) written in this run: a dependency synced first is not synced
     /// again when its own page comes.
     synced_this_run: HashSet<(ModulePair, Flow, String)>,
+    /// A page's commit still being written while the next page is read and decided (see
+    /// `commit_in_background`); settled before any other write.
+    pending_commit: Option<tokio::task::JoinHandle<Result<(), sqlx::Error>>>,
 }
 
 fn text(value: Option<&Value>) -> Option<String> {
@@ -457,7 +464,7 @@ impl TenantRun<'_> {
         }
     }
 
-    async fn commit(&mut self, commit: PageCommit) -> Result<(), RunError> {
+    fn count_outcomes(&mut self, commit: &PageCommit) {
         for row in &commit.logs {
             match row.status {
                 LogStatus::Synced => self.stats.synced += 1,
@@ -466,10 +473,48 @@ impl TenantRun<'_> {
                 LogStatus::NotSynced => self.stats.not_synced += 1,
             }
         }
+    }
+
+    async fn commit(&mut self, commit: PageCommit) -> Result<(), RunError> {
+        self.settle_pending().await?;
+        self.count_outcomes(&commit);
         let started = Instant::now();
         self.store().commit(&self.tenant_id, commit).await?;
         self.stats.stages.store += started.elapsed();
         Ok(())
+    }
+
+    /// Starts storing a walked page (its links, log rows and cursor or checkpoint, still one
+    /// transaction) and returns at once, so the database writes it while the next page is read
+    /// from Zoho and decided. That is safe because deciding the next page needs none of it:
+    /// a record of this page that comes again is in `synced_this_run` and skipped, and every
+    /// other write (a dependency's page, a journal, the next commit) settles it first. A crash
+    /// meanwhile loses nothing the serial order would not: the page's creates are journaled.
+    async fn commit_in_background(&mut self, commit: PageCommit) -> Result<(), RunError> {
+        self.settle_pending().await?;
+        self.count_outcomes(&commit);
+        let store = self.store().clone();
+        let tenant_id = self.tenant_id.clone();
+        self.pending_commit = Some(tokio::spawn(async move {
+            store.commit(&tenant_id, commit).await
+        }));
+        Ok(())
+    }
+
+    /// Waits for the page commit started by `commit_in_background`, if any.
+    async fn settle_pending(&mut self) -> Result<(), RunError> {
+        let Some(pending) = self.pending_commit.take() else {
+            return Ok(());
+        };
+        let started = Instant::now();
+        let result = match pending.await {
+            Ok(result) => result,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            // Only a runtime shutting down cancels it; the transaction did not commit.
+            Err(_) => return Err(RunError::Aborted),
+        };
+        self.stats.stages.store += started.elapsed();
+        result.map_err(Into::into)
     }
 
     /// Returns whether work is left for a later run (a backfill not finished).
@@ -523,12 +568,25 @@ impl TenantRun<'_> {
         page_budget: Option<usize>,
         live: bool,
     ) -> Result<(u64, Option<i64>, bool), RunError> {
+        let walked = self.walk_zoho_pages(pair, start, page_budget, live).await;
+        let settled = self.settle_pending().await;
+        let walked = walked?;
+        settled?;
+        Ok(walked)
+    }
+
+    async fn walk_zoho_pages(
+        &mut self,
+        pair: ModulePair,
+        start: Cursor,
+        page_budget: Option<usize>,
+        live: bool,
+    ) -> Result<(u64, Option<i64>, bool), RunError> {
         let setup = &self.pairs[&pair];
         let module = pair.zoho_module().api_name();
         let mut fields =
             zoho_fields_to_read(&setup.mapping, pair, setup.filters.get(Flow::ZohoToQbo));
         fields.truncate(domain::mapping::ZOHO_MAX_FIELDS_PER_READ);
-        let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
         let since = DateTime::<Utc>::from_timestamp_millis(start.at - CURSOR_OVERLAP_MS)
             .unwrap_or(self.now);
         let mut mark = start.clone();
@@ -537,25 +595,30 @@ impl TenantRun<'_> {
         } else {
             HashMap::new()
         };
-        let mut page_cursor = PageCursor::Page(1);
+        let zoho = self.zoho.clone();
+        let read_page = |cursor: PageCursor| {
+            let zoho = zoho.clone();
+            let fields = fields.clone();
+            PageRead(tokio::spawn(async move {
+                let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+                zoho.list_page_of(module, &field_refs, Some(since), &cursor, ZOHO_PAGE_FOR_QBO)
+                    .await
+            }))
+        };
+        let mut reading = read_page(PageCursor::Page(1));
         let mut seen = 0u64;
         let mut newest = None;
         let mut pages = 0usize;
         loop {
             let started = Instant::now();
-            let page = self
-                .zoho
-                .list_page_of(
-                    module,
-                    &field_refs,
-                    Some(since),
-                    &page_cursor,
-                    ZOHO_PAGE_FOR_QBO,
-                )
-                .await
-                .map_err(RunError::Remote)?;
+            let page = reading.wait().await?;
             self.stats.stages.read += started.elapsed();
             pages += 1;
+            let more_allowed = page_budget.is_none_or(|b| pages < b);
+            // The next page is read while this one is decided, written and stored.
+            if let Some(next) = page.next.clone().filter(|_| more_allowed) {
+                reading = read_page(next);
+            }
             seen += page.records.len() as u64;
             let page_newest = page
                 .records
@@ -600,9 +663,9 @@ impl TenantRun<'_> {
                 });
                 seen = 0;
             }
-            self.commit(commit).await?;
+            self.commit_in_background(commit).await?;
             match page.next {
-                Some(next) if page_budget.is_none_or(|b| pages < b) => page_cursor = next,
+                Some(_) if more_allowed => {}
                 Some(_) => return Ok((seen, newest, false)),
                 None => return Ok((seen, newest, true)),
             }
@@ -674,7 +737,8 @@ impl TenantRun<'_> {
                 row.zoho_id = Some(zoho_id.clone());
                 row.record_name = name.clone();
                 row.qbo_id = link.as_ref().map(|l| l.qbo_id.clone());
-                row.details.read = record.clone();
+                // (`details.read` is filled only when the row is kept: most records go on to
+                // a write, whose own row is made from the answer.)
                 let setup = &self.pairs[&pair];
                 // Our own write coming back: same modified time as we stored.
                 if !force
@@ -693,6 +757,7 @@ impl TenantRun<'_> {
                             .reason
                             .unwrap_or_else(|| "The record does not pass the filters.".to_owned()),
                     );
+                    row.details.read = record;
                     decided.commit.logs.push(row);
                     continue;
                 }
@@ -703,6 +768,7 @@ impl TenantRun<'_> {
                             "The record could not be mapped: {error}. Fix the value in Zoho CRM or the mapping, then Retry."
                         ));
                         row.action = Some(LogAction::Retry);
+                        row.details.read = record;
                         decided.commit.logs.push(row);
                         continue;
                     }
@@ -741,10 +807,11 @@ impl TenantRun<'_> {
                                 "Changed in both systems since the last sync; the QuickBooks Online version was kept ({}). This Zoho version is in Details.",
                                 policy.label()
                             ));
+                            row.details.read = record.clone();
                             row.details.conflict = Some(ConflictRecord {
                                 policy,
                                 winner,
-                                losing_version: record.clone(),
+                                losing_version: record,
                             });
                             decided.commit.logs.push(row);
                             continue;
@@ -804,6 +871,7 @@ impl TenantRun<'_> {
                         "{message}. Sync it first (enable its module Zoho → QuickBooks), then Retry."
                     ));
                     row.action = Some(LogAction::Retry);
+                    row.details.read = record;
                     decided.commit.logs.push(row);
                     continue;
                 }
@@ -816,6 +884,7 @@ impl TenantRun<'_> {
                 {
                     row.message = Some(missing.to_string());
                     row.action = Some(LogAction::Retry);
+                    row.details.read = record;
                     decided.commit.logs.push(row);
                     continue;
                 }
@@ -1042,6 +1111,7 @@ impl TenantRun<'_> {
             ));
             batches.push((chunk, items, request_id));
         }
+        self.settle_pending().await?;
         let started = Instant::now();
         self.store()
             .journal_batches(&self.tenant_id, pair, Flow::ZohoToQbo, &journal)
@@ -1216,7 +1286,7 @@ impl TenantRun<'_> {
     async fn record_qbo_result(
         &mut self,
         pair: ModulePair,
-        write: Prepared,
+        mut write: Prepared,
         result: Result<Value, ConnectorError>,
         commit: &mut PageCommit,
     ) -> Result<(), RunError> {
@@ -1224,16 +1294,17 @@ impl TenantRun<'_> {
         let mut row = log_row(pair, flow, LogStatus::Synced);
         row.zoho_id = Some(write.source_id.clone());
         row.record_name = write.name.clone();
-        row.details.read = write.read.clone();
-        row.details.written = write.payload.clone();
-        row.details.notes = write.notes.clone();
-        row.details.conflict = write.conflict.clone();
         if let Some(link) = &write.link {
             row.qbo_id = Some(link.qbo_id.clone());
             if let Some(before) = &link.last_written {
                 row.details.changes = domain::log::changes(before, &write.payload);
             }
         }
+        // The row owns what was read; the link keeps the payload as its last write.
+        row.details.read = std::mem::take(&mut write.read);
+        row.details.notes = std::mem::take(&mut write.notes);
+        row.details.written = write.payload.clone();
+        row.details.conflict = write.conflict.clone();
         match result {
             Ok(saved) if saved.get("Active") == Some(&json!(false)) && write.link.is_some() => {
                 row.status = LogStatus::Error;
@@ -1258,13 +1329,13 @@ impl TenantRun<'_> {
                     pair,
                     zoho_id: write.source_id.clone(),
                     qbo_id,
-                    zoho_hash: write.source_hash.clone(),
+                    zoho_hash: write.source_hash,
                     qbo_hash,
                     qbo_sync_token: text(saved.get("SyncToken")),
-                    zoho_modified: write.source_modified.clone(),
+                    zoho_modified: write.source_modified,
                     qbo_modified: qbo_modified(&saved),
-                    display_name: write.name.clone(),
-                    last_written: Some(write.payload.clone()),
+                    display_name: write.name,
+                    last_written: Some(write.payload),
                 });
                 self.synced_this_run.insert((pair, flow, write.source_id));
             }
@@ -1917,6 +1988,26 @@ impl TenantRun<'_> {
         let since = DateTime::<Utc>::from_timestamp_millis(since_ms)?;
         let module = pair.zoho_module().api_name();
         self.zoho.count_modified_since(module, since).await.ok()
+    }
+}
+
+/// A Zoho page being read by a task of its own; dropped unread (the walk failed), the read is
+/// stopped.
+struct PageRead(tokio::task::JoinHandle<Result<RecordPage, ConnectorError>>);
+
+impl PageRead {
+    async fn wait(&mut self) -> Result<RecordPage, RunError> {
+        match (&mut self.0).await {
+            Ok(page) => page.map_err(RunError::Remote),
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(_) => Err(RunError::Aborted),
+        }
+    }
+}
+
+impl Drop for PageRead {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -358,27 +358,40 @@ impl SyncStore {
                     .await?;
             }
             for chunk in links.chunks(ROWS_PER_STATEMENT) {
-                // A QBO id now linked to another Zoho record (re-created counterpart) frees the old link.
-                let sql = format!(
-                    "SELECT pair, zoho_id, qbo_id FROM sync_links WHERE tenant_id = $1 AND qbo_id IN ({})",
-                    placeholders(2, chunk.len())
-                );
-                let mut query = sqlx::query_as::<_, (String, String, String)>(sqlx::AssertSqlSafe(sql)).bind(tenant_id);
-                for link in chunk {
-                    query = query.bind(&link.qbo_id);
-                }
-                let existing = query.fetch_all(&mut *tx).await?;
-                for (pair, zoho_id, qbo_id) in existing {
-                    let superseded = chunk.iter().any(|l| {
-                        l.pair.key() == pair && l.qbo_id == qbo_id && l.zoho_id != zoho_id
-                    });
-                    if superseded {
-                        sqlx::query("DELETE FROM sync_links WHERE tenant_id = $1 AND pair = $2 AND zoho_id = $3")
-                            .bind(tenant_id)
-                            .bind(&pair)
-                            .bind(&zoho_id)
-                            .execute(&mut *tx)
-                            .await?;
+                // A QBO id now linked to another Zoho record (re-created counterpart) frees the old
+                // link. One lookup per pair, so it runs on the (tenant, pair, qbo_id) index.
+                let mut pairs: Vec<ModulePair> = chunk.iter().map(|l| l.pair).collect();
+                pairs.sort();
+                pairs.dedup();
+                for pair in pairs {
+                    let qbo_ids: Vec<&str> = chunk
+                        .iter()
+                        .filter(|l| l.pair == pair)
+                        .map(|l| l.qbo_id.as_str())
+                        .collect();
+                    let sql = format!(
+                        "SELECT zoho_id, qbo_id FROM sync_links WHERE tenant_id = $1 AND pair = $2 AND qbo_id IN ({})",
+                        placeholders(3, qbo_ids.len())
+                    );
+                    let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql))
+                        .bind(tenant_id)
+                        .bind(pair.key());
+                    for qbo_id in &qbo_ids {
+                        query = query.bind(*qbo_id);
+                    }
+                    let existing = query.fetch_all(&mut *tx).await?;
+                    for (zoho_id, qbo_id) in existing {
+                        let superseded = chunk.iter().any(|l| {
+                            l.pair == pair && l.qbo_id == qbo_id && l.zoho_id != zoho_id
+                        });
+                        if superseded {
+                            sqlx::query("DELETE FROM sync_links WHERE tenant_id = $1 AND pair = $2 AND zoho_id = $3")
+                                .bind(tenant_id)
+                                .bind(pair.key())
+                                .bind(&zoho_id)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
                     }
                 }
                 let values: Vec<String> = (0..chunk.len())
@@ -448,7 +461,7 @@ impl SyncStore {
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(now);
                 for (row, seq, resolved_at) in chunk {
                     query = query
-                        .bind(uuid::Uuid::new_v4().to_string())
+                        .bind(uuid::Uuid::now_v7().to_string())
                         .bind(*seq)
                         .bind(row.pair.key())
                         .bind(row.flow.key())
@@ -517,8 +530,10 @@ impl SyncStore {
     }
 }
 
-/// Rows per multi-row statement: well under SQLite's and PostgreSQL's bind-parameter limits.
-const ROWS_PER_STATEMENT: usize = 50;
+/// Rows per multi-row statement: well under SQLite's and PostgreSQL's bind-parameter limits,
+/// and small because SQLite looks each numbered parameter up by a linear scan of the
+/// statement's parameter names (a 600-parameter statement costs ~180,000 comparisons to bind).
+const ROWS_PER_STATEMENT: usize = 25;
 
 /// One link per Zoho record and per QBO id, the later winning, as if stored one by one.
 fn last_link_per_record(links: Vec<Link>) -> Vec<Link> {

@@ -21,7 +21,9 @@ use serde_json::{Map, Value, json};
 
 use crate::control::error_body;
 use crate::oauth::TokenProblem;
-use crate::util::{bearer, json_response, qbo_time, qbo_timestamp, random_digits};
+use crate::util::{
+    bearer, json_bytes_response, json_response, qbo_time, qbo_timestamp, random_digits,
+};
 use crate::{Service, Shared, lock};
 
 pub const NAME_LISTS: &[&str] = &["Customer", "Vendor", "Item", "Account", "Term", "TaxCode"];
@@ -192,7 +194,9 @@ pub struct Realm {
     deleted: Vec<DeletedStub>,
     /// `(name space, lower-case name)` → id; Customer and Vendor share one space.
     names: HashMap<(&'static str, String), u64>,
-    request_ids: HashMap<String, (StatusCode, Value)>,
+    /// Answers by `requestid`, kept serialized: a migration sends tens of thousands, and a
+    /// repeat is answered with the same bytes.
+    request_ids: HashMap<String, (StatusCode, Bytes)>,
     pub company_info: Value,
     pub preferences: Value,
     requests: VecDeque<DateTime<Utc>>,
@@ -1575,7 +1579,7 @@ async fn write(
         .as_ref()
         .and_then(|id| realm.request_ids.get(id))
     {
-        return json_response(*status, cached);
+        return json_bytes_response(*status, cached.clone());
     }
     let body: Value = match serde_json::from_slice(&body) {
         Ok(body) => body,
@@ -1610,12 +1614,13 @@ async fn write(
             json!({"Fault": fault.body(), "time": qbo_time(now)}),
         ),
     };
+    let answer = Bytes::from(answer.to_string());
     if let Some(request_id) = params.requestid {
         realm
             .request_ids
             .insert(request_id, (status, answer.clone()));
     }
-    json_response(status, &answer)
+    json_bytes_response(status, answer)
 }
 
 async fn read(
@@ -1761,7 +1766,12 @@ async fn batch(
     let now = shared.now();
     let items = serde_json::from_slice::<Value>(&body)
         .ok()
-        .and_then(|v| v.get("BatchItemRequest").and_then(Value::as_array).cloned());
+        .and_then(
+            |mut v| match v.get_mut("BatchItemRequest").map(Value::take) {
+                Some(Value::Array(items)) => Some(items),
+                _ => None,
+            },
+        );
     let Some(items) = items else {
         return Fault::required("BatchItemRequest").response(now);
     };
@@ -1779,14 +1789,14 @@ async fn batch(
         .as_ref()
         .and_then(|id| realm.request_ids.get(id))
     {
-        return json_response(*status, cached);
+        return json_bytes_response(*status, cached.clone());
     }
     // Items run in order but cannot see what earlier items in the same batch created.
     let mut created: HashSet<(&'static str, u64)> = HashSet::new();
     let mut responses = Vec::new();
-    for item in items {
+    for mut item in items {
         let bid = item.get("bId").cloned().unwrap_or(Value::Null);
-        let outcome = batch_item(realm, &item, &mut created, now);
+        let outcome = batch_item(realm, &mut item, &mut created, now);
         let mut response = match outcome {
             Ok((key, value)) => json!({key: value}),
             Err(fault) => json!({"Fault": fault.body()}),
@@ -1794,18 +1804,19 @@ async fn batch(
         response["bId"] = bid;
         responses.push(response);
     }
-    let answer = json!({"BatchItemResponse": responses, "time": qbo_time(now)});
+    let answer =
+        Bytes::from(json!({"BatchItemResponse": responses, "time": qbo_time(now)}).to_string());
     if let Some(id) = params.requestid {
         realm
             .request_ids
             .insert(id, (StatusCode::OK, answer.clone()));
     }
-    json_response(StatusCode::OK, &answer)
+    json_bytes_response(StatusCode::OK, answer)
 }
 
 fn batch_item(
     realm: &mut Realm,
-    item: &Value,
+    item: &mut Value,
     created: &mut HashSet<(&'static str, u64)>,
     now: DateTime<Utc>,
 ) -> Result<(String, Value), Fault> {
@@ -1814,14 +1825,18 @@ fn batch_item(
             .query(statement)
             .map(|r| ("QueryResponse".to_owned(), r));
     }
+    let op = item
+        .get("operation")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let object = item
-        .as_object()
+        .as_object_mut()
         .ok_or_else(|| Fault::required("BatchItemRequest"))?;
     let (entity, body) = object
-        .iter()
-        .find_map(|(k, v)| canonical(k).filter(|e| e == k).map(|e| (e, v.clone())))
+        .iter_mut()
+        .find_map(|(k, v)| canonical(k).filter(|e| e == k).map(|e| (e, v.take())))
         .ok_or_else(|| Fault::unsupported("Batch item names no supported entity"))?;
-    let op = match item.get("operation").and_then(Value::as_str) {
+    let op = match op.as_deref() {
         Some("create") => Op::Create,
         Some("update") => Op::Update,
         Some("delete") => Op::Delete,

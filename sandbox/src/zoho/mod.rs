@@ -81,6 +81,18 @@ pub struct Store {
     channels: Vec<Channel>,
     /// Notifications waiting to be POSTed: (notify_url, body).
     outbox: Vec<(String, Value)>,
+    /// Per module, every record's id with its parsed created and modified times, built on the
+    /// first list call and dropped by any write to the module: listing pages of a large
+    /// module must not re-parse every timestamp on every page.
+    time_index: HashMap<&'static str, Vec<IndexedTimes>>,
+}
+
+/// A record's place in the list order (see `Store::time_index`).
+#[derive(Debug, Clone, Copy)]
+struct IndexedTimes {
+    id: u64,
+    created: Option<i64>,
+    modified: Option<i64>,
 }
 
 /// A watch channel (`/actions/watch`).
@@ -106,7 +118,37 @@ impl Store {
             credits: VecDeque::new(),
             channels: Vec::new(),
             outbox: Vec::new(),
+            time_index: HashMap::new(),
         }
+    }
+
+    /// The parsed times of every record of `module`, in id order (cached until the module
+    /// changes).
+    fn times(&mut self, module: &'static str) -> &[IndexedTimes] {
+        let records = &self.records;
+        self.time_index.entry(module).or_insert_with(|| {
+            let millis = |r: &Value, field: &str| {
+                r[field]
+                    .as_str()
+                    .and_then(parse_time)
+                    .map(|t| t.timestamp_millis())
+            };
+            records
+                .get(module)
+                .into_iter()
+                .flatten()
+                .map(|(id, r)| IndexedTimes {
+                    id: *id,
+                    created: millis(r, "Created_Time"),
+                    modified: millis(r, "Modified_Time"),
+                })
+                .collect()
+        })
+    }
+
+    /// Called by every write to a module's records.
+    fn changed_records(&mut self, module: &'static str) {
+        self.time_index.remove(module);
     }
 
     pub fn module(&self, name: &str) -> Option<&ModuleDef> {
@@ -440,6 +482,7 @@ impl Store {
             .and_then(|s| s.parse::<u64>().ok())
             .unwrap_or_default();
         let value = Value::Object(record);
+        self.changed_records(module);
         self.records
             .entry(module)
             .or_default()
@@ -509,6 +552,7 @@ impl Store {
         else {
             return false;
         };
+        self.changed_records(module.api_name);
         self.deleted.entry(module.api_name).or_default().push(json!({
             "deleted_by": owner_ref(), "id": id, "display_name": removed[module.display_field].clone(),
             "type": "recycle", "created_by": owner_ref(), "deleted_time": zoho_time(now)
@@ -919,33 +963,20 @@ async fn list(
         );
     }
     let since = header(&headers, "if-modified-since").and_then(parse_time);
-    let total_in_module = store.records(module.api_name).count();
-    // Each record's sort key is computed once: parsing timestamps inside the comparator made
-    // every page of a 10,000-record walk cost ~250,000 parses.
-    let sort_key = |r: &Value| -> Option<i64> {
-        if sort_by == "id" {
-            r["id"]
-                .as_str()
-                .and_then(|s| s.parse::<u64>().ok())
-                .and_then(|id| i64::try_from(id).ok())
-        } else {
-            r[&sort_by]
-                .as_str()
-                .and_then(parse_time)
-                .map(|t| t.timestamp_millis())
-        }
-    };
-    let mut keyed: Vec<(Option<i64>, &Value)> = store
-        .records(module.api_name)
-        .filter(|r| {
-            since.is_none_or(|s| {
-                r["Modified_Time"]
-                    .as_str()
-                    .and_then(parse_time)
-                    .is_some_and(|m| m > s)
-            })
+    let times = store.times(module.api_name);
+    let total_in_module = times.len();
+    let since = since.map(|s| s.timestamp_millis());
+    let mut keyed: Vec<(Option<i64>, u64)> = times
+        .iter()
+        .filter(|t| since.is_none_or(|s| t.modified.is_some_and(|m| m > s)))
+        .map(|t| {
+            let key = match sort_by.as_str() {
+                "id" => i64::try_from(t.id).ok(),
+                "Created_Time" => t.created,
+                _ => t.modified,
+            };
+            (key, t.id)
         })
-        .map(|r| (sort_key(r), r))
         .collect();
     if keyed.is_empty() {
         return if since.is_some() && total_in_module > 0 {
@@ -954,6 +985,7 @@ async fn list(
             StatusCode::NO_CONTENT.into_response()
         };
     }
+    // Stable, so equal keys stay in id order as before.
     keyed.sort_by(|a, b| {
         if descending {
             b.0.cmp(&a.0)
@@ -961,7 +993,8 @@ async fn list(
             a.0.cmp(&b.0)
         }
     });
-    let matched: Vec<&Value> = keyed.into_iter().map(|(_, r)| r).collect();
+    let rows = store.records.get(module.api_name);
+    let matched: Vec<&Value> = keyed.iter().filter_map(|(_, id)| rows?.get(id)).collect();
     // Past the page_token reach Zoho still says there is more; the next call fails.
     let reachable = matched.len();
     let data: Vec<Value> = matched
@@ -1845,6 +1878,7 @@ pub async fn control_touch(
     let Some(key) = id.parse::<u64>().ok() else {
         return json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"}));
     };
+    store.changed_records(module.api_name);
     match store
         .records
         .get_mut(module.api_name)
