@@ -38,6 +38,7 @@ const NAME_LISTS: &[&str] = &[
     "PaymentMethod",
 ];
 
+#[derive(Clone)]
 pub struct QboClient {
     http: Arc<Http>,
     base: String,

@@ -27,7 +27,7 @@ use super::schedule::RunOutcome;
 use super::store::{BackfillCheckpoint, Cursor, Link, PageCommit, SyncStore};
 use crate::clock::Clock;
 use crate::connections::{ConnectionError, ConnectionStore, Provider};
-use crate::connectors::qbo::{BatchItem, BatchOperation};
+use crate::connectors::qbo::{BatchItem, BatchOperation, BatchOutcome};
 use crate::connectors::zoho::{PageCursor, RecordPage};
 use crate::connectors::{ConnectorError, QboClient, ZohoClient};
 use crate::db::Db;
@@ -609,9 +609,14 @@ impl TenantRun<'_> {
         let mut seen = 0u64;
         let mut newest = None;
         let mut pages = 0usize;
+        // The previous page's writes, in flight while this page is decided.
+        let mut sending: Option<(QboSending, PageEnd)> = None;
         loop {
             let started = Instant::now();
-            let page = reading.wait().await?;
+            let page = match reading.wait().await {
+                Ok(page) => page,
+                Err(error) => return self.stop_walk(sending, error).await,
+            };
             self.stats.stages.read += started.elapsed();
             pages += 1;
             let more_allowed = page_budget.is_none_or(|b| pages < b);
@@ -636,40 +641,114 @@ impl TenantRun<'_> {
                     ))
                 })
                 .collect();
-            let records: Vec<Value> = page
+            // A record of the page being written that comes again (changed meanwhile, or
+            // re-read at the cursor's overlap) waits for that page's outcome: deciding it now
+            // would not see the link about to be made, and would create it twice.
+            let in_flight: HashSet<&str> = sending
+                .iter()
+                .flat_map(|(previous, _)| previous.source_ids())
+                .collect();
+            let (records, waiting): (Vec<Value>, Vec<Value>) = page
                 .records
                 .into_iter()
                 .filter(|r| {
                     let at = millis_of(r.get("Modified_Time").and_then(Value::as_str));
                     !start.covers(at, &text(r.get("id")).unwrap_or_default())
                 })
-                .collect();
+                .partition(|r| {
+                    r.get("id")
+                        .and_then(Value::as_str)
+                        .is_none_or(|id| !in_flight.contains(id))
+                });
+            drop(in_flight);
             let started = Instant::now();
             let decided = self
                 .decide_zoho(pair, records, &conflicts, false, 0)
-                .await?;
+                .await;
             self.stats.stages.decide += started.elapsed();
-            let mut commit = self.write_qbo(pair, decided).await?;
+            let mut decided = match decided {
+                Ok(decided) => decided,
+                Err(error) => return self.stop_walk(sending, error).await,
+            };
+            let previous = match sending.take() {
+                Some((previous, end)) => Some((self.finish_qbo(previous).await?, end)),
+                None => None,
+            };
+            if !waiting.is_empty() {
+                let started = Instant::now();
+                let more = self
+                    .decide_zoho(pair, waiting, &conflicts, false, 0)
+                    .await?;
+                self.stats.stages.decide += started.elapsed();
+                decided.commit.logs.extend(more.commit.logs);
+                decided.writes.extend(more.writes);
+            }
             mark = mark.advance(&modified);
-            if live {
-                commit.cursor = Some((pair, Flow::ZohoToQbo, mark.clone()));
+            let end = if live {
+                PageEnd::Cursor(mark.clone())
             } else if let Some(at) = page_newest {
-                // The backfill's checkpoint moves in the page's own transaction.
+                let end = PageEnd::Checkpoint { at, done: seen };
+                seen = 0;
+                end
+            } else {
+                PageEnd::Nothing
+            };
+            // This page's creates are journaled before the previous page's commit starts, so
+            // that commit has the whole next page's decide to run in.
+            let this = self.send_qbo(pair, decided).await;
+            if let Some((commit, end)) = previous {
+                self.commit_page(pair, commit, end).await?;
+            }
+            sending = Some((this?, end));
+            let finished = match page.next {
+                Some(_) if more_allowed => continue,
+                Some(_) => (seen, newest, false),
+                None => (seen, newest, true),
+            };
+            if let Some((last, end)) = sending.take() {
+                let commit = self.finish_qbo(last).await?;
+                self.commit_page(pair, commit, end).await?;
+            }
+            return Ok(finished);
+        }
+    }
+
+    /// Stores a walked page with where the walk got to: the live cursor or the backfill's
+    /// checkpoint move in the page's own transaction.
+    async fn commit_page(
+        &mut self,
+        pair: ModulePair,
+        mut commit: PageCommit,
+        end: PageEnd,
+    ) -> Result<(), RunError> {
+        match end {
+            PageEnd::Cursor(mark) => commit.cursor = Some((pair, Flow::ZohoToQbo, mark)),
+            PageEnd::Checkpoint { at, done } => {
                 commit.backfill = Some(BackfillCheckpoint {
                     pair,
                     flow: Flow::ZohoToQbo,
                     at,
-                    done: seen,
+                    done,
                 });
-                seen = 0;
             }
-            self.commit_in_background(commit).await?;
-            match page.next {
-                Some(_) if more_allowed => {}
-                Some(_) => return Ok((seen, newest, false)),
-                None => return Ok((seen, newest, true)),
-            }
+            PageEnd::Nothing => {}
         }
+        self.commit_in_background(commit).await
+    }
+
+    /// A walk that fails stores the page already sent before it returns the error: its writes
+    /// happened, and their links and log rows are worth keeping.
+    async fn stop_walk<T>(
+        &mut self,
+        sending: Option<(QboSending, PageEnd)>,
+        error: RunError,
+    ) -> Result<T, RunError> {
+        if let Some((previous, end)) = sending {
+            let pair = previous.pair;
+            let commit = self.finish_qbo(previous).await?;
+            self.commit_page(pair, commit, end).await?;
+        }
+        Err(error)
     }
 
     /// QBO records of a bi-directional pair changed since the QBO cursor, by id: a Zoho change
@@ -1071,13 +1150,21 @@ impl TenantRun<'_> {
         pair: ModulePair,
         decided: Decided,
     ) -> Result<PageCommit, RunError> {
-        let Decided { mut commit, writes } = decided;
+        let sending = self.send_qbo(pair, decided).await?;
+        self.finish_qbo(sending).await
+    }
+
+    /// Journals a page's creates (one transaction, before anything is sent) and starts sending
+    /// all its batches, creates and updates, within the realm's concurrency and pacing. The
+    /// sends run as a task of their own, so the next page can be decided meanwhile;
+    /// `finish_qbo` takes the answers.
+    async fn send_qbo(&mut self, pair: ModulePair, decided: Decided) -> Result<QboSending, RunError> {
+        let Decided { commit, writes } = decided;
         let entity = self.pairs[&pair].entity.name();
         let (creates, updates): (Vec<Prepared>, Vec<Prepared>) =
             writes.into_iter().partition(|w| w.link.is_none());
-        // Every create batch of the page is journaled (one transaction) before any is sent,
-        // then they are sent together, within the realm's concurrency and pacing.
-        let mut batches = Vec::new();
+        let mut requests: Vec<(Vec<BatchItem>, Option<String>)> = Vec::new();
+        let mut create_chunks = Vec::new();
         let mut journal = Vec::new();
         for chunk in chunked(creates, QBO_BATCH) {
             let items: Vec<BatchItem> = chunk
@@ -1109,49 +1196,11 @@ impl TenantRun<'_> {
                     "sources": chunk.iter().map(|w| json!({"id": w.source_id, "hash": w.source_hash, "modified": w.source_modified, "name": w.name})).collect::<Vec<_>>(),
                 }),
             ));
-            batches.push((chunk, items, request_id));
+            requests.push((items, Some(request_id.clone())));
+            create_chunks.push((chunk, request_id));
         }
-        self.settle_pending().await?;
-        let started = Instant::now();
-        self.store()
-            .journal_batches(&self.tenant_id, pair, Flow::ZohoToQbo, &journal)
-            .await?;
-        drop(journal);
-        self.stats.stages.store += started.elapsed();
-        let started = Instant::now();
-        let qbo = &self.qbo;
-        let answers = join_all(
-            batches
-                .iter()
-                .map(|(_, items, request_id)| qbo.batch(items, Some(request_id)))
-                .collect(),
-        )
-        .await;
-        self.stats.stages.write += started.elapsed();
-        let mut answered = Vec::with_capacity(answers.len());
-        for answer in answers {
-            answered.push(answer.map_err(RunError::Remote)?);
-        }
-        self.fault(FaultPoint::AfterRemoteWrite {
-            flow: Flow::ZohoToQbo,
-        })?;
-        for ((chunk, _, request_id), outcomes) in batches.into_iter().zip(answered) {
-            for (mut write, outcome) in chunk.into_iter().zip(outcomes) {
-                let result = match outcome.result {
-                    Err(error @ ConnectorError::Duplicate { .. }) => {
-                        match self.adopt_same_name(pair, entity, &mut write).await? {
-                            Some(result) => result,
-                            None => Err(error),
-                        }
-                    }
-                    other => other,
-                };
-                self.record_qbo_result(pair, write, result, &mut commit)
-                    .await?;
-            }
-            commit.settled_batches.push(request_id);
-        }
-        for chunk in chunked(updates, QBO_BATCH) {
+        let update_chunks = chunked(updates, QBO_BATCH);
+        for chunk in &update_chunks {
             let items: Vec<BatchItem> = chunk
                 .iter()
                 .enumerate()
@@ -1179,16 +1228,75 @@ impl TenantRun<'_> {
                     }
                 })
                 .collect();
+            requests.push((items, None));
+        }
+        if !journal.is_empty() {
+            self.settle_pending().await?;
             let started = Instant::now();
-            let outcomes = self
-                .qbo
-                .batch(&items, None)
-                .await
-                .map_err(RunError::Remote)?;
-            self.stats.stages.write += started.elapsed();
-            self.fault(FaultPoint::AfterRemoteWrite {
-                flow: Flow::ZohoToQbo,
-            })?;
+            self.store()
+                .journal_batches(&self.tenant_id, pair, Flow::ZohoToQbo, &journal)
+                .await?;
+            self.stats.stages.store += started.elapsed();
+        }
+        drop(journal);
+        let qbo = self.qbo.clone();
+        let answers = BatchesInFlight(tokio::spawn(async move {
+            join_all(
+                requests
+                    .iter()
+                    .map(|(items, request_id)| qbo.batch(items, request_id.as_deref()))
+                    .collect(),
+            )
+            .await
+        }));
+        Ok(QboSending {
+            pair,
+            commit,
+            creates: create_chunks,
+            updates: update_chunks,
+            answers,
+        })
+    }
+
+    /// Waits for the batches `send_qbo` started and records their outcomes (links, log rows)
+    /// in the page commit it returns.
+    async fn finish_qbo(&mut self, sending: QboSending) -> Result<PageCommit, RunError> {
+        let QboSending {
+            pair,
+            mut commit,
+            creates,
+            updates,
+            mut answers,
+        } = sending;
+        let entity = self.pairs[&pair].entity.name();
+        let started = Instant::now();
+        let answers = answers.wait().await?;
+        self.stats.stages.write += started.elapsed();
+        let mut answered = Vec::with_capacity(answers.len());
+        for answer in answers {
+            answered.push(answer.map_err(RunError::Remote)?);
+        }
+        self.fault(FaultPoint::AfterRemoteWrite {
+            flow: Flow::ZohoToQbo,
+        })?;
+        let mut answered = answered.into_iter();
+        for ((chunk, request_id), outcomes) in creates.into_iter().zip(answered.by_ref()) {
+            for (mut write, outcome) in chunk.into_iter().zip(outcomes) {
+                let result = match outcome.result {
+                    Err(error @ ConnectorError::Duplicate { .. }) => {
+                        match self.adopt_same_name(pair, entity, &mut write).await? {
+                            Some(result) => result,
+                            None => Err(error),
+                        }
+                    }
+                    other => other,
+                };
+                self.record_qbo_result(pair, write, result, &mut commit)
+                    .await?;
+            }
+            commit.settled_batches.push(request_id);
+        }
+        for (chunk, outcomes) in updates.into_iter().zip(answered) {
             for (write, outcome) in chunk.into_iter().zip(outcomes) {
                 let result = match outcome.result {
                     Err(ConnectorError::StaleObject { .. }) => {
@@ -2006,6 +2114,65 @@ impl PageRead {
 }
 
 impl Drop for PageRead {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Where a walked page leaves its flow, stored with the page's outcomes.
+enum PageEnd {
+    /// A live flow: the cursor after the page.
+    Cursor(Cursor),
+    /// A backfill: the newest modified time of the page, and how many records it read.
+    Checkpoint { at: i64, done: u64 },
+    /// A page with no dated records: nothing moves.
+    Nothing,
+}
+
+/// A page's QBO writes on their way (`send_qbo`): the creates in chunks with their journaled
+/// requestids, the updates in chunks, and the task sending them all.
+struct QboSending {
+    pair: ModulePair,
+    /// The rows decided before writing (Not Valid, errors); the writes' rows join them.
+    commit: PageCommit,
+    creates: Vec<(Vec<Prepared>, String)>,
+    updates: Vec<Vec<Prepared>>,
+    answers: BatchesInFlight,
+}
+
+impl QboSending {
+    /// The source records being written.
+    fn source_ids(&self) -> impl Iterator<Item = &str> {
+        self.creates
+            .iter()
+            .map(|(chunk, _)| chunk)
+            .chain(&self.updates)
+            .flatten()
+            .map(|w| w.source_id.as_str())
+    }
+}
+
+/// The answers of a page's batches, in the order they were sent. Dropped unanswered (the run
+/// failed or was cancelled), the task is stopped: its creates are journaled, so the next run
+/// recovers them as it would after a crash.
+struct BatchesInFlight(
+tokio::task::JoinHandle<Vec<BatchAnswer>>);
+
+type BatchAnswer = Result<Vec<BatchOutcome>, ConnectorError>;
+
+impl BatchesInFlight {
+    async fn wait(
+        &mut self,
+    ) -> Result<Vec<BatchAnswer>, RunError> {
+        match (&mut self.0).await {
+            Ok(answers) => Ok(answers),
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(_) => Err(RunError::Aborted),
+        }
+    }
+}
+
+impl Drop for BatchesInFlight {
     fn drop(&mut self) {
         self.0.abort();
     }
