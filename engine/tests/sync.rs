@@ -804,6 +804,180 @@ async fn a_crash_between_the_remote_write_and_the_commit_neither_duplicates_nor_
     world.finish().await;
 }
 
+/// Zoho accounts in the order a walk reads them: by modified time, then id.
+fn in_walk_order(mut accounts: Vec<Value>) -> Vec<Value> {
+    accounts.sort_by_key(|a| {
+        (
+            a["Modified_Time"].as_str().unwrap_or_default().to_owned(),
+            a["id"]
+                .as_str()
+                .unwrap_or_default()
+                .parse::<u64>()
+                .unwrap_or(0),
+        )
+    });
+    accounts
+}
+
+#[tokio::test]
+async fn records_changed_or_deleted_behind_a_walk_neither_push_others_out_nor_lose_the_change() {
+    // 400 accounts: pages of 180, so three pages.
+    let world = SyncWorld::start(400).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::ZohoToQbo)],
+    )
+    .await;
+    let accounts = in_walk_order(world.zoho_records("Accounts").await);
+    assert_eq!(accounts.len(), 400);
+    let id = |i: usize| accounts[i]["id"].as_str().expect("id").to_owned();
+    // Behind the walk: one record of page 1 edited and one deleted once page 1 is read (with
+    // offsets, two records would slide back over the boundary unread); one record of page 2
+    // edited once page 2 is read, while page 2's writes are in flight.
+    let (edited_early, deleted, edited_late) = (id(2), id(4), id(250));
+    let editor = world.sandbox.zoho_editor();
+    let hook_ids = (edited_early.clone(), deleted.clone(), edited_late.clone());
+    let phone = |n: u32| json!(format!("+1-555-000-{n:04}"));
+    let edits: engine::sync::run::FaultHook = std::sync::Arc::new(move |point| {
+        let phone_of = |n: u32| {
+            let mut changes = serde_json::Map::new();
+            changes.insert("Phone".into(), json!(format!("+1-555-000-{n:04}")));
+            changes
+        };
+        match point {
+            FaultPoint::ZohoPageRead { page: 1, .. } => {
+                assert!(editor.touch("Accounts", &hook_ids.0, phone_of(1)).is_some());
+                assert!(editor.delete("Accounts", &hook_ids.1));
+            }
+            FaultPoint::ZohoPageRead { page: 2, .. } => {
+                assert!(editor.touch("Accounts", &hook_ids.2, phone_of(2)).is_some());
+            }
+            _ => {}
+        }
+        false
+    });
+    let summary = world
+        .engine
+        .clone()
+        .with_fault_hook(edits)
+        .run_tenant(TENANT)
+        .await;
+    assert_eq!(summary.outcome, RunOutcome::Ok, "{:?}", summary.message);
+    let customers = world.qbo_records("Customer").await;
+    for account in &accounts {
+        let name = account["Account_Name"].as_str().expect("name");
+        assert_eq!(
+            by_name(&customers, "DisplayName", name).len(),
+            1,
+            "{name} exactly once"
+        );
+    }
+    let links = world.links().await;
+    assert_eq!(
+        links.len(),
+        400,
+        "every account linked once, the deleted one too"
+    );
+    for (zoho_id, n) in [(&edited_early, 1), (&edited_late, 2)] {
+        let link = links
+            .iter()
+            .find(|l| &l.zoho_id == zoho_id)
+            .expect("linked");
+        let customer = customers
+            .iter()
+            .find(|c| c["Id"] == json!(link.qbo_id))
+            .expect("customer");
+        assert_eq!(
+            customer["PrimaryPhone"]["FreeFormNumber"],
+            phone(n),
+            "the edit made behind the walk reached QuickBooks"
+        );
+    }
+    // Nothing is left over for the next run.
+    world.advance(Duration::minutes(5));
+    let again = run(&world).await;
+    assert_eq!(again.stats.synced, 0, "{again:?}");
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn an_invoice_edited_while_its_page_is_written_is_updated_not_created_twice() {
+    // 400 invoices (pages of 180: three pages) of a few customers and products.
+    let world = SyncWorld::start_with(sandbox::SandboxConfig {
+        records_per_module: 0,
+        zoho_seed: Some(sandbox::ZohoSeed {
+            accounts: 10,
+            products: 10,
+            invoices: 400,
+            lines_per_invoice: 1,
+            newest_age: Duration::hours(1),
+        }),
+        ..sandbox::SandboxConfig::default()
+    })
+    .await;
+    directions(
+        &world,
+        &[
+            (ModulePair::AccountsCustomers, Direction::ZohoToQbo),
+            (ModulePair::ProductsItems, Direction::ZohoToQbo),
+            (ModulePair::InvoicesInvoices, Direction::ZohoToQbo),
+        ],
+    )
+    .await;
+    inventory_settings(&world).await;
+    let invoices = in_walk_order(world.zoho_records("Invoices").await);
+    // On page 2 of 3; once page 2 is read it is edited, so it comes again on page 3 while
+    // page 2's batches are still being written.
+    let edited = invoices[250]["id"].as_str().expect("id").to_owned();
+    let editor = world.sandbox.zoho_editor();
+    let hook_id = edited.clone();
+    let edit: engine::sync::run::FaultHook = std::sync::Arc::new(move |point| {
+        if point
+            == (FaultPoint::ZohoPageRead {
+                pair: ModulePair::InvoicesInvoices,
+                page: 2,
+            })
+        {
+            let mut changes = serde_json::Map::new();
+            changes.insert("Terms_and_Conditions".into(), json!("Edited mid-walk"));
+            assert!(editor.touch("Invoices", &hook_id, changes).is_some());
+        }
+        false
+    });
+    let summary = world
+        .engine
+        .clone()
+        .with_fault_hook(edit)
+        .run_tenant(TENANT)
+        .await;
+    assert_eq!(summary.outcome, RunOutcome::Ok, "{:?}", summary.message);
+    let written = world.qbo_records("Invoice").await;
+    let links: Vec<_> = world
+        .links()
+        .await
+        .into_iter()
+        .filter(|l| l.pair == ModulePair::InvoicesInvoices)
+        .collect();
+    assert_eq!(links.len(), invoices.len(), "every invoice linked once");
+    let ours = written
+        .iter()
+        .filter(|i| links.iter().any(|l| i["Id"] == json!(l.qbo_id)))
+        .count();
+    assert_eq!(
+        written.len(),
+        ours,
+        "no invoice in QuickBooks without its link"
+    );
+    assert_eq!(written.len(), invoices.len(), "no invoice created twice");
+    let link = links.iter().find(|l| l.zoho_id == edited).expect("linked");
+    let invoice = written
+        .iter()
+        .find(|i| i["Id"] == json!(link.qbo_id))
+        .expect("invoice");
+    assert_eq!(invoice["CustomerMemo"]["value"], "Edited mid-walk");
+    world.finish().await;
+}
+
 #[tokio::test]
 async fn a_pair_outside_the_plan_never_runs() {
     let world = SyncWorld::start(2).await;

@@ -476,10 +476,45 @@ impl Sandbox {
     }
 
     /// Stops every server and waits for them to finish.
+    /// A handle that edits the simulated Zoho org as its users would, callable from code that
+    /// cannot wait for HTTP (a test's hook inside a sync run).
+    pub fn zoho_editor(&self) -> ZohoEditor {
+        ZohoEditor(self.shared.clone())
+    }
+
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;
         }
+    }
+}
+
+/// Edits the simulated Zoho org directly (see [`Sandbox::zoho_editor`]); the control API's
+/// `touch` and `DELETE` do the same over HTTP.
+#[derive(Clone)]
+pub struct ZohoEditor(Arc<Shared>);
+
+impl std::fmt::Debug for ZohoEditor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZohoEditor").finish_non_exhaustive()
+    }
+}
+
+impl ZohoEditor {
+    /// A user's edit of record `id`: sets `changes` and stamps `Modified_Time` with now.
+    /// Returns the record as it is now (`None`: no such module or record).
+    pub fn touch(
+        &self,
+        module: &str,
+        id: &str,
+        changes: serde_json::Map<String, serde_json::Value>,
+    ) -> Option<serde_json::Value> {
+        zoho::touch_record(&self.0, module, id, changes).flatten()
+    }
+
+    /// A user deletes record `id`; whether it was there.
+    pub fn delete(&self, module: &str, id: &str) -> bool {
+        zoho::delete_record(&self.0, module, id).unwrap_or(false)
     }
 }

@@ -54,6 +54,8 @@ const MAX_DEPENDENCY_DEPTH: usize = 3;
 pub enum FaultPoint {
     /// The remote write succeeded; the local commit has not happened.
     AfterRemoteWrite { flow: Flow },
+    /// A page of a Zoho walk of `pair` arrived (1 is the first), before the next is asked for.
+    ZohoPageRead { pair: ModulePair, page: usize },
 }
 
 /// A test hook: returns `true` to abort the run at that point (as a crash would).
@@ -267,7 +269,7 @@ impl Engine {
             today: now.format("%Y-%m-%d").to_string(),
             stats: RunStats::default(),
             terms: HashMap::new(),
-            synced_this_run: HashSet::new(),
+            synced_this_run: HashMap::new(),
             pending_commit: None,
         };
         let result = run.run().await;
@@ -366,9 +368,10 @@ struct TenantRun<'e> {
     stats: RunStats,
     /// QBO Term ids by name, looked up once per run.
     terms: HashMap<String, Option<String>>,
-    /// (pair, flow, source id) written in this run: a dependency synced first is not synced
-    /// again when its own page comes.
-    synced_this_run: HashSet<(ModulePair, Flow, String)>,
+    /// (pair, flow, source id) written in this run, with the source's modified time (millis)
+    /// then: a dependency synced first is not synced again when its own page comes, unless it
+    /// changed since.
+    synced_this_run: HashMap<(ModulePair, Flow, String), Option<i64>>,
     /// A page's commit still being written while the next page is read and decided (see
     /// `commit_in_background`); settled before any other write.
     pending_commit: Option<tokio::task::JoinHandle<Result<(), sqlx::Error>>>,
@@ -462,6 +465,37 @@ impl TenantRun<'_> {
             Some(hook) if hook(point) => Err(RunError::Aborted),
             _ => Ok(()),
         }
+    }
+
+    /// Whether this version of a record was written in this run already: the same modified
+    /// time or an older one (a page read before its dependency sync fetched it anew).
+    fn synced_already(
+        &self,
+        pair: ModulePair,
+        flow: Flow,
+        id: &str,
+        modified: Option<&str>,
+    ) -> bool {
+        match self.synced_this_run.get(&(pair, flow, id.to_owned())) {
+            None => false,
+            Some(synced) => match (millis_of(modified), synced) {
+                (Some(at), Some(synced)) => at <= *synced,
+                _ => true,
+            },
+        }
+    }
+
+    /// Whether a record read is a newer version of one written in this run: the link that
+    /// write made must be stored before it is decided.
+    fn changed_since_synced(&self, pair: ModulePair, flow: Flow, record: &Value) -> bool {
+        let (id, modified) = match flow {
+            Flow::ZohoToQbo => (text(record.get("id")), text(record.get("Modified_Time"))),
+            Flow::QboToZoho => (text(record.get("Id")), qbo_modified(record)),
+        };
+        id.is_some_and(|id| {
+            self.synced_this_run.contains_key(&(pair, flow, id.clone()))
+                && !self.synced_already(pair, flow, &id, modified.as_deref())
+        })
     }
 
     fn count_outcomes(&mut self, commit: &PageCommit) {
@@ -587,8 +621,6 @@ impl TenantRun<'_> {
         let mut fields =
             zoho_fields_to_read(&setup.mapping, pair, setup.filters.get(Flow::ZohoToQbo));
         fields.truncate(domain::mapping::ZOHO_MAX_FIELDS_PER_READ);
-        let since = DateTime::<Utc>::from_timestamp_millis(start.at - CURSOR_OVERLAP_MS)
-            .unwrap_or(self.now);
         let mut mark = start.clone();
         let conflicts = if setup.direction == Direction::Bidirectional {
             self.qbo_changes_for_conflicts(pair).await?
@@ -596,16 +628,25 @@ impl TenantRun<'_> {
             HashMap::new()
         };
         let zoho = self.zoho.clone();
-        let read_page = |cursor: PageCursor| {
+        let now = self.now;
+        let read_page = |since_ms: i64, cursor: PageCursor| {
             let zoho = zoho.clone();
             let fields = fields.clone();
+            let since = DateTime::<Utc>::from_timestamp_millis(since_ms).unwrap_or(now);
             PageRead(tokio::spawn(async move {
                 let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
                 zoho.list_page_of(module, &field_refs, Some(since), &cursor, ZOHO_PAGE_FOR_QBO)
                     .await
             }))
         };
-        let mut reading = read_page(PageCursor::Page(1));
+        // Pages are read by modified time, not by offset: each query starts a second before the
+        // newest record of the page before (Zoho stamps whole seconds) and what this walk
+        // dealt with is skipped. Offsets would shift under a record changed or deleted behind
+        // the walk, and the record that slid back over the page boundary would never be read.
+        // Only where more than a page of records share that second does the walk go on by
+        // page within the same query.
+        let mut query_since = start.at - CURSOR_OVERLAP_MS;
+        let mut reading = read_page(query_since, PageCursor::Page(1));
         let mut seen = 0u64;
         let mut newest = None;
         let mut pages = 0usize;
@@ -619,17 +660,25 @@ impl TenantRun<'_> {
             };
             self.stats.stages.read += started.elapsed();
             pages += 1;
-            let more_allowed = page_budget.is_none_or(|b| pages < b);
-            // The next page is read while this one is decided, written and stored.
-            if let Some(next) = page.next.clone().filter(|_| more_allowed) {
-                reading = read_page(next);
+            if let Err(error) = self.fault(FaultPoint::ZohoPageRead { pair, page: pages }) {
+                return self.stop_walk(sending, error).await;
             }
-            seen += page.records.len() as u64;
+            let more_allowed = page_budget.is_none_or(|b| pages < b);
             let page_newest = page
                 .records
                 .iter()
                 .filter_map(|r| millis_of(r.get("Modified_Time").and_then(Value::as_str)))
                 .max();
+            // The next page is read while this one is decided, written and stored.
+            if let Some(next) = page.next.clone().filter(|_| more_allowed) {
+                reading = match page_newest.map(|at| at - CURSOR_OVERLAP_MS) {
+                    Some(since) if since > query_since => {
+                        query_since = since;
+                        read_page(query_since, PageCursor::Page(1))
+                    }
+                    _ => read_page(query_since, next),
+                };
+            }
             newest = newest.max(page_newest);
             let modified: Vec<(String, i64)> = page
                 .records
@@ -653,7 +702,7 @@ impl TenantRun<'_> {
                 .into_iter()
                 .filter(|r| {
                     let at = millis_of(r.get("Modified_Time").and_then(Value::as_str));
-                    !start.covers(at, &text(r.get("id")).unwrap_or_default())
+                    !mark.covers(at, &text(r.get("id")).unwrap_or_default())
                 })
                 .partition(|r| {
                     r.get("id")
@@ -661,20 +710,30 @@ impl TenantRun<'_> {
                         .is_none_or(|id| !in_flight.contains(id))
                 });
             drop(in_flight);
+            // (Records read again at a query's overlap are not counted twice.)
+            seen += (records.len() + waiting.len()) as u64;
+            mark = mark.advance(&modified);
             let started = Instant::now();
-            let decided = self
-                .decide_zoho(pair, records, &conflicts, false, 0)
-                .await;
+            let decided = self.decide_zoho(pair, records, &conflicts, false, 0).await;
             self.stats.stages.decide += started.elapsed();
             let mut decided = match decided {
                 Ok(decided) => decided,
                 Err(error) => return self.stop_walk(sending, error).await,
             };
-            let previous = match sending.take() {
+            let mut previous = match sending.take() {
                 Some((previous, end)) => Some((self.finish_qbo(previous).await?, end)),
                 None => None,
             };
             if !waiting.is_empty() {
+                // A newer version of a record just written is decided against the link that
+                // write made: the page's commit goes first.
+                if waiting
+                    .iter()
+                    .any(|r| self.changed_since_synced(pair, Flow::ZohoToQbo, r))
+                    && let Some((commit, end)) = previous.take()
+                {
+                    self.commit_page(pair, commit, end).await?;
+                }
                 let started = Instant::now();
                 let more = self
                     .decide_zoho(pair, waiting, &conflicts, false, 0)
@@ -683,7 +742,6 @@ impl TenantRun<'_> {
                 decided.commit.logs.extend(more.commit.logs);
                 decided.writes.extend(more.writes);
             }
-            mark = mark.advance(&modified);
             let end = if live {
                 PageEnd::Cursor(mark.clone())
             } else if let Some(at) = page_newest {
@@ -787,6 +845,15 @@ impl TenantRun<'_> {
     ) -> BoxFut<'a, Result<Decided, RunError>> {
         Box::pin(async move {
             let flow = Flow::ZohoToQbo;
+            // A newer version of a record written earlier in this run needs that write's link,
+            // which may still be in the page commit being stored.
+            if force
+                || records
+                    .iter()
+                    .any(|r| self.changed_since_synced(pair, flow, r))
+            {
+                self.settle_pending().await?;
+            }
             let ids: Vec<String> = records.iter().filter_map(|r| text(r.get("id"))).collect();
             let links = self
                 .store()
@@ -802,15 +869,11 @@ impl TenantRun<'_> {
                 let Some(zoho_id) = text(record.get("id")) else {
                     continue;
                 };
-                if !force
-                    && self
-                        .synced_this_run
-                        .contains(&(pair, flow, zoho_id.clone()))
-                {
+                let modified = text(record.get("Modified_Time"));
+                if !force && self.synced_already(pair, flow, &zoho_id, modified.as_deref()) {
                     continue;
                 }
                 let name = zoho_name(&record);
-                let modified = text(record.get("Modified_Time"));
                 let link = links.get(&zoho_id).cloned();
                 let mut row = log_row(pair, flow, LogStatus::Error);
                 row.zoho_id = Some(zoho_id.clone());
@@ -934,11 +997,7 @@ impl TenantRun<'_> {
                     fresh_sync_token,
                 } = candidate;
                 // Synced meanwhile as another record's dependency.
-                if !force
-                    && self
-                        .synced_this_run
-                        .contains(&(pair, flow, zoho_id.clone()))
-                {
+                if !force && self.synced_already(pair, flow, &zoho_id, modified.as_deref()) {
                     continue;
                 }
                 // References: customers, products on lines, vendors, terms.
@@ -1158,7 +1217,11 @@ impl TenantRun<'_> {
     /// all its batches, creates and updates, within the realm's concurrency and pacing. The
     /// sends run as a task of their own, so the next page can be decided meanwhile;
     /// `finish_qbo` takes the answers.
-    async fn send_qbo(&mut self, pair: ModulePair, decided: Decided) -> Result<QboSending, RunError> {
+    async fn send_qbo(
+        &mut self,
+        pair: ModulePair,
+        decided: Decided,
+    ) -> Result<QboSending, RunError> {
         let Decided { commit, writes } = decided;
         let entity = self.pairs[&pair].entity.name();
         let (creates, updates): (Vec<Prepared>, Vec<Prepared>) =
@@ -1433,9 +1496,13 @@ impl TenantRun<'_> {
                         conflict.policy.label()
                     ));
                 }
+                self.synced_this_run.insert(
+                    (pair, flow, write.source_id.clone()),
+                    millis_of(write.source_modified.as_deref()),
+                );
                 commit.links.push(Link {
                     pair,
-                    zoho_id: write.source_id.clone(),
+                    zoho_id: write.source_id,
                     qbo_id,
                     zoho_hash: write.source_hash,
                     qbo_hash,
@@ -1445,7 +1512,6 @@ impl TenantRun<'_> {
                     display_name: write.name,
                     last_written: Some(write.payload),
                 });
-                self.synced_this_run.insert((pair, flow, write.source_id));
             }
             Err(ConnectorError::NotFound { .. }) if write.link.is_some() => {
                 row.status = LogStatus::Error;
@@ -1588,6 +1654,15 @@ impl TenantRun<'_> {
     ) -> BoxFut<'a, Result<Decided, RunError>> {
         Box::pin(async move {
             let flow = Flow::QboToZoho;
+            // A newer version of a record written earlier in this run needs that write's link,
+            // which may still be in the page commit being stored.
+            if force
+                || records
+                    .iter()
+                    .any(|r| self.changed_since_synced(pair, flow, r))
+            {
+                self.settle_pending().await?;
+            }
             let ids: Vec<String> = records.iter().filter_map(|r| text(r.get("Id"))).collect();
             let links = self
                 .store()
@@ -1602,11 +1677,11 @@ impl TenantRun<'_> {
                 let Some(qbo_id) = text(record.get("Id")) else {
                     continue;
                 };
-                if !force && self.synced_this_run.contains(&(pair, flow, qbo_id.clone())) {
+                let modified = qbo_modified(&record);
+                if !force && self.synced_already(pair, flow, &qbo_id, modified.as_deref()) {
                     continue;
                 }
                 let link = links.get(&qbo_id).cloned();
-                let modified = qbo_modified(&record);
                 let mut row = log_row(pair, flow, LogStatus::Error);
                 row.qbo_id = Some(qbo_id.clone());
                 row.zoho_id = link.as_ref().map(|l| l.zoho_id.clone());
@@ -1865,8 +1940,10 @@ impl TenantRun<'_> {
                     display_name: write.name.clone(),
                     last_written: agreed,
                 });
-                self.synced_this_run
-                    .insert((pair, flow, write.source_id.clone()));
+                self.synced_this_run.insert(
+                    (pair, flow, write.source_id.clone()),
+                    millis_of(write.source_modified.as_deref()),
+                );
             }
             Err(error) if error.is_retryable() => return Err(RunError::Remote(error)),
             Err(error @ ConnectorError::NeedsReconnect { .. }) => {
@@ -2155,15 +2232,12 @@ impl QboSending {
 /// The answers of a page's batches, in the order they were sent. Dropped unanswered (the run
 /// failed or was cancelled), the task is stopped: its creates are journaled, so the next run
 /// recovers them as it would after a crash.
-struct BatchesInFlight(
-tokio::task::JoinHandle<Vec<BatchAnswer>>);
+struct BatchesInFlight(tokio::task::JoinHandle<Vec<BatchAnswer>>);
 
 type BatchAnswer = Result<Vec<BatchOutcome>, ConnectorError>;
 
 impl BatchesInFlight {
-    async fn wait(
-        &mut self,
-    ) -> Result<Vec<BatchAnswer>, RunError> {
+    async fn wait(&mut self) -> Result<Vec<BatchAnswer>, RunError> {
         match (&mut self.0).await {
             Ok(answers) => Ok(answers),
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),

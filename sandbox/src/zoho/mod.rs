@@ -1849,16 +1849,20 @@ pub async fn control_delete(
     State(shared): State<Arc<Shared>>,
     Path((module, id)): Path<(String, String)>,
 ) -> Response {
+    match delete_record(&shared, &module, &id) {
+        None => invalid_module(),
+        Some(true) => json_response(StatusCode::OK, &json!({"deleted": id})),
+        Some(false) => json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"})),
+    }
+}
+
+/// Deletes a record as a user would in the CRM: `None` for an unknown module, else whether
+/// the record was there.
+pub fn delete_record(shared: &Shared, module: &str, id: &str) -> Option<bool> {
     let now = shared.now();
     let mut store = lock(&shared.zoho);
-    let Some(module) = store.record_module(&module) else {
-        return invalid_module();
-    };
-    if store.delete(&module, &id, now) {
-        json_response(StatusCode::OK, &json!({"deleted": id}))
-    } else {
-        json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"}))
-    }
+    let module = store.record_module(module)?;
+    Some(store.delete(&module, id, now))
 }
 
 /// Simulates a user editing the record in the CRM UI (moves Modified_Time to now).
@@ -1870,31 +1874,42 @@ pub async fn control_touch(
     body: Bytes,
 ) -> Response {
     let changes: Map<String, Value> = serde_json::from_slice(&body).unwrap_or_default();
+    match touch_record(&shared, &module, &id, changes) {
+        None => invalid_module(),
+        Some(Some(record)) => json_response(StatusCode::OK, &record),
+        Some(None) => json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"})),
+    }
+}
+
+/// A user's edit: sets `changes` and stamps `Modified_Time`. `None` for an unknown module,
+/// else the record as it is now, if it exists.
+pub fn touch_record(
+    shared: &Shared,
+    module: &str,
+    id: &str,
+    changes: Map<String, Value>,
+) -> Option<Option<Value>> {
     let now = shared.now();
     let mut store = lock(&shared.zoho);
-    let Some(module) = store.record_module(&module) else {
-        return invalid_module();
-    };
+    let module = store.record_module(module)?;
     let Some(key) = id.parse::<u64>().ok() else {
-        return json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"}));
+        return Some(None);
     };
     store.changed_records(module.api_name);
-    match store
+    let Some(record) = store
         .records
         .get_mut(module.api_name)
         .and_then(|rows| rows.get_mut(&key))
-    {
-        Some(record) => {
-            for (field, value) in changes {
-                if field != "id" {
-                    record[field.as_str()] = value;
-                }
-            }
-            record["Modified_Time"] = json!(zoho_time(now));
-            json_response(StatusCode::OK, record)
+    else {
+        return Some(None);
+    };
+    for (field, value) in changes {
+        if field != "id" {
+            record[field.as_str()] = value;
         }
-        None => json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"})),
     }
+    record["Modified_Time"] = json!(zoho_time(now));
+    Some(Some(record.clone()))
 }
 
 /// Most custom fields one module takes through the control API (Zoho's own limit is higher;
