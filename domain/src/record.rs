@@ -246,14 +246,59 @@ impl DateValue {
 /// mapped values fingerprint the same. Object key order and number spelling
 /// (`2` vs `2.0`) do not matter; everything else does. 16 hex digits (FNV-1a).
 pub fn fingerprint(value: &Value) -> String {
-    let mut canonical = String::new();
-    write_canonical(value, &mut canonical);
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in canonical.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    let mut hash = Fnv::new();
+    write_canonical(value, &mut hash);
+    hash.hex()
+}
+
+/// A fingerprint of `value` written by `write` in canonical form: [`fingerprint`] of a value
+/// built only to be hashed, without building it (`write` calls [`write_canonical`] and
+/// [`Fnv::push`] in the order the value's canonical text would have).
+pub fn fingerprint_with(write: impl FnOnce(&mut Fnv)) -> String {
+    let mut hash = Fnv::new();
+    write(&mut hash);
+    hash.hex()
+}
+
+/// 64-bit FNV-1a over the canonical text as it is written (no text is kept).
+pub struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
     }
-    format!("{hash:016x}")
+
+    pub fn push(&mut self, text: &str) {
+        for byte in text.bytes() {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
+impl std::io::Write for Fnv {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for byte in buf {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl std::fmt::Write for Fnv {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.push(text);
+        Ok(())
+    }
 }
 
 /// A deterministic idempotency key from its parts, e.g. (tenant, pair, Zoho
@@ -276,45 +321,57 @@ pub fn idempotency_key(parts: &[&str]) -> String {
     )
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+/// The canonical text of `value` (object keys sorted, integral numbers without a fraction,
+/// strings as JSON), fed to `out`. Stored fingerprints depend on it byte for byte.
+pub fn write_canonical(value: &Value, out: &mut Fnv) {
+    use std::fmt::Write as _;
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.push("null"),
+        Value::Bool(b) => out.push(if *b { "true" } else { "false" }),
         Value::Number(n) => {
             let f = n.as_f64().unwrap_or(f64::NAN);
             // Integral values print without a fraction whatever their JSON spelling.
             if f.fract() == 0.0 && f.abs() < 9.0e15 {
-                out.push_str(&format!("{}", f as i64));
+                let _ = write!(out, "{}", f as i64);
             } else {
-                out.push_str(&n.to_string());
+                let _ = write!(out, "{n}");
             }
         }
-        Value::String(s) => out.push_str(&Value::String(s.clone()).to_string()),
+        Value::String(s) => write_json_string(s, out),
         Value::Array(items) => {
-            out.push('[');
+            out.push("[");
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(",");
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push("]");
         }
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[key], out);
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            // (Already in order unless serde_json keeps insertion order.)
+            if !entries.is_sorted_by(|a, b| a.0 <= b.0) {
+                entries.sort_by(|a, b| a.0.cmp(b.0));
             }
-            out.push('}');
+            out.push("{");
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(",");
+                }
+                write_json_string(key, out);
+                out.push(":");
+                write_canonical(item, out);
+            }
+            out.push("}");
         }
     }
+}
+
+/// `text` as a JSON string, quoted and escaped as serde_json writes it.
+pub fn write_json_string(text: &str, out: &mut Fnv) {
+    // Writing into the hash cannot fail.
+    let _ = serde_json::to_writer(out, text);
 }
 
 fn digits<N: std::str::FromStr>(text: &str) -> Option<N> {
@@ -473,6 +530,26 @@ mod tests {
         }
         assert!(DateValue::parse("2024-02-29").is_some());
         assert!(DateValue::parse("2023-02-29").is_none());
+    }
+
+    /// Links store fingerprints: the canonical text must never change, or every record would
+    /// be written again after an upgrade. Values computed by the first implementation.
+    #[test]
+    fn fingerprints_are_stable_across_versions() {
+        let cases = [
+            (
+                json!({"b": [1, 2.0, 2.5, -3, 1e20, null, true], "a": {"z": "x\"y\u{1}é", "c": false}}),
+                "fd8927ca0e9d661f",
+            ),
+            (json!("plain"), "9ea3bf33eb1d861f"),
+            (
+                json!({"DisplayName": "Golden Pools 181", "Line": [{"Amount": 10.5, "Qty": 3}], "x": 9007199254740993u64}),
+                "46ba0a1bb09d3d35",
+            ),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(fingerprint(&value), expected, "{value}");
+        }
     }
 
     #[test]

@@ -16,7 +16,10 @@ use domain::filters::PairFilters;
 use domain::log::{ConflictRecord, LogDetails, LogStatus};
 use domain::mapping::{MappedRecord, Mapping, qbo_to_zoho, zoho_fields_to_read, zoho_to_qbo};
 use domain::pairs::{Direction, Flow, ModulePair, QboEntity, SyncDirections, System};
-use domain::record::{DateValue, fingerprint, idempotency_key};
+use domain::record::{
+    DateValue, Fnv, fingerprint, fingerprint_with, idempotency_key, write_canonical,
+    write_json_string,
+};
 use domain::settings::SyncSettings;
 use serde_json::{Value, json};
 
@@ -43,6 +46,8 @@ const QBO_BATCH: usize = 30;
 /// Zoho records per page read for QBO: whole batches (6 × 30), so a page never sends a
 /// half-empty batch, which under QBO's 40 batches a minute would waste budget.
 const ZOHO_PAGE_FOR_QBO: usize = 6 * QBO_BATCH;
+/// The most records a Zoho list call returns.
+const ZOHO_MAX_PAGE: usize = crate::connectors::zoho::PAGE_SIZE;
 const ZOHO_WRITE: usize = 100;
 /// Pages a backfill takes per run before letting live runs of other tenants go first.
 const BACKFILL_PAGES_PER_RUN: usize = 10;
@@ -423,22 +428,88 @@ fn qbo_modified(record: &Value) -> Option<String> {
 /// The fingerprint of a mapped record: its payload and which records it references (by id;
 /// names are left out because Zoho answers lookups with names we never wrote).
 fn mapped_hash(mapped: &MappedRecord) -> String {
-    let mut payload = mapped.payload.clone();
-    let mut refs: Vec<(String, Option<String>)> = Vec::new();
-    for reference in &mapped.references {
-        if let Some(slot) = payload.pointer_mut(&reference.pointer) {
-            *slot = Value::Null;
-        }
-        refs.push((
-            reference.pointer.clone(),
-            reference
-                .source_id
-                .clone()
-                .or_else(|| reference.name.clone()),
-        ));
-    }
+    // The fingerprint of {"payload": <payload, references nulled>, "refs": [[pointer, id]…]},
+    // written straight into the hash rather than built and copied.
+    let mut refs: Vec<(&str, Option<&str>)> = mapped
+        .references
+        .iter()
+        .map(|r| {
+            (
+                r.pointer.as_str(),
+                r.source_id.as_deref().or(r.name.as_deref()),
+            )
+        })
+        .collect();
     refs.sort();
-    fingerprint(&json!({"payload": payload, "refs": refs}))
+    let masked: Vec<&str> = refs.iter().map(|(pointer, _)| *pointer).collect();
+    fingerprint_with(|out| {
+        out.push("{\"payload\":");
+        write_masked(&mapped.payload, &mut String::new(), &masked, out);
+        out.push(",\"refs\":[");
+        for (i, (pointer, id)) in refs.iter().enumerate() {
+            if i > 0 {
+                out.push(",");
+            }
+            out.push("[");
+            write_json_string(pointer, out);
+            out.push(",");
+            match id {
+                Some(id) => write_json_string(id, out),
+                None => out.push("null"),
+            }
+            out.push("]");
+        }
+        out.push("]}");
+    })
+}
+
+/// `write_canonical` of `value` with the values at the JSON pointers `masked` written as null
+/// (`path`: the pointer of `value`).
+fn write_masked(value: &Value, path: &mut String, masked: &[&str], out: &mut Fnv) {
+    if masked.contains(&path.as_str()) {
+        out.push("null");
+        return;
+    }
+    if !masked.iter().any(|m| m.starts_with(path.as_str())) {
+        write_canonical(value, out);
+        return;
+    }
+    let depth = path.len();
+    match value {
+        Value::Array(items) => {
+            out.push("[");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(",");
+                }
+                path.push('/');
+                path.push_str(&i.to_string());
+                write_masked(item, path, masked, out);
+                path.truncate(depth);
+            }
+            out.push("]");
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            if !entries.is_sorted_by(|a, b| a.0 <= b.0) {
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+            }
+            out.push("{");
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(",");
+                }
+                write_json_string(key, out);
+                out.push(":");
+                path.push('/');
+                path.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                write_masked(item, path, masked, out);
+                path.truncate(depth);
+            }
+            out.push("}");
+        }
+        other => write_canonical(other, out),
+    }
 }
 
 fn log_row(pair: ModulePair, flow: Flow, status: LogStatus) -> NewLogRow {
@@ -629,13 +700,13 @@ impl TenantRun<'_> {
         };
         let zoho = self.zoho.clone();
         let now = self.now;
-        let read_page = |since_ms: i64, cursor: PageCursor| {
+        let read_page = |since_ms: i64, cursor: PageCursor, per_page: usize| {
             let zoho = zoho.clone();
             let fields = fields.clone();
             let since = DateTime::<Utc>::from_timestamp_millis(since_ms).unwrap_or(now);
             PageRead(tokio::spawn(async move {
                 let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
-                zoho.list_page_of(module, &field_refs, Some(since), &cursor, ZOHO_PAGE_FOR_QBO)
+                zoho.list_page_of(module, &field_refs, Some(since), &cursor, per_page)
                     .await
             }))
         };
@@ -646,7 +717,8 @@ impl TenantRun<'_> {
         // Only where more than a page of records share that second does the walk go on by
         // page within the same query.
         let mut query_since = start.at - CURSOR_OVERLAP_MS;
-        let mut reading = read_page(query_since, PageCursor::Page(1));
+        let mut query_per_page = ZOHO_PAGE_FOR_QBO;
+        let mut reading = read_page(query_since, PageCursor::Page(1), query_per_page);
         let mut seen = 0u64;
         let mut newest = None;
         let mut pages = 0usize;
@@ -673,10 +745,22 @@ impl TenantRun<'_> {
             if let Some(next) = page.next.clone().filter(|_| more_allowed) {
                 reading = match page_newest.map(|at| at - CURSOR_OVERLAP_MS) {
                     Some(since) if since > query_since => {
+                        // The records of that last second come again and are skipped: ask for
+                        // as many more, so a page still fills whole batches.
+                        let again = page
+                            .records
+                            .iter()
+                            .filter(|r| {
+                                millis_of(r.get("Modified_Time").and_then(Value::as_str))
+                                    .is_some_and(|at| at > since)
+                            })
+                            .count();
                         query_since = since;
-                        read_page(query_since, PageCursor::Page(1))
+                        query_per_page = (ZOHO_PAGE_FOR_QBO + again).min(ZOHO_MAX_PAGE);
+                        read_page(query_since, PageCursor::Page(1), query_per_page)
                     }
-                    _ => read_page(query_since, next),
+                    // Page numbers count in the query's own page size.
+                    _ => read_page(query_since, next, query_per_page),
                 };
             }
             newest = newest.max(page_newest);
@@ -1145,18 +1229,11 @@ impl TenantRun<'_> {
         for (p, mut ids) in wanted {
             ids.sort();
             ids.dedup();
-            let links = self
+            let linked = self
                 .store()
-                .links(&self.tenant_id, p, zoho_source, &ids)
+                .linked_ids(&self.tenant_id, p, zoho_source, &ids)
                 .await?;
-            for (id, link) in links {
-                let target = if zoho_source {
-                    link.qbo_id
-                } else {
-                    link.zoho_id
-                };
-                out.insert((p, id), target);
-            }
+            out.extend(linked.into_iter().map(|(id, target)| ((p, id), target)));
         }
         Ok(out)
     }
@@ -1226,20 +1303,11 @@ impl TenantRun<'_> {
         let entity = self.pairs[&pair].entity.name();
         let (creates, updates): (Vec<Prepared>, Vec<Prepared>) =
             writes.into_iter().partition(|w| w.link.is_none());
-        let mut requests: Vec<(Vec<BatchItem>, Option<String>)> = Vec::new();
+        let mut requests: Vec<BatchRequest> = Vec::new();
         let mut create_chunks = Vec::new();
         let mut journal = Vec::new();
-        for chunk in chunked(creates, QBO_BATCH) {
-            let items: Vec<BatchItem> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, w)| BatchItem {
-                    bid: format!("c{i}"),
-                    operation: BatchOperation::Create,
-                    entity: entity.to_owned(),
-                    body: w.payload.clone(),
-                })
-                .collect();
+        for mut chunk in chunked(creates, QBO_BATCH) {
+            let bids: Vec<String> = (0..chunk.len()).map(|i| format!("c{i}")).collect();
             let mut key_parts: Vec<String> = vec![
                 self.tenant_id.clone(),
                 pair.key().to_owned(),
@@ -1252,13 +1320,18 @@ impl TenantRun<'_> {
             );
             let parts: Vec<&str> = key_parts.iter().map(String::as_str).collect();
             let request_id = idempotency_key(&parts);
-            journal.push((
-                request_id.clone(),
-                json!({
-                    "items": items.iter().map(|i| json!({"bid": i.bid, "body": i.body})).collect::<Vec<_>>(),
-                    "sources": chunk.iter().map(|w| json!({"id": w.source_id, "hash": w.source_hash, "modified": w.source_modified, "name": w.name})).collect::<Vec<_>>(),
-                }),
-            ));
+            journal.push((request_id.clone(), journal_entry(&bids, &chunk)));
+            // The payloads travel in the batch and come back with its answer (`finish_qbo`).
+            let items: Vec<BatchItem> = chunk
+                .iter_mut()
+                .zip(bids)
+                .map(|(w, bid)| BatchItem {
+                    bid,
+                    operation: BatchOperation::Create,
+                    entity: entity.to_owned(),
+                    body: std::mem::take(&mut w.payload),
+                })
+                .collect();
             requests.push((items, Some(request_id.clone())));
             create_chunks.push((chunk, request_id));
         }
@@ -1304,13 +1377,14 @@ impl TenantRun<'_> {
         drop(journal);
         let qbo = self.qbo.clone();
         let answers = BatchesInFlight(tokio::spawn(async move {
-            join_all(
+            let answers = join_all(
                 requests
                     .iter()
                     .map(|(items, request_id)| qbo.batch(items, request_id.as_deref()))
                     .collect(),
             )
-            .await
+            .await;
+            (requests, answers)
         }));
         Ok(QboSending {
             pair,
@@ -1333,8 +1407,15 @@ impl TenantRun<'_> {
         } = sending;
         let entity = self.pairs[&pair].entity.name();
         let started = Instant::now();
-        let answers = answers.wait().await?;
+        let (requests, answers) = answers.wait().await?;
         self.stats.stages.write += started.elapsed();
+        // The creates' payloads come back from their batches.
+        let mut creates = creates;
+        for ((chunk, _), (items, _)) in creates.iter_mut().zip(requests) {
+            for (write, item) in chunk.iter_mut().zip(items) {
+                write.payload = item.body;
+            }
+        }
         let mut answered = Vec::with_capacity(answers.len());
         for answer in answers {
             answered.push(answer.map_err(RunError::Remote)?);
@@ -2232,12 +2313,15 @@ impl QboSending {
 /// The answers of a page's batches, in the order they were sent. Dropped unanswered (the run
 /// failed or was cancelled), the task is stopped: its creates are journaled, so the next run
 /// recovers them as it would after a crash.
-struct BatchesInFlight(tokio::task::JoinHandle<Vec<BatchAnswer>>);
+struct BatchesInFlight(tokio::task::JoinHandle<(Vec<BatchRequest>, Vec<BatchAnswer>)>);
+
+/// A batch's items, and the requestid of a create batch.
+type BatchRequest = (Vec<BatchItem>, Option<String>);
 
 type BatchAnswer = Result<Vec<BatchOutcome>, ConnectorError>;
 
 impl BatchesInFlight {
-    async fn wait(&mut self) -> Result<Vec<BatchAnswer>, RunError> {
+    async fn wait(&mut self) -> Result<(Vec<BatchRequest>, Vec<BatchAnswer>), RunError> {
         match (&mut self.0).await {
             Ok(answers) => Ok(answers),
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
@@ -2250,6 +2334,48 @@ impl Drop for BatchesInFlight {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// The journal of a create batch, as stored: its items (bid and body) and the source record
+/// of each (id, fingerprint, modified time, name), for `recover_batches` to link them.
+fn journal_entry(bids: &[String], chunk: &[Prepared]) -> String {
+    #[derive(serde::Serialize)]
+    struct Item<'a> {
+        bid: &'a str,
+        body: &'a Value,
+    }
+    #[derive(serde::Serialize)]
+    struct Source<'a> {
+        hash: &'a str,
+        id: &'a str,
+        modified: &'a Option<String>,
+        name: &'a Option<String>,
+    }
+    #[derive(serde::Serialize)]
+    struct Entry<'a> {
+        items: Vec<Item<'a>>,
+        sources: Vec<Source<'a>>,
+    }
+    let entry = Entry {
+        items: bids
+            .iter()
+            .zip(chunk)
+            .map(|(bid, w)| Item {
+                bid,
+                body: &w.payload,
+            })
+            .collect(),
+        sources: chunk
+            .iter()
+            .map(|w| Source {
+                hash: &w.source_hash,
+                id: &w.source_id,
+                modified: &w.source_modified,
+                name: &w.name,
+            })
+            .collect(),
+    };
+    serde_json::to_string(&entry).expect("a journal entry serializes")
 }
 
 /// Writes the Zoho id into a memo field of the QBO record when the mapping leaves it free
@@ -2356,5 +2482,71 @@ impl super::worker::TenantRunner for Engine {
                 more_work: summary.more_work,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::fields::RefKind;
+    use domain::mapping::PendingReference;
+
+    /// Links store these hashes: the streaming version must give what building the value and
+    /// fingerprinting it gave.
+    #[test]
+    fn mapped_hash_matches_the_built_value() {
+        let reference = |pointer: &str, id: Option<&str>, name: Option<&str>| PendingReference {
+            pointer: pointer.to_owned(),
+            kind: RefKind::Item,
+            target: System::Qbo,
+            source_id: id.map(str::to_owned),
+            name: name.map(str::to_owned),
+            line: None,
+            linked_pair: None,
+        };
+        let mapped = MappedRecord {
+            payload: json!({
+                "CustomerRef": {"name": "Golden Pools"},
+                "Line": [
+                    {"Amount": 10, "SalesItemLineDetail": {"ItemRef": {"name": "Pump"}, "Qty": 2.0}},
+                    {"Amount": 2.5, "SalesItemLineDetail": {"ItemRef": {"name": "Hose"}}},
+                ],
+                "a/b~c": {"x": 1},
+                "PrivateNote": "Zoho CRM Invoices 77 \"quoted\"",
+            }),
+            references: vec![
+                reference("/Line/1/SalesItemLineDetail/ItemRef", Some("9"), None),
+                reference("/CustomerRef", Some("5"), Some("Golden Pools")),
+                reference("/Line/0/SalesItemLineDetail/ItemRef", None, Some("Pump")),
+                reference("/a~1b~0c", None, None),
+            ],
+            notes: Vec::new(),
+        };
+        let mut payload = mapped.payload.clone();
+        let mut refs: Vec<(String, Option<String>)> = Vec::new();
+        for reference in &mapped.references {
+            if let Some(slot) = payload.pointer_mut(&reference.pointer) {
+                *slot = Value::Null;
+            }
+            refs.push((
+                reference.pointer.clone(),
+                reference
+                    .source_id
+                    .clone()
+                    .or_else(|| reference.name.clone()),
+            ));
+        }
+        refs.sort();
+        let built = fingerprint(&json!({"payload": payload, "refs": refs}));
+        assert_eq!(mapped_hash(&mapped), built);
+        let plain = MappedRecord {
+            payload: json!({"DisplayName": "Golden Pools", "Balance": 0}),
+            references: Vec::new(),
+            notes: Vec::new(),
+        };
+        assert_eq!(
+            mapped_hash(&plain),
+            fingerprint(&json!({"payload": plain.payload, "refs": []}))
+        );
     }
 }

@@ -217,6 +217,40 @@ impl SyncStore {
         Ok(out)
     }
 
+    /// The counterpart ids of `ids` (Zoho ids when `by_zoho`, else QBO ids) linked in `pair`:
+    /// what resolving references needs, without reading whole links.
+    pub async fn linked_ids(
+        &self,
+        tenant_id: &str,
+        pair: ModulePair,
+        by_zoho: bool,
+        ids: &[String],
+    ) -> Result<HashMap<String, String>, sqlx::Error> {
+        let mut out = HashMap::with_capacity(ids.len());
+        let (column, other) = if by_zoho {
+            ("zoho_id", "qbo_id")
+        } else {
+            ("qbo_id", "zoho_id")
+        };
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT {column}, {other} FROM sync_links WHERE tenant_id = $1 AND pair = $2 AND {column} IN ({})",
+                placeholders(3, chunk.len())
+            );
+            let rows: Vec<(String, String)> = with_pool!(&self.db, pool => {
+                let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant_id)
+                    .bind(pair.key());
+                for id in chunk {
+                    query = query.bind(id);
+                }
+                query.fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     /// Every link of a tenant (tests and the consistency checks of the property test).
     pub async fn all_links(&self, tenant_id: &str) -> Result<Vec<Link>, sqlx::Error> {
         let sql = format!(
@@ -254,7 +288,7 @@ impl SyncStore {
         tenant_id: &str,
         pair: ModulePair,
         flow: Flow,
-        batches: &[(String, Value)],
+        batches: &[(String, String)],
     ) -> Result<(), sqlx::Error> {
         if batches.is_empty() {
             return Ok(());
@@ -277,7 +311,7 @@ impl SyncStore {
                     .bind(flow.key())
                     .bind(now);
                 for (request_id, batch) in chunk {
-                    query = query.bind(request_id).bind(batch.to_string());
+                    query = query.bind(request_id).bind(batch);
                 }
                 query.execute(&mut *tx).await?;
             }
