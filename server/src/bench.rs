@@ -736,6 +736,9 @@ fn print_unthrottled(sqlite: &Measured, postgres: Option<&Measured>) {
             thousands(m.qbo.batches)
         );
     }
+    println!(
+        "   stages: Zoho pages are read ahead, a page's QBO batches are in flight while the next page is decided, and its commit runs while the page after it is; so read, write and store count only the time the engine waited for them"
+    );
     println!();
 }
 
