@@ -7,7 +7,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 #[derive(Debug, thiserror::Error)]
@@ -72,10 +72,17 @@ impl Db {
                 .await?;
             Ok(Self::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // sqlx prepares every statement once per connection, and after five runs
+            // PostgreSQL may settle on a generic plan. One made while a table was small (a new
+            // tenant, a fresh database) stays a sequential scan as the table grows: the link
+            // lookups of a 22,000-record migration took 5.5 s instead of 1.9 s. Planning each
+            // run costs far less than that.
+            let options = PgConnectOptions::from_str(url)?
+                .options([("plan_cache_mode", "force_custom_plan")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(options)
                 .await?;
             Ok(Self::Postgres(pool))
         } else {

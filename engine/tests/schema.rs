@@ -81,3 +81,24 @@ async fn every_tenant_data_table_has_tenant_id() {
     db.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Statements are planned for each run on PostgreSQL: a generic plan made while a table was
+/// small would stay a sequential scan as it grows (see `Db::connect`).
+#[tokio::test]
+async fn postgres_connections_plan_every_statement() {
+    let Ok(url) = std::env::var("ZQSYNC_TEST_POSTGRES_URL") else {
+        eprintln!(
+            "skipped: no PostgreSQL (ZQSYNC_TEST_POSTGRES_URL is unset); scripts/test runs this against one"
+        );
+        return;
+    };
+    let db = Db::connect(&url).await.expect("postgres");
+    let Db::Postgres(pool) = &db else {
+        panic!("a postgres:// URL gives a PostgreSQL pool");
+    };
+    let (mode,): (String,) = sqlx::query_as("SHOW plan_cache_mode")
+        .fetch_one(pool)
+        .await
+        .expect("show");
+    assert_eq!(mode, "force_custom_plan");
+}
