@@ -173,6 +173,13 @@ fn placeholders(from: usize, count: usize) -> String {
 }
 
 impl SyncStore {
+    fn rows_per_statement(&self) -> usize {
+        match self.db {
+            Db::Sqlite(_) => SQLITE_ROWS_PER_STATEMENT,
+            Db::Postgres(_) => POSTGRES_ROWS_PER_STATEMENT,
+        }
+    }
+
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
         Self { db, clock }
     }
@@ -296,7 +303,7 @@ impl SyncStore {
         let now = self.clock.now_millis();
         with_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
-            for chunk in batches.chunks(ROWS_PER_STATEMENT) {
+            for chunk in batches.chunks(self.rows_per_statement()) {
                 let values: Vec<String> = (0..chunk.len())
                     .map(|n| format!("($1, ${}, $2, $3, ${}, $4)", 5 + n * 2, 6 + n * 2))
                     .collect();
@@ -391,7 +398,7 @@ impl SyncStore {
                     .execute(&mut *tx)
                     .await?;
             }
-            for chunk in links.chunks(ROWS_PER_STATEMENT) {
+            for chunk in links.chunks(self.rows_per_statement()) {
                 // A QBO id now linked to another Zoho record (re-created counterpart) frees the old
                 // link. One lookup per pair, so it runs on the (tenant, pair, qbo_id) index.
                 let mut pairs: Vec<ModulePair> = chunk.iter().map(|l| l.pair).collect();
@@ -476,7 +483,7 @@ impl SyncStore {
                     query.execute(&mut *tx).await?;
                 }
             }
-            for chunk in logs.chunks(ROWS_PER_STATEMENT) {
+            for chunk in logs.chunks(self.rows_per_statement()) {
                 let values: Vec<String> = (0..chunk.len())
                     .map(|n| {
                         let at = 3 + n * 12;
@@ -564,10 +571,13 @@ impl SyncStore {
     }
 }
 
-/// Rows per multi-row statement: well under SQLite's and PostgreSQL's bind-parameter limits,
-/// and small because SQLite looks each numbered parameter up by a linear scan of the
-/// statement's parameter names (a 600-parameter statement costs ~180,000 comparisons to bind).
-const ROWS_PER_STATEMENT: usize = 25;
+/// Rows per multi-row statement on SQLite: small, because SQLite looks each numbered parameter
+/// up by a linear scan of the statement's parameter names (a 600-parameter statement costs
+/// ~180,000 comparisons to bind).
+const SQLITE_ROWS_PER_STATEMENT: usize = 25;
+/// On PostgreSQL each statement is a round trip, so a page's rows go in one or two (at 12
+/// parameters a row, far under its 65,535-parameter limit).
+const POSTGRES_ROWS_PER_STATEMENT: usize = 200;
 
 /// One link per Zoho record and per QBO id, the later winning, as if stored one by one.
 fn last_link_per_record(links: Vec<Link>) -> Vec<Link> {
