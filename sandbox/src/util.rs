@@ -66,6 +66,17 @@ pub fn qbo_time(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A JSON object from owned values. (`json!` serializes the values it is given into new ones,
+/// a deep copy of a page of records.)
+pub fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    Value::Object(
+        entries
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
+    )
+}
+
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
     (
         status,

@@ -173,6 +173,17 @@ fn placeholders(from: usize, count: usize) -> String {
 }
 
 impl SyncStore {
+    /// The placeholders of one row of a multi-row statement, `count` parameters numbered from
+    /// `from`: `$n` on PostgreSQL; on SQLite plain `?`, bound in the order they appear, which
+    /// SQLite finds without searching the statement's parameter names (numbered ones cost a
+    /// scan of all of them for each bind).
+    fn row_params(&self, from: usize, count: usize) -> String {
+        match self.db {
+            Db::Sqlite(_) => vec!["?"; count].join(", "),
+            Db::Postgres(_) => placeholders(from, count),
+        }
+    }
+
     fn rows_per_statement(&self) -> usize {
         match self.db {
             Db::Sqlite(_) => SQLITE_ROWS_PER_STATEMENT,
@@ -305,20 +316,22 @@ impl SyncStore {
             let mut tx = pool.begin().await?;
             for chunk in batches.chunks(self.rows_per_statement()) {
                 let values: Vec<String> = (0..chunk.len())
-                    .map(|n| format!("($1, ${}, $2, $3, ${}, $4)", 5 + n * 2, 6 + n * 2))
+                    .map(|n| format!("({})", self.row_params(1 + n * 6, 6)))
                     .collect();
                 let sql = format!(
                     "INSERT INTO sync_pending_batches (tenant_id, request_id, pair, flow, batch, started_at) \
                      VALUES {} ON CONFLICT (tenant_id, request_id) DO NOTHING",
                     values.join(", ")
                 );
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(tenant_id)
-                    .bind(pair.key())
-                    .bind(flow.key())
-                    .bind(now);
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (request_id, batch) in chunk {
-                    query = query.bind(request_id).bind(batch);
+                    query = query
+                        .bind(tenant_id)
+                        .bind(request_id)
+                        .bind(pair.key())
+                        .bind(flow.key())
+                        .bind(batch)
+                        .bind(now);
                 }
                 query.execute(&mut *tx).await?;
             }
@@ -436,7 +449,7 @@ impl SyncStore {
                     }
                 }
                 let values: Vec<String> = (0..chunk.len())
-                    .map(|n| format!("($1, {}, $2, $2)", placeholders(3 + n * 10, 10)))
+                    .map(|n| format!("({})", self.row_params(1 + n * 13, 13)))
                     .collect();
                 let sql = format!(
                     "INSERT INTO sync_links (tenant_id, pair, zoho_id, qbo_id, zoho_hash, qbo_hash, qbo_sync_token, \
@@ -447,9 +460,10 @@ impl SyncStore {
                      display_name = excluded.display_name, last_written = excluded.last_written, updated_at = excluded.updated_at",
                     values.join(", ")
                 );
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(now);
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for link in chunk {
                     query = query
+                        .bind(tenant_id)
                         .bind(link.pair.key())
                         .bind(&link.zoho_id)
                         .bind(&link.qbo_id)
@@ -459,7 +473,9 @@ impl SyncStore {
                         .bind(&link.zoho_modified)
                         .bind(&link.qbo_modified)
                         .bind(&link.display_name)
-                        .bind(link.last_written.as_ref().map(Value::to_string));
+                        .bind(link.last_written.as_ref().map(Value::to_string))
+                        .bind(now)
+                        .bind(now);
                 }
                 query.execute(&mut *tx).await?;
             }
@@ -485,24 +501,18 @@ impl SyncStore {
             }
             for chunk in logs.chunks(self.rows_per_statement()) {
                 let values: Vec<String> = (0..chunk.len())
-                    .map(|n| {
-                        let at = 3 + n * 12;
-                        format!(
-                            "(${at}, $1, {}, $2, ${})",
-                            placeholders(at + 1, 10),
-                            at + 11
-                        )
-                    })
+                    .map(|n| format!("({})", self.row_params(1 + n * 14, 14)))
                     .collect();
                 let sql = format!(
                     "INSERT INTO sync_log (id, tenant_id, seq, pair, flow, zoho_id, qbo_id, record_name, status, message, \
                      action, details, created_at, resolved_at) VALUES {}",
                     values.join(", ")
                 );
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(now);
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (row, seq, resolved_at) in chunk {
                     query = query
                         .bind(uuid::Uuid::now_v7().to_string())
+                        .bind(tenant_id)
                         .bind(*seq)
                         .bind(row.pair.key())
                         .bind(row.flow.key())
@@ -513,6 +523,7 @@ impl SyncStore {
                         .bind(&row.message)
                         .bind(row.action.map(|a| a.key()))
                         .bind(serde_json::to_string(&row.details).unwrap_or_else(|_| "{}".to_owned()))
+                        .bind(now)
                         .bind(*resolved_at);
                 }
                 query.execute(&mut *tx).await?;
@@ -571,10 +582,10 @@ impl SyncStore {
     }
 }
 
-/// Rows per multi-row statement on SQLite: small, because SQLite looks each numbered parameter
-/// up by a linear scan of the statement's parameter names (a 600-parameter statement costs
-/// ~180,000 comparisons to bind).
-const SQLITE_ROWS_PER_STATEMENT: usize = 25;
+/// Rows per multi-row statement on SQLite. (Its rows take plain `?` parameters: numbered ones
+/// are looked up by a scan of the statement's parameter names, and a 600-parameter statement
+/// cost ~180,000 comparisons to bind.)
+const SQLITE_ROWS_PER_STATEMENT: usize = 60;
 /// On PostgreSQL each statement is a round trip, so a page's rows go in one or two (at 12
 /// parameters a row, far under its 65,535-parameter limit).
 const POSTGRES_ROWS_PER_STATEMENT: usize = 200;

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use crate::control::error_body;
 use crate::oauth::TokenProblem;
 use crate::util::{
-    bearer, json_bytes_response, json_response, qbo_time, qbo_timestamp, random_digits,
+    bearer, json_bytes_response, json_response, object, qbo_time, qbo_timestamp, random_digits,
 };
 use crate::{Service, Shared, lock};
 
@@ -1209,7 +1209,11 @@ impl Realm {
             return Ok(json!({}));
         }
         let count = page.len();
-        Ok(json!({entity: page, "startPosition": parsed.start_position, "maxResults": count}))
+        Ok(object([
+            (entity, Value::Array(page)),
+            ("startPosition", json!(parsed.start_position)),
+            ("maxResults", json!(count)),
+        ]))
     }
 
     fn cdc(&self, entities: &[&'static str], since: DateTime<Utc>) -> Value {
@@ -1240,7 +1244,12 @@ impl Realm {
                 responses.push(json!({}));
             } else {
                 let count = taken.len();
-                responses.push(json!({*entity: taken, "startPosition": 1, "maxResults": count, "totalCount": count}));
+                responses.push(object([
+                    (*entity, Value::Array(taken)),
+                    ("startPosition", json!(1)),
+                    ("maxResults", json!(count)),
+                    ("totalCount", json!(count)),
+                ]));
             }
         }
         json!([{"QueryResponse": responses}])
@@ -1667,7 +1676,7 @@ fn answer_query(shared: &Shared, realm_id: &str, statement: &str) -> Response {
     match store.realm(realm_id, now).query(statement) {
         Ok(result) => json_response(
             StatusCode::OK,
-            &json!({"QueryResponse": result, "time": qbo_time(now)}),
+            &object([("QueryResponse", result), ("time", json!(qbo_time(now)))]),
         ),
         Err(fault) => fault.response(now),
     }
@@ -1798,14 +1807,19 @@ async fn batch(
         let bid = item.get("bId").cloned().unwrap_or(Value::Null);
         let outcome = batch_item(realm, &mut item, &mut created, now);
         let mut response = match outcome {
-            Ok((key, value)) => json!({key: value}),
+            Ok((key, value)) => object([(key.as_str(), value)]),
             Err(fault) => json!({"Fault": fault.body()}),
         };
         response["bId"] = bid;
         responses.push(response);
     }
-    let answer =
-        Bytes::from(json!({"BatchItemResponse": responses, "time": qbo_time(now)}).to_string());
+    let answer = Bytes::from(
+        object([
+            ("BatchItemResponse", Value::Array(responses)),
+            ("time", json!(qbo_time(now))),
+        ])
+        .to_string(),
+    );
     if let Some(id) = params.requestid {
         realm
             .request_ids

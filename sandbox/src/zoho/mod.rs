@@ -19,7 +19,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::control::error_body;
-use crate::util::{bearer, header, json_response, pacific, random_token};
+use crate::util::{bearer, header, json_response, object, pacific, random_token};
 use crate::{Service, Shared, ZohoEdition, lock};
 use meta::{FieldDef, ModuleDef};
 
@@ -1024,11 +1024,17 @@ async fn list(
     let previous = params.get("page_token").cloned();
     json_response(
         StatusCode::OK,
-        &json!({"data": data, "info": {
-            "call": false, "per_page": per_page, "next_page_token": next_token, "count": count, "sort_by": sort_by, "page": page,
-            "page_token_expiry": next_token.as_ref().map(|_| zoho_time(expiry)), "sort_order": if descending { "desc" } else { "asc" },
-            "email": false, "more_records": more, "previous_page_token": previous
-        }}),
+        &object([
+            ("data", Value::Array(data)),
+            (
+                "info",
+                json!({
+                    "call": false, "per_page": per_page, "next_page_token": next_token, "count": count, "sort_by": sort_by, "page": page,
+                    "page_token_expiry": next_token.as_ref().map(|_| zoho_time(expiry)), "sort_order": if descending { "desc" } else { "asc" },
+                    "email": false, "more_records": more, "previous_page_token": previous
+                }),
+            ),
+        ]),
     )
 }
 
@@ -1426,7 +1432,13 @@ fn paged(records: Vec<Value>, params: &HashMap<String, String>, extra_limit: usi
     let count = data.len();
     json_response(
         StatusCode::OK,
-        &json!({"data": data, "info": {"per_page": per_page, "count": count, "page": page, "more_records": more}}),
+        &object([
+            ("data", Value::Array(data)),
+            (
+                "info",
+                json!({"per_page": per_page, "count": count, "page": page, "more_records": more}),
+            ),
+        ]),
     )
 }
 
@@ -1639,7 +1651,13 @@ async fn coql_query(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
     let count = data.len();
     json_response(
         StatusCode::OK,
-        &json!({"data": data, "info": {"count": count, "more_records": query.offset + count < total}}),
+        &object([
+            ("data", Value::Array(data)),
+            (
+                "info",
+                json!({"count": count, "more_records": query.offset + count < total}),
+            ),
+        ]),
     )
 }
 
