@@ -23,7 +23,8 @@ use crate::fields::{
 use crate::filters::FilterSet;
 use crate::pairs::{Direction, ModulePair, QboEntity, SalesOrderTarget, System};
 use crate::record::{
-    DateValue, as_number, display_text, get_path, is_empty, parse_bool, parse_number, set_path,
+    DateValue, as_number, display_text, fingerprint_with, get_path, is_empty, parse_bool,
+    parse_number, set_path, write_canonical_masked, write_json_string,
 };
 
 /// Where a QBO field's value comes from.
@@ -896,6 +897,45 @@ pub struct MappedRecord {
 }
 
 impl MappedRecord {
+    /// What the sync stores per link to skip unchanged records: the fingerprint of the payload
+    /// and of which records it references, by source id (names are left out of the payload,
+    /// because Zoho answers lookups with names we never wrote). It is the fingerprint of
+    /// `{"payload": <payload, references nulled>, "refs": [[pointer, id or name]…]}`, written
+    /// straight into the hash rather than built.
+    pub fn fingerprint(&self) -> String {
+        let mut refs: Vec<(&str, Option<&str>)> = self
+            .references
+            .iter()
+            .map(|r| {
+                (
+                    r.pointer.as_str(),
+                    r.source_id.as_deref().or(r.name.as_deref()),
+                )
+            })
+            .collect();
+        refs.sort();
+        let masked: Vec<&str> = refs.iter().map(|(pointer, _)| *pointer).collect();
+        fingerprint_with(|out| {
+            out.push("{\"payload\":");
+            write_canonical_masked(&self.payload, &masked, out);
+            out.push(",\"refs\":[");
+            for (i, (pointer, id)) in refs.iter().enumerate() {
+                if i > 0 {
+                    out.push(",");
+                }
+                out.push("[");
+                write_json_string(pointer, out);
+                out.push(",");
+                match id {
+                    Some(id) => write_json_string(id, out),
+                    None => out.push("null"),
+                }
+                out.push("]");
+            }
+            out.push("]}");
+        })
+    }
+
     /// Replaces each pending reference's id with `resolve(reference)`:
     /// `{"value": id}` in QBO payloads, `{"id": id}` in Zoho payloads. All
     /// references are attempted; those that return `None` are reported together.
@@ -1578,6 +1618,65 @@ mod tests {
     use crate::filters::{Condition, FilterRow};
     use proptest::prelude::*;
     use serde_json::json;
+
+    /// Links store these hashes: the streaming version must give what building the value and
+    /// fingerprinting it gave.
+    #[test]
+    fn mapped_fingerprints_match_the_built_value() {
+        let reference = |pointer: &str, id: Option<&str>, name: Option<&str>| PendingReference {
+            pointer: pointer.to_owned(),
+            kind: RefKind::Item,
+            target: System::Qbo,
+            source_id: id.map(str::to_owned),
+            name: name.map(str::to_owned),
+            line: None,
+            linked_pair: None,
+        };
+        let mapped = MappedRecord {
+            payload: json!({
+                "CustomerRef": {"name": "Golden Pools"},
+                "Line": [
+                    {"Amount": 10, "SalesItemLineDetail": {"ItemRef": {"name": "Pump"}, "Qty": 2.0}},
+                    {"Amount": 2.5, "SalesItemLineDetail": {"ItemRef": {"name": "Hose"}}},
+                ],
+                "a/b~c": {"x": 1},
+                "PrivateNote": "Zoho CRM Invoices 77 \"quoted\"",
+            }),
+            references: vec![
+                reference("/Line/1/SalesItemLineDetail/ItemRef", Some("9"), None),
+                reference("/CustomerRef", Some("5"), Some("Golden Pools")),
+                reference("/Line/0/SalesItemLineDetail/ItemRef", None, Some("Pump")),
+                reference("/a~1b~0c", None, None),
+            ],
+            notes: Vec::new(),
+        };
+        let mut payload = mapped.payload.clone();
+        let mut refs: Vec<(String, Option<String>)> = Vec::new();
+        for reference in &mapped.references {
+            if let Some(slot) = payload.pointer_mut(&reference.pointer) {
+                *slot = Value::Null;
+            }
+            refs.push((
+                reference.pointer.clone(),
+                reference
+                    .source_id
+                    .clone()
+                    .or_else(|| reference.name.clone()),
+            ));
+        }
+        refs.sort();
+        let built = crate::record::fingerprint(&json!({"payload": payload, "refs": refs}));
+        assert_eq!(mapped.fingerprint(), built);
+        let plain = MappedRecord {
+            payload: json!({"DisplayName": "Golden Pools", "Balance": 0}),
+            references: Vec::new(),
+            notes: Vec::new(),
+        };
+        assert_eq!(
+            plain.fingerprint(),
+            crate::record::fingerprint(&json!({"payload": plain.payload, "refs": []}))
+        );
+    }
 
     fn catalogue(pair: ModulePair, target: SalesOrderTarget) -> FieldCatalogue {
         FieldCatalogue::standard(pair, target)

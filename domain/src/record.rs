@@ -324,7 +324,30 @@ pub fn idempotency_key(parts: &[&str]) -> String {
 /// The canonical text of `value` (object keys sorted, integral numbers without a fraction,
 /// strings as JSON), fed to `out`. Stored fingerprints depend on it byte for byte.
 pub fn write_canonical(value: &Value, out: &mut Fnv) {
+    write_value(value, None, out);
+}
+
+/// [`write_canonical`] with the values at the JSON pointers `masked` (e.g.
+/// `/Line/0/SalesItemLineDetail/ItemRef`) written as `null`, as if they had been set to null.
+pub fn write_canonical_masked(value: &Value, masked: &[&str], out: &mut Fnv) {
+    write_value(value, Some((&mut String::new(), masked)), out);
+}
+
+/// The JSON pointer of the value being written and the pointers to write as null; `None` once
+/// no masked pointer lies below it.
+type Mask<'a, 'b> = Option<(&'a mut String, &'b [&'b str])>;
+
+fn write_value(value: &Value, mut mask: Mask<'_, '_>, out: &mut Fnv) {
     use std::fmt::Write as _;
+    if let Some((path, masked)) = &mask {
+        if masked.contains(&path.as_str()) {
+            out.push("null");
+            return;
+        }
+        if !masked.iter().any(|m| m.starts_with(path.as_str())) {
+            mask = None;
+        }
+    }
     match value {
         Value::Null => out.push("null"),
         Value::Bool(b) => out.push(if *b { "true" } else { "false" }),
@@ -344,7 +367,7 @@ pub fn write_canonical(value: &Value, out: &mut Fnv) {
                 if i > 0 {
                     out.push(",");
                 }
-                write_canonical(item, out);
+                write_child(item, || i.to_string(), &mut mask, out);
             }
             out.push("]");
         }
@@ -361,10 +384,34 @@ pub fn write_canonical(value: &Value, out: &mut Fnv) {
                 }
                 write_json_string(key, out);
                 out.push(":");
-                write_canonical(item, out);
+                write_child(
+                    item,
+                    || key.replace('~', "~0").replace('/', "~1"),
+                    &mut mask,
+                    out,
+                );
             }
             out.push("}");
         }
+    }
+}
+
+/// Writes a member or element; `segment` (its pointer segment) is made only under a mask.
+fn write_child(
+    item: &Value,
+    segment: impl FnOnce() -> String,
+    mask: &mut Mask<'_, '_>,
+    out: &mut Fnv,
+) {
+    match mask {
+        Some((path, masked)) => {
+            let depth = path.len();
+            path.push('/');
+            path.push_str(&segment());
+            write_value(item, Some((&mut **path, *masked)), out);
+            path.truncate(depth);
+        }
+        None => write_value(item, None, out),
     }
 }
 

@@ -16,10 +16,7 @@ use domain::filters::PairFilters;
 use domain::log::{ConflictRecord, LogDetails, LogStatus};
 use domain::mapping::{MappedRecord, Mapping, qbo_to_zoho, zoho_fields_to_read, zoho_to_qbo};
 use domain::pairs::{Direction, Flow, ModulePair, QboEntity, SyncDirections, System};
-use domain::record::{
-    DateValue, Fnv, fingerprint, fingerprint_with, idempotency_key, write_canonical,
-    write_json_string,
-};
+use domain::record::{DateValue, fingerprint, idempotency_key};
 use domain::settings::SyncSettings;
 use serde_json::{Value, json};
 
@@ -423,93 +420,6 @@ fn qbo_name(record: &Value) -> Option<String> {
 
 fn qbo_modified(record: &Value) -> Option<String> {
     text(record.pointer("/MetaData/LastUpdatedTime"))
-}
-
-/// The fingerprint of a mapped record: its payload and which records it references (by id;
-/// names are left out because Zoho answers lookups with names we never wrote).
-fn mapped_hash(mapped: &MappedRecord) -> String {
-    // The fingerprint of {"payload": <payload, references nulled>, "refs": [[pointer, id]…]},
-    // written straight into the hash rather than built and copied.
-    let mut refs: Vec<(&str, Option<&str>)> = mapped
-        .references
-        .iter()
-        .map(|r| {
-            (
-                r.pointer.as_str(),
-                r.source_id.as_deref().or(r.name.as_deref()),
-            )
-        })
-        .collect();
-    refs.sort();
-    let masked: Vec<&str> = refs.iter().map(|(pointer, _)| *pointer).collect();
-    fingerprint_with(|out| {
-        out.push("{\"payload\":");
-        write_masked(&mapped.payload, &mut String::new(), &masked, out);
-        out.push(",\"refs\":[");
-        for (i, (pointer, id)) in refs.iter().enumerate() {
-            if i > 0 {
-                out.push(",");
-            }
-            out.push("[");
-            write_json_string(pointer, out);
-            out.push(",");
-            match id {
-                Some(id) => write_json_string(id, out),
-                None => out.push("null"),
-            }
-            out.push("]");
-        }
-        out.push("]}");
-    })
-}
-
-/// `write_canonical` of `value` with the values at the JSON pointers `masked` written as null
-/// (`path`: the pointer of `value`).
-fn write_masked(value: &Value, path: &mut String, masked: &[&str], out: &mut Fnv) {
-    if masked.contains(&path.as_str()) {
-        out.push("null");
-        return;
-    }
-    if !masked.iter().any(|m| m.starts_with(path.as_str())) {
-        write_canonical(value, out);
-        return;
-    }
-    let depth = path.len();
-    match value {
-        Value::Array(items) => {
-            out.push("[");
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(",");
-                }
-                path.push('/');
-                path.push_str(&i.to_string());
-                write_masked(item, path, masked, out);
-                path.truncate(depth);
-            }
-            out.push("]");
-        }
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            if !entries.is_sorted_by(|a, b| a.0 <= b.0) {
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-            }
-            out.push("{");
-            for (i, (key, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(",");
-                }
-                write_json_string(key, out);
-                out.push(":");
-                path.push('/');
-                path.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                write_masked(item, path, masked, out);
-                path.truncate(depth);
-            }
-            out.push("}");
-        }
-        other => write_canonical(other, out),
-    }
 }
 
 fn log_row(pair: ModulePair, flow: Flow, status: LogStatus) -> NewLogRow {
@@ -999,7 +909,7 @@ impl TenantRun<'_> {
                         continue;
                     }
                 };
-                let hash = mapped_hash(&mapped);
+                let hash = mapped.fingerprint();
                 if !force
                     && let Some(l) = &link
                     && l.zoho_hash == hash
@@ -1019,7 +929,7 @@ impl TenantRun<'_> {
                     let qbo_mod = qbo_modified(qbo_record);
                     let changed_there = qbo_mod != l.qbo_modified
                         && qbo_to_zoho(&setup.mapping, pair, &setup.catalogue, qbo_record)
-                            .map(|m| mapped_hash(&m) != l.qbo_hash)
+                            .map(|m| m.fingerprint() != l.qbo_hash)
                             .unwrap_or(true);
                     if changed_there {
                         let policy = self.settings.conflict_policy;
@@ -1567,7 +1477,7 @@ impl TenantRun<'_> {
                 let qbo_id = text(saved.get("Id")).unwrap_or_default();
                 let setup = &self.pairs[&pair];
                 let qbo_hash = qbo_to_zoho(&setup.mapping, pair, &setup.catalogue, &saved)
-                    .map(|m| mapped_hash(&m))
+                    .map(|m| m.fingerprint())
                     .unwrap_or_default();
                 row.qbo_id = Some(qbo_id.clone());
                 row.details.qbo_id = Some(qbo_id.clone());
@@ -1841,7 +1751,7 @@ impl TenantRun<'_> {
                         continue;
                     }
                 };
-                let hash = mapped_hash(&mapped);
+                let hash = mapped.fingerprint();
                 if !force
                     && let Some(l) = &link
                     && l.qbo_hash == hash
@@ -1999,7 +1909,10 @@ impl TenantRun<'_> {
                     object.insert("id".into(), json!(written.id));
                 }
                 let agreed = zoho_to_qbo(&setup.mapping, pair, &setup.catalogue, &as_read).ok();
-                let zoho_hash = agreed.as_ref().map(mapped_hash).unwrap_or_default();
+                let zoho_hash = agreed
+                    .as_ref()
+                    .map(MappedRecord::fingerprint)
+                    .unwrap_or_default();
                 let agreed = agreed.map(|m| m.payload);
                 if let (Some(before), Some(after)) = (
                     write.link.as_ref().and_then(|l| l.last_written.as_ref()),
@@ -2482,71 +2395,5 @@ impl super::worker::TenantRunner for Engine {
                 more_work: summary.more_work,
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use domain::fields::RefKind;
-    use domain::mapping::PendingReference;
-
-    /// Links store these hashes: the streaming version must give what building the value and
-    /// fingerprinting it gave.
-    #[test]
-    fn mapped_hash_matches_the_built_value() {
-        let reference = |pointer: &str, id: Option<&str>, name: Option<&str>| PendingReference {
-            pointer: pointer.to_owned(),
-            kind: RefKind::Item,
-            target: System::Qbo,
-            source_id: id.map(str::to_owned),
-            name: name.map(str::to_owned),
-            line: None,
-            linked_pair: None,
-        };
-        let mapped = MappedRecord {
-            payload: json!({
-                "CustomerRef": {"name": "Golden Pools"},
-                "Line": [
-                    {"Amount": 10, "SalesItemLineDetail": {"ItemRef": {"name": "Pump"}, "Qty": 2.0}},
-                    {"Amount": 2.5, "SalesItemLineDetail": {"ItemRef": {"name": "Hose"}}},
-                ],
-                "a/b~c": {"x": 1},
-                "PrivateNote": "Zoho CRM Invoices 77 \"quoted\"",
-            }),
-            references: vec![
-                reference("/Line/1/SalesItemLineDetail/ItemRef", Some("9"), None),
-                reference("/CustomerRef", Some("5"), Some("Golden Pools")),
-                reference("/Line/0/SalesItemLineDetail/ItemRef", None, Some("Pump")),
-                reference("/a~1b~0c", None, None),
-            ],
-            notes: Vec::new(),
-        };
-        let mut payload = mapped.payload.clone();
-        let mut refs: Vec<(String, Option<String>)> = Vec::new();
-        for reference in &mapped.references {
-            if let Some(slot) = payload.pointer_mut(&reference.pointer) {
-                *slot = Value::Null;
-            }
-            refs.push((
-                reference.pointer.clone(),
-                reference
-                    .source_id
-                    .clone()
-                    .or_else(|| reference.name.clone()),
-            ));
-        }
-        refs.sort();
-        let built = fingerprint(&json!({"payload": payload, "refs": refs}));
-        assert_eq!(mapped_hash(&mapped), built);
-        let plain = MappedRecord {
-            payload: json!({"DisplayName": "Golden Pools", "Balance": 0}),
-            references: Vec::new(),
-            notes: Vec::new(),
-        };
-        assert_eq!(
-            mapped_hash(&plain),
-            fingerprint(&json!({"payload": plain.payload, "refs": []}))
-        );
     }
 }
