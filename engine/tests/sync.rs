@@ -32,6 +32,21 @@ async fn directions(world: &SyncWorld, pairs: &[(ModulePair, Direction)]) {
         .expect("directions");
 }
 
+/// Invoices Zoho → QBO with the pairs of their customers and products, and Inventory Settings
+/// (new products need them), so an invoice's dependencies can be synced first.
+async fn invoices_with_their_dependencies(world: &SyncWorld) {
+    directions(
+        world,
+        &[
+            (ModulePair::AccountsCustomers, Direction::ZohoToQbo),
+            (ModulePair::ProductsItems, Direction::ZohoToQbo),
+            (ModulePair::InvoicesInvoices, Direction::ZohoToQbo),
+        ],
+    )
+    .await;
+    inventory_settings(world).await;
+}
+
 /// Inventory Settings from the sandbox company's accounts.
 async fn inventory_settings(world: &SyncWorld) {
     let qbo = world.qbo().await;
@@ -361,16 +376,7 @@ async fn a_static_value_is_written_to_qbo() {
 #[tokio::test]
 async fn a_missing_dependency_is_synced_first_when_its_pair_runs() {
     let world = SyncWorld::start(0).await;
-    directions(
-        &world,
-        &[
-            (ModulePair::AccountsCustomers, Direction::ZohoToQbo),
-            (ModulePair::ProductsItems, Direction::ZohoToQbo),
-            (ModulePair::InvoicesInvoices, Direction::ZohoToQbo),
-        ],
-    )
-    .await;
-    inventory_settings(&world).await;
+    invoices_with_their_dependencies(&world).await;
     let zoho = world.zoho().await;
     let account = zoho
         .insert("Accounts", &[json!({"Account_Name": "Old Customer Ltd"})])
@@ -915,16 +921,7 @@ async fn an_invoice_edited_while_its_page_is_written_is_updated_not_created_twic
         ..sandbox::SandboxConfig::default()
     })
     .await;
-    directions(
-        &world,
-        &[
-            (ModulePair::AccountsCustomers, Direction::ZohoToQbo),
-            (ModulePair::ProductsItems, Direction::ZohoToQbo),
-            (ModulePair::InvoicesInvoices, Direction::ZohoToQbo),
-        ],
-    )
-    .await;
-    inventory_settings(&world).await;
+    invoices_with_their_dependencies(&world).await;
     let invoices = in_walk_order(world.zoho_records("Invoices").await);
     // On page 2 of 3; once page 2 is read it is edited, so it comes again on page 3 while
     // page 2's batches are still being written.

@@ -124,42 +124,42 @@ enum Backend {
     Postgres,
 }
 
-/// The same migration run several times, fastest first, and how the first seeding went (later
-/// ones start from the memory the runs before them left, so only the first measures seeding).
-struct Repeated(Vec<Measured>, (Duration, Option<u64>));
+/// The same migration run several times.
+struct Repeated {
+    /// Fastest first.
+    runs: Vec<Measured>,
+    /// The first run's seeding: later ones start from the memory the runs before them left, so
+    /// only the first measures it.
+    first_seeding: (Duration, Option<u64>),
+}
 
 impl Repeated {
     fn of(mut runs: Vec<Measured>) -> Self {
-        let first = (runs[0].seeding, runs[0].peak_seeding);
+        let first_seeding = (runs[0].seeding, runs[0].peak_seeding);
         runs.sort_by_key(|m| m.wall);
-        Repeated(runs, first)
+        Repeated {
+            runs,
+            first_seeding,
+        }
     }
 
     /// The median run (of an even number, the slower of the middle two).
     fn median(&self) -> &Measured {
-        &self.0[self.0.len() / 2]
+        &self.runs[self.runs.len() / 2]
     }
 
     /// Every run's records per second, fastest first.
     fn rates(&self) -> String {
-        self.0
+        self.runs
             .iter()
             .map(|m| rate(m.per_second()))
             .collect::<Vec<_>>()
             .join(" / ")
     }
 
-    /// The run that used the most memory: the figure the memory part reports.
-    fn highest_peak(self) -> Measured {
-        let (seeding, peak_seeding) = self.1;
-        let mut highest = self
-            .0
-            .into_iter()
-            .max_by_key(|m| m.peak_run)
-            .expect("at least one run");
-        highest.seeding = seeding;
-        highest.peak_seeding = peak_seeding;
-        highest
+    /// The most memory any run used.
+    fn peak_run(&self) -> Option<u64> {
+        self.runs.iter().filter_map(|m| m.peak_run).max()
     }
 }
 
@@ -225,7 +225,6 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let sqlite = Repeated::of(sqlite_runs);
     let postgres = (!postgres_runs.is_empty()).then(|| Repeated::of(postgres_runs));
     print_unthrottled(&sqlite, postgres.as_ref());
-    let (sqlite, postgres) = (sqlite.highest_peak(), postgres.map(|p| p.highest_peak()));
 
     let limits = Limits::Qbo {
         time_scale: args.time_scale,
@@ -735,7 +734,7 @@ fn print_unthrottled(sqlite_runs: &Repeated, postgres_runs: Option<&Repeated>) {
     let postgres = postgres_runs.map(Repeated::median);
     println!(
         "1. Rate limits off, zero latency (the median of {} runs per database)",
-        sqlite_runs.0.len()
+        sqlite_runs.runs.len()
     );
     println!(
         "   {:<11} {:>8} {:>8} {:>10} {:>13} {:>13} {:>11} {:>11} {:>6}",
@@ -881,26 +880,33 @@ fn print_throttled(dataset: Dataset, m: &Measured, time_scale: f64) {
 }
 
 #[allow(clippy::print_stdout)]
-fn print_memory(sqlite: &Measured, postgres: Option<&Measured>, throttled: &Measured) {
+fn print_memory(sqlite: &Repeated, postgres: Option<&Repeated>, throttled: &Measured) {
+    let (seeding, peak_seeding) = sqlite.first_seeding;
     println!(
         "3. Peak memory (VmHWM of the process, the simulators and their seeded data included)"
     );
     println!(
         "   seeding the sandbox: {} in {:.2} s",
-        mib(sqlite.peak_seeding),
-        sqlite.seeding.as_secs_f64()
+        mib(peak_seeding),
+        seeding.as_secs_f64()
     );
-    println!("   migration, limits off, SQLite: {}", mib(sqlite.peak_run));
-    if let Some(m) = postgres {
-        println!("   migration, limits off, PostgreSQL: {}", mib(m.peak_run));
+    println!(
+        "   migration, limits off, SQLite: {}",
+        mib(sqlite.peak_run())
+    );
+    if let Some(runs) = postgres {
+        println!(
+            "   migration, limits off, PostgreSQL: {}",
+            mib(runs.peak_run())
+        );
     }
     println!(
         "   migration, QBO limits on, SQLite: {}",
         mib(throttled.peak_run)
     );
-    let highest = [sqlite.peak_seeding, sqlite.peak_run, throttled.peak_run]
+    let highest = [peak_seeding, sqlite.peak_run(), throttled.peak_run]
         .into_iter()
-        .chain(postgres.map(|m| m.peak_run))
+        .chain(postgres.map(Repeated::peak_run))
         .flatten()
         .max();
     println!("   highest: {}", mib(highest));

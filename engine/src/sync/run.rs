@@ -502,7 +502,8 @@ impl TenantRun<'_> {
     /// Starts storing a walked page (its links, log rows and cursor or checkpoint, still one
     /// transaction) and returns at once, so the database writes it while the next page is read
     /// from Zoho and decided. That is safe because deciding the next page needs none of it:
-    /// a record of this page that comes again is in `synced_this_run` and skipped, and every
+    /// a record of this page that comes again unchanged is in `synced_this_run` and skipped; a
+    /// newer version of it makes `decide_zoho` settle this commit first, for its link; and every
     /// other write (a dependency's page, a journal, the next commit) settles it first. A crash
     /// meanwhile loses nothing the serial order would not: the page's creates are journaled.
     async fn commit_in_background(&mut self, commit: PageCommit) -> Result<(), RunError> {
