@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
-use crate::db::Db;
+use crate::db::{BeginWrite, Db};
 use crate::throttle::{self, Throttled};
 use crate::with_pool;
 
@@ -143,7 +143,7 @@ impl Accounts {
         let user_id = uuid::Uuid::now_v7().to_string();
         let now = self.clock.now_millis();
         let result: Result<(), sqlx::Error> = with_pool!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO tenants (id, company_name, plan, created_at) VALUES ($1, $2, 'freemium', $3)",
             )

@@ -49,6 +49,39 @@ macro_rules! with_pool {
     };
 }
 
+/// Begins a transaction that will write.
+///
+/// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), waiting up to the busy
+/// timeout for it. A deferred transaction that reads first cannot take the lock once another
+/// connection has written meanwhile: SQLite fails it at once with "database is locked",
+/// whatever the timeout, and a sync run would end on "a problem on our side". PostgreSQL's
+/// transactions need no such care.
+pub trait BeginWrite {
+    type Database: sqlx::Database;
+
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<
+        Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>,
+    > + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = sqlx::Sqlite;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = sqlx::Postgres;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 impl Db {
     /// Connects to `url` (`sqlite://path`, `sqlite::memory:`, `postgres://…`). A SQLite file and
     /// its directory are created when missing.

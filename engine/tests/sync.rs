@@ -1242,3 +1242,50 @@ async fn a_run_after_the_cursor_moved_reads_only_newer_records() {
     assert_eq!(second.stats.synced, 0, "{second:?}");
     world.finish().await;
 }
+
+/// Page commits of runs going on at once (other tenants, or a run's background commit and a
+/// dependency's) all land. On SQLite a transaction that reads before it writes could not
+/// take the write lock once another had committed meanwhile (SQLITE_BUSY_SNAPSHOT, returned
+/// at once, no waiting): the run failed with "a problem on our side".
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn page_commits_made_at_the_same_time_all_land() {
+    use engine::sync::store::{Link, PageCommit};
+    let world = SyncWorld::start(0).await;
+    let mut tasks = Vec::new();
+    for writer in 0..8 {
+        let store = world.engine.store().clone();
+        tasks.push(tokio::spawn(async move {
+            for page in 0..15 {
+                let links = (0..20)
+                    .map(|n| Link {
+                        pair: ModulePair::AccountsCustomers,
+                        zoho_id: format!("z-{writer}-{page}-{n}"),
+                        qbo_id: format!("q-{writer}-{page}-{n}"),
+                        zoho_hash: "h".to_owned(),
+                        qbo_hash: "h".to_owned(),
+                        qbo_sync_token: Some("0".to_owned()),
+                        zoho_modified: None,
+                        qbo_modified: None,
+                        display_name: Some(format!("Account {writer}-{page}-{n}")),
+                        last_written: Some(json!({"DisplayName": "x"})),
+                    })
+                    .collect();
+                store
+                    .commit(
+                        TENANT,
+                        PageCommit {
+                            links,
+                            ..PageCommit::default()
+                        },
+                    )
+                    .await
+                    .expect("a page commit lands while others are being made");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("writer");
+    }
+    assert_eq!(world.links().await.len(), 8 * 15 * 20);
+    world.finish().await;
+}

@@ -29,7 +29,7 @@ use domain::plans::{EntitlementError, Plan, TRIAL_DAYS, format_price};
 use serde_json::Value;
 
 use crate::clock::Clock;
-use crate::db::Db;
+use crate::db::{BeginWrite, Db};
 use crate::with_pool;
 use mail::{Email, MailError, Mailer};
 use stripe_api::{StripeApi, StripeApiError, SubscriptionInfo};
@@ -573,7 +573,7 @@ impl Billing {
     ) -> Result<(), BillingError> {
         let now = self.inner.clock.now_millis();
         with_pool!(&self.inner.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO billing_accounts \
                  (tenant_id, stripe_customer_id, subscription_id, status, trial_end, notice, notice_plan, updated_at) \
@@ -612,7 +612,7 @@ impl Billing {
             None => ("none", None, None),
         };
         with_pool!(&self.inner.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO billing_accounts (tenant_id, status, notice, notice_plan, updated_at) \
                  VALUES ($1, $2, $3, $4, $5) \
@@ -677,7 +677,7 @@ impl Billing {
         }
         let now = self.inner.clock.now_millis();
         let adopted = with_pool!(&self.inner.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let adopted = sqlx::query(
                 "INSERT INTO billing_accounts \
                  (tenant_id, stripe_customer_id, subscription_id, status, trial_end, updated_at) \

@@ -10,7 +10,7 @@ use domain::settings::BackfillPlan;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
-use crate::db::Db;
+use crate::db::{BeginWrite, Db};
 use crate::with_pool;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,7 +126,7 @@ impl BackfillStore {
             }
         }
         with_pool!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (pair, flow, since, since_at) in &rows {
                 sqlx::query(
                     "INSERT INTO sync_backfills (tenant_id, pair, flow, since, since_at, status, checkpoint_at, \

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::log::LogAction;
 use super::schedule::Scheduler;
 use crate::clock::Clock;
-use crate::db::Db;
+use crate::db::{BeginWrite, Db};
 use crate::with_pool;
 
 /// A record queued to sync again.
@@ -202,7 +202,7 @@ impl RetryStore {
         );
         let now = self.clock.now_millis();
         with_pool!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(sqlx::AssertSqlSafe(delete_link.clone()))
                 .bind(tenant_id)
                 .bind(row.pair.key())
@@ -280,7 +280,7 @@ impl RetryStore {
         );
         let now = self.clock.now_millis();
         with_pool!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "DELETE FROM sync_retries WHERE tenant_id = $1 AND pair = $2 AND flow = $3 AND source_id = $4",
             )

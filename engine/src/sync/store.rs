@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::log::{NewLogRow, next_seq};
 use crate::clock::Clock;
-use crate::db::Db;
+use crate::db::{BeginWrite, Db};
 use crate::with_pool;
 
 /// A Zoho record and its QBO counterpart.
@@ -313,7 +313,7 @@ impl SyncStore {
         }
         let now = self.clock.now_millis();
         with_pool!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for chunk in batches.chunks(self.rows_per_statement()) {
                 let values: Vec<String> = (0..chunk.len())
                     .map(|n| format!("({})", self.row_params(1 + n * 6, 6)))
@@ -402,7 +402,7 @@ impl SyncStore {
         let links = last_link_per_record(page.links);
         let logs = log_rows(page.logs, now);
         with_pool!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (pair, zoho_id) in &page.unlink {
                 sqlx::query("DELETE FROM sync_links WHERE tenant_id = $1 AND pair = $2 AND zoho_id = $3")
                     .bind(tenant_id)
@@ -586,7 +586,7 @@ impl SyncStore {
 /// are looked up by a scan of the statement's parameter names, and a 600-parameter statement
 /// cost ~180,000 comparisons to bind.)
 const SQLITE_ROWS_PER_STATEMENT: usize = 60;
-/// On PostgreSQL each statement is a round trip, so a page's rows go in one or two (at 12
+/// On PostgreSQL each statement is a round trip, so a page's rows go in one or two (at 14
 /// parameters a row, far under its 65,535-parameter limit).
 const POSTGRES_ROWS_PER_STATEMENT: usize = 200;
 
