@@ -12,6 +12,8 @@ export const SHORT_IDLE_PORT = Number(process.env.ZQSYNC_E2E_IDLE_PORT ?? 3102);
 /** The main server's simulators take five consecutive ports from here; Stripe is the fifth. */
 export const MAIN_SANDBOX_PORT = Number(process.env.ZQSYNC_E2E_SANDBOX_PORT ?? 3110);
 export const MAIN_STRIPE_URL = `http://127.0.0.1:${MAIN_SANDBOX_PORT + 4}`;
+/** The main server's simulated Zoho CRM API (the second port). */
+export const MAIN_ZOHO_API_URL = `http://127.0.0.1:${MAIN_SANDBOX_PORT + 1}`;
 
 function server(port: number, idleSecs: number, sandboxPort: number) {
   return {

@@ -11,6 +11,7 @@ pub mod filters;
 pub mod logs;
 pub mod mapping;
 pub mod pages;
+pub mod run_status;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod support;

@@ -69,20 +69,11 @@ pub struct HourBar {
     pub failed: u64,
 }
 
-/// The home summary card: the schedule and the last 24 hours.
+/// The home summary card: the run status and the last 24 hours.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncSummaryView {
-    /// The integration's Activate switch: off means no run happens.
-    pub active: bool,
-    pub next_run_at: Option<i64>,
-    /// "Sync now" (or a Retry) is waiting for a worker.
-    pub requested: bool,
-    pub running: bool,
-    pub last_started_at: Option<i64>,
-    pub last_finished_at: Option<i64>,
-    /// `ok`, `partial` or `failed`.
-    pub last_outcome: Option<String>,
-    pub last_message: Option<String>,
+    #[serde(flatten)]
+    pub status: crate::run_status::RunStatusView,
     /// 24 hours, oldest first.
     pub hours: Vec<HourBar>,
 }
@@ -336,37 +327,20 @@ pub async fn unlink_log_row(id: String) -> Result<(), AppError> {
 
 /// The home summary: last and next run, and records synced and failed per hour over the last
 /// 24 hours.
+/// The summary card (polled by the pages: a passive read).
 #[server(endpoint = "home_summary")]
 pub async fn home_summary() -> Result<SyncSummaryView, AppError> {
     use crate::ssr::*;
     let ctx = server_ctx()?;
     let session = require_session()?;
-    let status = ctx
-        .sync
-        .scheduler
-        .status(&session.tenant_id)
-        .await
-        .map_err(|e| internal(&e))?;
     let hours = ctx
         .sync
         .logs
         .hourly(&session.tenant_id, ctx.clock.now_millis())
         .await
         .map_err(|e| internal(&e))?;
-    let active = ctx
-        .integration
-        .is_active(&session.tenant_id)
-        .await
-        .map_err(|e| internal(&e))?;
     Ok(SyncSummaryView {
-        active,
-        next_run_at: status.next_run_at,
-        requested: status.requested,
-        running: status.running,
-        last_started_at: status.last_started_at,
-        last_finished_at: status.last_finished_at,
-        last_outcome: status.last_outcome.map(|o| o.key().to_owned()),
-        last_message: status.last_message,
+        status: crate::run_status::server::run_status(&ctx, &session.tenant_id).await?,
         hours: hours
             .into_iter()
             .map(|h| HourBar {

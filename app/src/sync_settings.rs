@@ -96,23 +96,13 @@ pub struct InventoryView {
     pub item_types: ItemTypes,
 }
 
-/// The Schedule tab.
+/// The Schedule tab: the form's values and the run status beside them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleView {
     pub interval_minutes: u32,
     pub conflict_policy: ConflictPolicy,
-    /// Why "Sync now" cannot start a run (inactive, a connection to repair), with what to do.
-    pub blocked: Option<String>,
-    pub active: bool,
-    /// Unix milliseconds.
-    pub next_run_at: Option<i64>,
-    pub requested: bool,
-    pub running: bool,
-    pub last_started_at: Option<i64>,
-    pub last_finished_at: Option<i64>,
-    /// "Completed" · "Partly completed" · "Failed"
-    pub last_outcome: Option<String>,
-    pub last_message: Option<String>,
+    #[serde(flatten)]
+    pub status: crate::run_status::RunStatusView,
 }
 
 #[cfg(feature = "ssr")]
@@ -123,8 +113,7 @@ mod server {
     use domain::plans::Plan;
     use domain::settings::{AccountRef, BackfillRequest};
     use engine::billing::Entitlements;
-    use engine::connections::{ConnectionStatus, Provider};
-    use engine::sync::{AccountChoice, AccountKind, BackfillProgress, BackfillStatus, RunOutcome};
+    use engine::sync::{AccountChoice, AccountKind, BackfillProgress, BackfillStatus};
 
     use super::{
         AccountOption, BackfillView, DirectionsView, HistoryPair, HistoryView, InventoryView,
@@ -383,59 +372,6 @@ mod server {
             })
     }
 
-    /// Why "Sync now" cannot start a run, if it cannot.
-    pub async fn sync_blocked(
-        ctx: &ServerCtx,
-        tenant_id: &str,
-    ) -> Result<(bool, Option<String>), AppError> {
-        let connections = ctx
-            .connections
-            .tenant_connections(tenant_id)
-            .await
-            .map_err(|e| internal(&e))?;
-        let active = ctx
-            .integration
-            .is_active(tenant_id)
-            .await
-            .map_err(|e| internal(&e))?;
-        if let Some(broken) = connections
-            .iter()
-            .find(|c| c.status == ConnectionStatus::NeedsReconnect)
-        {
-            let name = broken.provider.display_name();
-            return Ok((
-                active,
-                Some(format!(
-                    "{name} needs to be reconnected before anything can sync. Reconnect it in Settings → Connections, then press Sync now."
-                )),
-            ));
-        }
-        let missing: Vec<&str> = [Provider::Zoho, Provider::Qbo]
-            .into_iter()
-            .filter(|p| !connections.iter().any(|c| c.provider == *p))
-            .map(Provider::display_name)
-            .collect();
-        if !missing.is_empty() {
-            return Ok((
-                active,
-                Some(format!(
-                    "Connect {} in Settings → Connections first; then activate the integration and press Sync now.",
-                    missing.join(" and ")
-                )),
-            ));
-        }
-        if !active {
-            return Ok((
-                active,
-                Some(
-                    "The integration is inactive, so nothing syncs. Switch it on under user menu → QuickBooks Online (Activate), then press Sync now."
-                        .to_owned(),
-                ),
-            ));
-        }
-        Ok((active, None))
-    }
-
     pub async fn schedule_view(ctx: &ServerCtx, tenant_id: &str) -> Result<ScheduleView, AppError> {
         let settings = ctx
             .sync
@@ -443,32 +379,10 @@ mod server {
             .settings(tenant_id)
             .await
             .map_err(config_error)?;
-        let status = ctx
-            .sync
-            .scheduler
-            .status(tenant_id)
-            .await
-            .map_err(|e| internal(&e))?;
-        let (active, blocked) = sync_blocked(ctx, tenant_id).await?;
         Ok(ScheduleView {
             interval_minutes: settings.interval.minutes(),
             conflict_policy: settings.conflict_policy,
-            blocked,
-            active,
-            next_run_at: status.next_run_at,
-            requested: status.requested,
-            running: status.running,
-            last_started_at: status.last_started_at,
-            last_finished_at: status.last_finished_at,
-            last_outcome: status.last_outcome.map(|o| {
-                match o {
-                    RunOutcome::Ok => "Completed",
-                    RunOutcome::Partial => "Partly completed",
-                    RunOutcome::Failed => "Failed",
-                }
-                .to_owned()
-            }),
-            last_message: status.last_message,
+            status: crate::run_status::server::run_status(ctx, tenant_id).await?,
         })
     }
 }
@@ -717,25 +631,6 @@ pub async fn save_schedule(
     ctx.sync
         .scheduler
         .set_interval(tenant, std::time::Duration::from_secs(interval.seconds()))
-        .await
-        .map_err(|e| internal(&e))?;
-    server::schedule_view(&ctx, tenant).await
-}
-
-/// "Sync now": the tenant runs as soon as a worker is free. Refused while the integration is
-/// inactive or a connection needs reconnecting, since the run could do nothing.
-#[server(endpoint = "sync_now")]
-pub async fn sync_now() -> Result<ScheduleView, AppError> {
-    use crate::ssr::*;
-    let session = require_session()?;
-    let ctx = server_ctx()?;
-    let tenant = &session.tenant_id;
-    if let (_, Some(reason)) = server::sync_blocked(&ctx, tenant).await? {
-        return Err(AppError::Invalid(reason));
-    }
-    ctx.sync
-        .scheduler
-        .request_run(tenant)
         .await
         .map_err(|e| internal(&e))?;
     server::schedule_view(&ctx, tenant).await

@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { hydrated, PASSWORD, screenshot, signUp, uniqueEmail } from './helpers';
+import { expect } from '@playwright/test';
+import { hydrated, PASSWORD, screenshot, signUp, test, uniqueEmail } from './helpers';
 import { SHORT_IDLE_PORT } from '../playwright.config';
 
 test('sign up lands on the mapping page inside the shell, then log out and back in', async ({ page }, testInfo) => {

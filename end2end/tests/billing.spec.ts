@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { hydrated, screenshot, signUp, uniqueEmail } from './helpers';
+import { expect, Page } from '@playwright/test';
+import { hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
 import { MAIN_STRIPE_URL } from '../playwright.config';
 
 async function openMenuItem(page: Page, email: string, item: string): Promise<void> {

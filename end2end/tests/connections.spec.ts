@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { hydrated, screenshot, signUp, uniqueEmail } from './helpers';
+import { expect } from '@playwright/test';
+import { hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
 
 test('connect QuickBooks and Zoho through their consent pages, verify, and activate', async ({ page }, testInfo) => {
   await signUp(page, 'Connected Co', uniqueEmail('connect'));

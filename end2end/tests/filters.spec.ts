@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { hydrated, screenshot, signUp, uniqueEmail } from './helpers';
+import { expect, Page } from '@playwright/test';
+import { hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
 
 async function openFilters(page: Page): Promise<void> {
   await page.getByRole('navigation').getByRole('link', { name: 'Filters' }).click();

@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { hydrated, screenshot, signUp, uniqueEmail } from './helpers';
+import { expect } from '@playwright/test';
+import { hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
 
 test('the Help page explains the integration, answers the FAQ and links to support', async ({ page }, testInfo) => {
   await signUp(page, 'Helpful Co', uniqueEmail('help'));

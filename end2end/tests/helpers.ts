@@ -1,4 +1,35 @@
-import { expect, Page, TestInfo } from '@playwright/test';
+import { test as base, expect, Page, TestInfo } from '@playwright/test';
+import { MAIN_ZOHO_API_URL } from '../playwright.config';
+
+/**
+ * Every test of this suite: Playwright's own, with one addition. A sync run that a test
+ * started (Activate, Sync now, Retry) must not outlive it: the next test would meet it in the
+ * shared simulators, or see it on a summary card. So after each test, the tenant the page is
+ * logged in as is left idle (no run going, asked for or due) and injected faults are cleared.
+ */
+export const test = base.extend<{ runsSettled: void }>({
+  runsSettled: [
+    async ({ page }, use) => {
+      await use();
+      await waitForRunsSettled(page);
+      // Faults a test injected into the simulators and did not use up go with it.
+      await page.request.delete(`${MAIN_ZOHO_API_URL}/_sandbox/faults`);
+    },
+    { auto: true, timeout: 120_000 },
+  ],
+});
+
+/**
+ * Waits until no sync run of the page's tenant is going, asked for or due. The summary card
+ * polls the status, so this needs no reload. Without a session (logged out, another server)
+ * there is nothing to wait for.
+ */
+export async function waitForRunsSettled(page: Page, timeout = 90_000): Promise<void> {
+  if (page.isClosed()) return;
+  await page.goto('/logs');
+  if (new URL(page.url()).pathname !== '/logs') return;
+  await expect(page.locator('.summary-facts')).toHaveAttribute('data-busy', 'false', { timeout });
+}
 
 export const PASSWORD = 'correct horse battery';
 
@@ -26,4 +57,16 @@ export async function signUp(page: Page, company: string, email: string): Promis
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(/\/$/);
+}
+
+/**
+ * Makes the main server's simulated Zoho CRM answer its next `count` API requests after
+ * `delayMs` each (the sandbox's "slow" fault), so that a sync run is still going when the test
+ * acts. What the run does not use up is cleared after the test.
+ */
+export async function holdZoho(page: Page, count: number, delayMs: number): Promise<void> {
+  const response = await page.request.post(`${MAIN_ZOHO_API_URL}/_sandbox/faults`, {
+    data: { service: 'zoho_api', kind: 'slow', count, delay_ms: delayMs },
+  });
+  expect(response.ok()).toBeTruthy();
 }

@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { hydrated, screenshot, signUp, uniqueEmail } from './helpers';
+import { expect, Page } from '@playwright/test';
+import { hydrated, screenshot, signUp, test, uniqueEmail, waitForRunsSettled } from './helpers';
 
 const REALM = '9341453050298464';
 
@@ -115,20 +115,16 @@ async function connectAndActivate(page: Page): Promise<string> {
   return apiDomain;
 }
 
-/** Settings → Schedule → Sync now (built with the engine's pages). */
-async function syncNow(page: Page): Promise<void> {
+/**
+ * Settings → Schedule → Sync now, then waits until that run (and the activation's, if it was
+ * still going: Sync now then queues one more) has finished.
+ */
+async function syncNowAndWait(page: Page): Promise<void> {
   await page.goto('/settings?tab=schedule');
   await hydrated(page);
   await page.getByRole('button', { name: 'Sync now' }).click();
-  await expect(page.getByText(/Sync requested|Running now|Last run/).first()).toBeVisible();
-}
-
-/** Reloads the Logs page until a row of `status` shows (a run takes a few seconds). */
-async function waitForRow(page: Page, status: string): Promise<void> {
-  await expect(async () => {
-    await page.reload();
-    await expect(page.locator(`tr[data-status="${status}"]`).first()).toBeVisible({ timeout: 1_000 });
-  }).toPass({ timeout: 60_000 });
+  await expect(page.locator('#sync-now-answer')).toBeVisible();
+  await waitForRunsSettled(page);
 }
 
 test('a sync fills the log: Zoho record links, local times, the Details panel, the chart', async ({ page }, testInfo) => {
@@ -136,10 +132,9 @@ test('a sync fills the log: Zoho record links, local times, the Details panel, t
   test.setTimeout(120_000);
   await signUp(page, 'Synced Co', uniqueEmail('logs-sync'));
   const apiDomain = await connectAndActivate(page);
-  await syncNow(page);
-  await page.goto('/logs');
+  await syncNowAndWait(page);
   await hydrated(page);
-  await waitForRow(page, 'synced');
+  await expect(page.locator('tr[data-status="synced"]').first()).toBeVisible();
 
   // Module Key opens the record in Zoho CRM on the tenant's data centre, in a new tab.
   const row = page.locator('tr[data-status="synced"]').first();
@@ -183,12 +178,8 @@ test('a deleted QuickBooks customer: the row offers Re-create, which brings it b
   await signUp(page, 'Deleted Co', uniqueEmail('logs-recreate'));
   // Switching the integration on starts the first sync; wait until it has finished.
   const apiDomain = await connectAndActivate(page);
-  await page.goto('/logs');
-  await waitForRow(page, 'synced');
-  await expect(async () => {
-    await page.reload();
-    await expect(page.locator('[data-fact="last-run"]')).toContainText('Completed', { timeout: 1_000 });
-  }).toPass({ timeout: 60_000 });
+  await waitForRunsSettled(page);
+  await expect(page.locator('[data-fact="last-run"]')).toContainText('Completed');
   const row = page.locator('tr[data-status="synced"]').first();
   const zohoId = (await row.locator('.module-key').innerText()).trim();
   await row.getByRole('link', { name: 'Details' }).click();
@@ -199,9 +190,8 @@ test('a deleted QuickBooks customer: the row offers Re-create, which brings it b
   expect((await page.request.delete(`${apiDomain}/_sandbox/qbo/${REALM}/Customer/${qboId}`)).ok()).toBeTruthy();
   // A user edit in Zoho (a changed phone) that the next run must write to the deleted customer.
   expect((await page.request.post(`${apiDomain}/_sandbox/zoho/Accounts/${zohoId}/touch`, { data: { Phone: '+1-555-777-0000' } })).ok()).toBeTruthy();
-  await syncNow(page);
+  await syncNowAndWait(page);
   await page.goto(`/logs?status=error&q=${zohoId}`);
-  await waitForRow(page, 'error');
   const failed = page.locator('tr[data-status="error"]').first();
   await expect(failed.locator('.log-message')).toContainText('deleted');
   await screenshot(page, testInfo, '35-logs-deleted-counterpart');
@@ -211,11 +201,9 @@ test('a deleted QuickBooks customer: the row offers Re-create, which brings it b
   await expect(failed).toContainText('Queued for the next sync');
 
   // The next run re-creates the customer: the newest row of the record is Synced again.
+  await waitForRunsSettled(page);
   await page.goto(`/logs?q=${zohoId}`);
-  await expect(async () => {
-    await page.reload();
-    await expect(page.locator('tbody tr').first()).toHaveAttribute('data-status', 'synced', { timeout: 1_000 });
-  }).toPass({ timeout: 60_000 });
+  await expect(page.locator('tbody tr').first()).toHaveAttribute('data-status', 'synced');
   await screenshot(page, testInfo, '36-logs-recreated');
 });
 
@@ -225,8 +213,8 @@ test('Retry re-runs a failed row once the cause is fixed', async ({ page }, test
   await signUp(page, 'Retry Co', uniqueEmail('logs-retry'));
   // The first sync fails every new product: Inventory Settings are not chosen yet.
   await connectAndActivate(page);
+  await waitForRunsSettled(page);
   await page.goto('/logs?pair=products_items&status=error');
-  await waitForRow(page, 'error');
   const failed = page.locator('tr[data-status="error"]').first();
   await expect(failed.locator('.log-message')).toContainText('Inventory Settings');
   const zohoId = (await failed.locator('.module-key').innerText()).trim();
@@ -248,12 +236,11 @@ test('Retry re-runs a failed row once the cause is fixed', async ({ page }, test
   await expect(page.locator('tr[data-status="error"]').first()).toContainText('Queued for the next sync');
   // (The first sync also linked the product the other way, QuickBooks → Zoho, by its SKU; the
   // retried row is the Zoho → QuickBooks one.)
+  await waitForRunsSettled(page);
+  await page.goto(`/logs?pair=products_items&q=${zohoId}`);
   const newest = page.locator('tbody tr').first();
-  await expect(async () => {
-    await page.reload();
-    await expect(newest).toHaveAttribute('data-status', 'synced', { timeout: 1_000 });
-    await expect(newest).toContainText('Zoho → QuickBooks', { timeout: 1_000 });
-  }).toPass({ timeout: 60_000 });
+  await expect(newest).toHaveAttribute('data-status', 'synced');
+  await expect(newest).toContainText('Zoho → QuickBooks');
   await expect(page.locator('tr[data-status="error"]').first().getByRole('button', { name: 'Retry' })).toHaveCount(0);
   await expect(page.locator('tr[data-status="error"]').first()).not.toContainText('Queued for the next sync');
   await screenshot(page, testInfo, '38-logs-retried');

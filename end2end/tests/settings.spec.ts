@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { hydrated, screenshot, signUp, uniqueEmail } from './helpers';
+import { expect, Page } from '@playwright/test';
+import { holdZoho, hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
 
 /** Opens a Settings tab by its `?tab=` key and waits until the page is interactive. */
 async function openTab(page: Page, tab: string): Promise<void> {
@@ -200,22 +200,51 @@ test('schedule: interval validation, conflict policy, Sync now', async ({ page }
   await expect(interval).toHaveValue('5');
   await expect(page.getByRole('radio', { name: /Newest change wins/ })).toBeChecked();
 
-  // Connect both systems and activate the integration.
+  // Connect both systems and activate the integration. The activation's run is held on slow
+  // answers of the simulated Zoho CRM, so it is still going when Sync now is pressed below.
   await connect(page, '/quickbooks', 'Connect to QuickBooks', /\/quickbooks\?connected=/);
   await connect(page, '/settings?tab=connections', 'Connect Zoho CRM', /\/settings\?connected=/);
   await page.goto('/quickbooks');
   await hydrated(page);
+  await holdZoho(page, 3, 2_500);
   await page.getByRole('switch', { name: 'Integration active' }).click();
   await expect(page.getByRole('switch', { name: 'Integration active' })).toHaveAttribute('aria-checked', 'true');
 
   await openTab(page, 'schedule');
   await expect(page.locator('#sync-blocked')).toHaveCount(0);
+  // The status is live: the run the activation started shows without a reload.
+  const status = page.locator('.status-list');
+  await expect(page.locator('#running-now')).toHaveText('Running now', { timeout: 20_000 });
+  await screenshot(page, testInfo, 'settings-07-running');
+
+  // Sync now during a run queues exactly one more run and says so. (Should the held run have
+  // ended just before the click, the answer says the run was requested instead; either way a
+  // run starts after the click and finishes.)
+  const pressedAt = Date.now();
+  await page.getByRole('button', { name: 'Sync now' }).click();
+  const answer = page.locator('#sync-now-answer');
+  await expect(answer).toBeVisible();
+  if ((await answer.getAttribute('data-after-current-run')) === 'true') {
+    await expect(answer).toHaveText('A sync is running now; another will start as soon as it ends.');
+  } else {
+    await expect(answer).toHaveText('Sync requested: it starts as soon as a sync worker is free.');
+  }
+  await screenshot(page, testInfo, 'settings-08-sync-now-during-a-run');
+  await expect(status).toHaveAttribute('data-busy', 'false', { timeout: 60_000 });
+  await expect(page.locator('#last-run')).toContainText('Completed');
+  expect(Number(await status.getAttribute('data-last-started-at'))).toBeGreaterThan(pressedAt);
   // The next run is shown in the browser's local time once the page is interactive.
   const next = page.locator('#next-run time');
   await expect(next).toHaveAttribute('datetime', /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}Z$/);
   await expect(next).not.toContainText('UTC');
+
+  // Pressed with nothing running, the run is requested and starts when a worker is free.
+  const idleAt = Date.now();
   await page.getByRole('button', { name: 'Sync now' }).click();
-  await expect(page.locator('#sync-requested')).toHaveText('Sync requested');
-  await expect(page.locator('#next-run')).toContainText('starts as soon as a sync worker is free');
-  await screenshot(page, testInfo, 'settings-07-sync-requested');
+  await expect(answer).toHaveText('Sync requested: it starts as soon as a sync worker is free.');
+  await expect(answer).toHaveAttribute('data-after-current-run', 'false');
+  await screenshot(page, testInfo, 'settings-09-sync-requested');
+  await expect(status).toHaveAttribute('data-busy', 'false', { timeout: 60_000 });
+  expect(Number(await status.getAttribute('data-last-started-at'))).toBeGreaterThan(idleAt);
+  await expect(page.locator('#last-run')).toContainText('Completed');
 });

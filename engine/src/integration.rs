@@ -85,9 +85,9 @@ impl Integration {
             .await?;
         });
         if active {
-            // An active integration runs on the schedule; it is due at once the first time.
+            // Switched on, the integration runs at once, then on its schedule.
             Scheduler::new(self.db.clone(), self.clock.clone())
-                .ensure(tenant_id)
+                .due_now(tenant_id)
                 .await?;
         }
         tracing::info!(tenant_id, active, "integration switched");

@@ -11,6 +11,13 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::with_pool;
 
+/// Whether a request counts as the user's activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Activity {
+    User,
+    Passive,
+}
+
 /// The default idle limit of SPEC §1.
 pub const DEFAULT_IDLE_SECS: u64 = 600;
 
@@ -76,6 +83,17 @@ impl Sessions {
 
     /// Resolves a cookie token, and counts this request as activity.
     pub async fn resolve(&self, token: &str) -> Result<Lookup, sqlx::Error> {
+        self.lookup(token, Activity::User).await
+    }
+
+    /// Resolves a cookie token for a request the page made on its own (a status poll): the
+    /// session must be live, but the request does not keep it alive, so an open tab still
+    /// logs out after the idle limit.
+    pub async fn resolve_passive(&self, token: &str) -> Result<Lookup, sqlx::Error> {
+        self.lookup(token, Activity::Passive).await
+    }
+
+    async fn lookup(&self, token: &str, activity: Activity) -> Result<Lookup, sqlx::Error> {
         let hash = hex_sha256(token);
         let now = self.clock.now_millis();
         let row: Option<(String, String, i64)> = with_pool!(&self.db, pool => {
@@ -91,7 +109,7 @@ impl Sessions {
             self.delete_hash(&hash).await?;
             return Ok(Lookup::Expired);
         }
-        if now - last_seen_at >= TOUCH_GRANULARITY_MILLIS {
+        if activity == Activity::User && now - last_seen_at >= TOUCH_GRANULARITY_MILLIS {
             with_pool!(&self.db, pool => {
                 sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $1")
                     .bind(now)

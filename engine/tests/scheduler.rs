@@ -16,8 +16,8 @@ use std::time::Duration;
 use chrono::DateTime;
 use domain::settings::{SyncInterval, SyncSettings};
 use engine::sync::{
-    Claim, ClaimResult, RunOutcome, RunReport, Scheduler, SyncConfigStore, TenantRunner, Worker,
-    WorkerConfig,
+    Claim, ClaimResult, RunOutcome, RunReport, RunRequest, Scheduler, SyncConfigStore,
+    TenantRunner, Worker, WorkerConfig,
 };
 use engine::{Clock as _, Db, ManualClock};
 use sqlx::Executor as _;
@@ -296,6 +296,52 @@ async fn inactive_and_reconnect_tenants_are_skipped() {
 }
 
 #[tokio::test]
+async fn switching_on_makes_the_tenant_due_now_even_with_a_saved_schedule() {
+    let world = World::start().await;
+    let scheduler = world.scheduler();
+    let tenant = tenant_id(1);
+    world.tenant(&tenant, Some(true)).await;
+    // The schedule was saved before the integration was switched on: first run 15 minutes out.
+    scheduler
+        .set_interval(&tenant, Duration::from_secs(15 * 60))
+        .await
+        .expect("interval");
+    assert_eq!(claimed(&scheduler, "w1").await, None, "not due yet");
+    scheduler.due_now(&tenant).await.expect("due now");
+    assert_eq!(
+        scheduler.status(&tenant).await.expect("status").next_run_at,
+        Some(world.clock.now_millis())
+    );
+    assert_eq!(
+        claimed(&scheduler, "w1").await.as_deref(),
+        Some(tenant.as_str())
+    );
+    // An earlier due time is kept, and a tenant never scheduled is put on the schedule.
+    let other = tenant_id(2);
+    world.tenant(&other, Some(true)).await;
+    scheduler.ensure(&other).await.expect("ensure");
+    let due_at = world.clock.now_millis();
+    world.advance(Duration::from_secs(60));
+    scheduler.due_now(&other).await.expect("due now");
+    assert_eq!(
+        scheduler.status(&other).await.expect("status").next_run_at,
+        Some(due_at)
+    );
+    let fresh = tenant_id(3);
+    world.tenant(&fresh, Some(true)).await;
+    scheduler.due_now(&fresh).await.expect("due now");
+    assert!(
+        scheduler
+            .status(&fresh)
+            .await
+            .expect("status")
+            .next_run_at
+            .is_some()
+    );
+    world.finish().await;
+}
+
+#[tokio::test]
 async fn an_expired_lease_makes_a_crashed_tenant_due_again() {
     let world = World::start().await;
     let scheduler = world.scheduler();
@@ -339,7 +385,11 @@ async fn renewal_keeps_the_tenant_and_finish_sets_the_next_run() {
     let scheduler = world.scheduler();
     let tenant = tenant_id(1);
     world.tenant(&tenant, Some(true)).await;
-    scheduler.request_run(&tenant).await.expect("sync now");
+    assert_eq!(
+        scheduler.request_run(&tenant).await.expect("sync now"),
+        RunRequest::Queued,
+        "nothing runs: the request waits for a worker"
+    );
 
     let claim = scheduler
         .claim("w1", LEASE)
@@ -357,9 +407,20 @@ async fn renewal_keeps_the_tenant_and_finish_sets_the_next_run() {
     world.advance(LEASE / 2 + Duration::from_secs(1));
     assert_eq!(claimed(&scheduler, "w2").await, None, "renewed lease holds");
 
-    // Sync now pressed while the run goes on: it stays requested after the finish.
-    scheduler.request_run(&tenant).await.expect("sync now");
-    assert!(scheduler.status(&tenant).await.expect("status").requested);
+    // Sync now pressed while the run goes on: the answer says one more follows it, and the
+    // request stays after the finish. Pressed again, it is still one run, not two.
+    for _ in 0..2 {
+        assert_eq!(
+            scheduler.request_run(&tenant).await.expect("sync now"),
+            RunRequest::AfterCurrentRun
+        );
+        assert!(scheduler.status(&tenant).await.expect("status").requested);
+        assert_eq!(
+            claimed(&scheduler, "w2").await,
+            None,
+            "never a second run at the same time"
+        );
+    }
     let interval = Duration::from_secs(15 * 60);
     scheduler
         .finish(

@@ -99,19 +99,25 @@ async fn sessions(State(state): State<WebState>, mut request: Request, next: Nex
     let has_token = token.is_some();
     let session = match token {
         None => RequestSession::None,
-        Some(token) => match state.ctx.sessions.resolve(&token).await {
-            Ok(Lookup::Active(session)) => RequestSession::Active { session, token },
-            Ok(Lookup::Expired) => RequestSession::Expired,
-            Ok(Lookup::Unknown) => RequestSession::None,
-            Err(error) => {
-                tracing::error!(%error, "session lookup failed");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "zqsync cannot reach its database; try again shortly.",
-                )
-                    .into_response();
+        Some(token) => {
+            match if app::run_status::PASSIVE_ENDPOINTS.contains(&request.uri().path()) {
+                state.ctx.sessions.resolve_passive(&token).await
+            } else {
+                state.ctx.sessions.resolve(&token).await
+            } {
+                Ok(Lookup::Active(session)) => RequestSession::Active { session, token },
+                Ok(Lookup::Expired) => RequestSession::Expired,
+                Ok(Lookup::Unknown) => RequestSession::None,
+                Err(error) => {
+                    tracing::error!(%error, "session lookup failed");
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "zqsync cannot reach its database; try again shortly.",
+                    )
+                        .into_response();
+                }
             }
-        },
+        }
     };
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
         let addr = ClientAddr(peer.ip().to_string());

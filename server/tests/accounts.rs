@@ -197,6 +197,30 @@ async fn sessions_expire_after_ten_idle_minutes_and_slide_with_use() {
 }
 
 #[tokio::test]
+async fn status_polls_need_a_live_session_but_do_not_keep_it_alive() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    app.sign_up(&client, "Acme", "ann@acme.test").await;
+
+    // An open tab polls the run status every few seconds: each poll is answered…
+    for _ in 0..9 {
+        app.advance(Duration::minutes(1));
+        for function in ["sync_status", "home_summary"] {
+            let poll = app.call(&client, function, &[]).await;
+            assert_eq!(poll.status(), StatusCode::OK, "{function}");
+        }
+    }
+    // …but the user did nothing for ten minutes, so the session ends.
+    app.advance(Duration::minutes(1) + Duration::seconds(1));
+    assert_eq!(
+        app.call(&client, "sync_status", &[]).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.account(&client).await.0, StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn failed_log_ins_are_throttled_per_email() {
     let app = TestApp::spawn().await;
     app.sign_up(&app.client(), "Acme", "ann@acme.test").await;

@@ -570,6 +570,11 @@ async fn schedule_saves_validates_and_sync_now_marks_the_run_requested() {
     assert_eq!(requested["requested"], true);
     assert_eq!(requested["blocked"], Value::Null);
     assert_eq!(requested["active"], true);
+    assert_eq!(requested["after_current_run"], false);
+    assert_eq!(
+        requested["message"],
+        "Sync requested: it starts as soon as a sync worker is free."
+    );
 
     // The scheduler hands the tenant out first; a finished run shows as the last run.
     let claim = app
@@ -581,23 +586,77 @@ async fn schedule_saves_validates_and_sync_now_marks_the_run_requested() {
         .expect("claim")
         .expect("the requested tenant is due");
     assert!(claim.requested);
-    app.advance(chrono::Duration::seconds(30));
-    app.ctx()
-        .sync
-        .scheduler
-        .finish(
-            &claim,
-            engine::sync::RunOutcome::Ok,
-            None,
-            std::time::Duration::from_secs(300),
-        )
-        .await
-        .expect("finish");
+    let running = ok_json(&app, &client, "sync_status", &[]).await;
+    assert_eq!(
+        (&running["running"], &running["requested"], &running["busy"]),
+        (&json!(true), &json!(false), &json!(true)),
+        "the run took the request: {running}"
+    );
+
+    // Pressed while that run goes on: the answer says one more run follows it, and it does.
+    app.advance(chrono::Duration::seconds(10));
+    let during = ok_json(&app, &client, "sync_now", &[]).await;
+    assert_eq!(during["after_current_run"], true, "{during}");
+    assert_eq!(
+        during["message"],
+        "A sync is running now; another will start as soon as it ends."
+    );
+    assert_eq!(
+        (&during["running"], &during["requested"]),
+        (&json!(true), &json!(true))
+    );
+    assert!(
+        app.ctx()
+            .sync
+            .scheduler
+            .claim("another-worker", std::time::Duration::from_secs(60))
+            .await
+            .expect("claim")
+            .is_none(),
+        "never a second run of the tenant at the same time"
+    );
+    app.advance(chrono::Duration::seconds(20));
+    let finish = |claim: engine::sync::Claim| {
+        let app = &app;
+        async move {
+            app.ctx()
+                .sync
+                .scheduler
+                .finish(
+                    &claim,
+                    engine::sync::RunOutcome::Ok,
+                    None,
+                    std::time::Duration::from_secs(300),
+                )
+                .await
+                .expect("finish");
+        }
+    };
+    finish(claim.clone()).await;
     let after = ok_json(&app, &client, "sync_schedule", &[]).await;
-    assert_eq!(after["requested"], false);
+    assert_eq!(
+        after["requested"], true,
+        "the run asked for during the first one waits"
+    );
     assert_eq!(after["last_started_at"], start);
     assert_eq!(after["last_finished_at"], start + 30_000);
     assert_eq!(after["last_outcome"], "Completed");
+    let second = app
+        .ctx()
+        .sync
+        .scheduler
+        .claim("test-worker", std::time::Duration::from_secs(60))
+        .await
+        .expect("claim")
+        .expect("the second request is due at once");
+    assert!(second.requested);
+    finish(second).await;
+    let settled = ok_json(&app, &client, "sync_status", &[]).await;
+    assert_eq!(
+        (&settled["running"], &settled["requested"], &settled["busy"]),
+        (&json!(false), &json!(false), &json!(false)),
+        "{settled}"
+    );
 
     // A connection that needs reconnecting blocks Sync now with what to do.
     let tenant = claim.tenant_id;

@@ -7,15 +7,43 @@ use leptos::prelude::*;
 
 use crate::components::local_time::LocalTime;
 use crate::logs::{HourBar, SyncSummaryView, home_summary};
+use crate::run_status::use_status_ticker;
 
 /// Bumped by a page after something that changes the summary (a Retry requests a run).
 #[derive(Debug, Clone, Copy)]
 pub struct SummaryRefresh(pub RwSignal<u32>);
 
+/// Bumped by the summary when what it polled says the log has new rows: while a run goes on,
+/// and once when it ends. A page showing the log (Logs) reloads its rows on it.
+#[derive(Debug, Clone, Copy)]
+pub struct LogChanged(pub RwSignal<u32>);
+
 #[component]
 pub fn SyncSummary() -> impl IntoView {
     let refresh = use_context::<SummaryRefresh>();
-    let summary = Resource::new(move || refresh.map(|r| r.0.get()), |_| home_summary());
+    let log_changed = use_context::<LogChanged>();
+    let busy = RwSignal::new(false);
+    let tick = use_status_ticker(busy.into());
+    let summary = Resource::new(
+        move || (refresh.map(|r| r.0.get()), tick.get()),
+        |_| home_summary(),
+    );
+    // The pace follows the status; the log reloads while a run writes rows and when it ends.
+    let last_seen = StoredValue::new(None::<(bool, Option<i64>)>);
+    Effect::new(move |_| {
+        let Some(Ok(view)) = summary.get() else {
+            return;
+        };
+        busy.set(view.status.busy);
+        let now = (view.status.running, view.status.last_finished_at);
+        let before = last_seen.get_value();
+        last_seen.set_value(Some(now));
+        if let (Some(log_changed), Some(before)) = (log_changed, before)
+            && (now.0 || before != now)
+        {
+            log_changed.0.update(|n| *n = n.wrapping_add(1));
+        }
+    });
     view! {
         <section class="card sync-summary" aria-label="Sync summary">
             <Transition fallback=|| view! { <p class="muted small">"Loading the sync summary…"</p> }>
@@ -37,15 +65,13 @@ pub fn SyncSummary() -> impl IntoView {
 
 #[component]
 fn SummaryBody(view: SyncSummaryView) -> impl IntoView {
+    let status = view.status;
     let synced: u64 = view.hours.iter().map(|h| h.synced).sum();
     let failed: u64 = view.hours.iter().map(|h| h.failed).sum();
-    let last = view.last_finished_at.or(view.last_started_at);
-    let outcome = view.last_outcome.as_deref().map(|o| match o {
-        "ok" => ("badge badge-ok", "Completed"),
-        "partial" => ("badge badge-warn", "Partly done"),
-        _ => ("badge badge-error", "Failed"),
-    });
-    let next = if !view.active {
+    // The last run that ended; a first run still going has no outcome to show yet.
+    let last = status.last_finished_at;
+    let outcome = status.last_outcome.map(|o| (o.badge_class(), o.label()));
+    let next = if !status.active {
         view! {
             <span class="fact-value">"Paused"</span>
             <span class="fact-note">
@@ -54,15 +80,21 @@ fn SummaryBody(view: SyncSummaryView) -> impl IntoView {
             </span>
         }
         .into_any()
-    } else if view.running {
-        view! { <span class="fact-value">"Running now"</span> }.into_any()
-    } else if view.requested {
+    } else if status.running {
+        view! {
+            <span class="fact-value">"Running now"</span>
+            {status
+                .requested
+                .then(|| view! { <span class="fact-note">"Another run follows it (Sync now)."</span> })}
+        }
+        .into_any()
+    } else if status.requested {
         view! {
             <span class="fact-value">"Starting shortly"</span>
             <span class="fact-note">"A sync was requested."</span>
         }
         .into_any()
-    } else if let Some(at) = view.next_run_at {
+    } else if let Some(at) = status.next_run_at {
         view! {
             <span class="fact-value">
                 <LocalTime millis=at />
@@ -73,7 +105,13 @@ fn SummaryBody(view: SyncSummaryView) -> impl IntoView {
         view! { <span class="fact-value">"Within a few minutes"</span> }.into_any()
     };
     view! {
-        <div class="summary-facts">
+        <div
+            class="summary-facts"
+            data-running=status.running.to_string()
+            data-requested=status.requested.to_string()
+            data-busy=status.busy.to_string()
+            data-last-started-at=status.last_started_at
+        >
             <div class="fact" data-fact="last-run">
                 <span class="fact-label">"Last run"</span>
                 {match last {
@@ -86,9 +124,12 @@ fn SummaryBody(view: SyncSummaryView) -> impl IntoView {
                         }
                             .into_any()
                     }
+                    None if status.running => {
+                        view! { <span class="fact-value">"The first run is going"</span> }.into_any()
+                    }
                     None => view! { <span class="fact-value">"Not yet"</span> }.into_any(),
                 }}
-                {view.last_message.map(|m| view! { <span class="fact-note">{m}</span> })}
+                {status.last_message.map(|m| view! { <span class="fact-note">{m}</span> })}
             </div>
             <div class="fact" data-fact="next-run">
                 <span class="fact-label">"Next run"</span>

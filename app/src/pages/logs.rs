@@ -13,7 +13,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use serde_json::Value;
 
 use crate::components::local_time::LocalTime;
-use crate::components::summary::{SummaryRefresh, SyncSummary};
+use crate::components::summary::{LogChanged, SummaryRefresh, SyncSummary};
 use crate::error::AppError;
 use crate::logs::{
     LogDetailView, LogListView, LogRowView, RetryLogRow, RowAction, UnlinkLogRow, list_logs,
@@ -131,9 +131,20 @@ pub fn LogsPage() -> impl IntoView {
         }
     });
 
+    // The summary card polls the run status and says when the log has new rows.
+    let log_changed = LogChanged(RwSignal::new(0));
+    provide_context(log_changed);
+
     let rows = Resource::new(
-        move || (filters.get(), retry.version().get(), unlink.version().get()),
-        |(f, _, _)| list_logs(f.pair.key().to_owned(), f.status, f.search, f.page),
+        move || {
+            (
+                filters.get(),
+                retry.version().get(),
+                unlink.version().get(),
+                log_changed.0.get(),
+            )
+        },
+        |(f, _, _, _)| list_logs(f.pair.key().to_owned(), f.status, f.search, f.page),
     );
 
     // What the last Retry / Unlink did, in words: whichever answered last.

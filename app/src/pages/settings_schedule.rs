@@ -6,21 +6,28 @@ use leptos::prelude::*;
 
 use super::settings::{ActionOutcome, successes};
 use crate::components::local_time::LocalTime;
-use crate::sync_settings::{SaveSchedule, ScheduleView, SyncNow, load_schedule, policy_key};
+use crate::run_status::{RunStatusView, SyncNow, sync_status, use_status_ticker};
+use crate::sync_settings::{SaveSchedule, ScheduleView, load_schedule, policy_key};
 
 #[component]
 pub fn ScheduleTab() -> impl IntoView {
     let save = ServerAction::<SaveSchedule>::new();
-    let sync_now = ServerAction::<SyncNow>::new();
     let saved = successes(save);
-    let requested = successes(sync_now);
-    let data = Resource::new(move || (saved.get(), requested.get()), |_| load_schedule());
+    let data = Resource::new(move || saved.get(), |_| load_schedule());
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the schedule…"</p> }>
             {move || {
                 data.get()
                     .map(|result| match result {
-                        Ok(view) => view! { <ScheduleCards view save sync_now /> }.into_any(),
+                        Ok(view) => {
+                            view! {
+                                <div class="schedule-grid">
+                                    {view! { <SyncStatusCard initial=view.status.clone() /> }.into_any()}
+                                    {view! { <ScheduleCard view save /> }.into_any()}
+                                </div>
+                            }
+                                .into_any()
+                        }
                         Err(error) => {
                             view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
                         }
@@ -44,85 +51,129 @@ fn policy_hint(policy: ConflictPolicy) -> &'static str {
     }
 }
 
+/// The run status, live: polled every few seconds while a run is going, asked for or due, so a
+/// run starting and ending shows without a reload. Sync now answers under the button.
 #[component]
-fn ScheduleCards(
-    view: ScheduleView,
-    save: ServerAction<SaveSchedule>,
-    sync_now: ServerAction<SyncNow>,
-) -> impl IntoView {
-    let interval = view.interval_minutes;
-    let policy = view.conflict_policy;
-    let blocked = view.blocked.clone();
-    let last_run = match (view.last_started_at, view.last_outcome.clone()) {
-        (Some(at), outcome) => view! {
+fn SyncStatusCard(initial: RunStatusView) -> impl IntoView {
+    let sync_now = ServerAction::<SyncNow>::new();
+    let busy = RwSignal::new(initial.busy);
+    let tick = use_status_ticker(busy.into());
+    let status = RwSignal::new(initial);
+    let polled = Resource::new(move || tick.get(), |_| sync_status());
+    Effect::new(move |_| {
+        if let Some(Ok(view)) = polled.get() {
+            status.set(view);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(answer)) = sync_now.value().get() {
+            status.set(answer.status);
+        }
+    });
+    Effect::new(move |_| busy.set(status.with(|s| s.busy)));
+    view! {
+        <section class="card settings-card" aria-labelledby="sync-status-title">
+            <header class="settings-card-head">
+                <h2 id="sync-status-title">"Sync status"</h2>
+            </header>
+            {move || status.with(|s| view! { <StatusFacts status=s.clone() /> })}
+            <ActionForm action=sync_now attr:class="sync-now-form">
+                <button
+                    type="submit"
+                    class="button button-primary"
+                    disabled=move || sync_now.pending().get()
+                >
+                    "Sync now"
+                </button>
+            </ActionForm>
+            // What Sync now did; before it is pressed, why it cannot run yet (if it cannot).
+            {move || match sync_now.value().get() {
+                Some(Ok(answer)) => Some(
+                    view! {
+                        <p class="saved" role="status" id="sync-now-answer" data-after-current-run=answer.after_current_run.to_string()>
+                            {answer.message}
+                        </p>
+                    }
+                        .into_any(),
+                ),
+                Some(Err(e)) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
+                None => status.with(|s| s.blocked.clone()).map(|b| view! { <p class="hint" id="sync-blocked">{b}</p> }.into_any()),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn StatusFacts(status: RunStatusView) -> impl IntoView {
+    let last_run = match (status.last_finished_at, status.running, status.last_started_at) {
+        (Some(at), _, _) => view! {
             <LocalTime millis=at />
-            {outcome.map(|o| {
-                let class = match o.as_str() {
-                    "Completed" => "badge badge-ok",
-                    "Failed" => "badge badge-error",
-                    _ => "badge badge-warn",
-                };
-                view! { " " <span class=class>{o}</span> }
-            })}
+            {status.last_outcome.map(|o| view! { " " <span class=o.badge_class()>{o.label()}</span> })}
         }
         .into_any(),
-        (None, _) => view! { <span class="muted">"Never"</span> }.into_any(),
+        (None, true, Some(at)) => view! {
+            <span class="muted">"The first run is going (started " <LocalTime millis=at /> ")"</span>
+        }
+        .into_any(),
+        _ => view! { <span class="muted">"Never"</span> }.into_any(),
     };
-    let next_run = match (view.requested, view.next_run_at, view.active) {
-        (true, _, _) => view! {
+    let next_run = match (
+        status.requested,
+        status.running,
+        status.next_run_at,
+        status.active,
+    ) {
+        (true, true, _, _) => view! {
+            <span class="badge badge-info" id="sync-requested">"Sync requested"</span>
+            <span class="muted small">" — starts as soon as the current run ends."</span>
+        }
+        .into_any(),
+        (true, false, _, _) => view! {
             <span class="badge badge-info" id="sync-requested">"Sync requested"</span>
             <span class="muted small">" — starts as soon as a sync worker is free."</span>
         }
         .into_any(),
-        (false, Some(at), true) => view! { <LocalTime millis=at /> }.into_any(),
-        (false, None, true) => view! {
+        (false, _, Some(at), true) => view! { <LocalTime millis=at /> }.into_any(),
+        (false, _, None, true) => view! {
             <span class="muted">"Not scheduled yet; press Sync now to run at once"</span>
         }
         .into_any(),
-        (false, _, false) => view! {
+        (false, _, _, false) => view! {
             <span class="muted">"Not scheduled while the integration is inactive"</span>
         }
         .into_any(),
     };
     view! {
-        <div class="schedule-grid">
-            <section class="card settings-card" aria-labelledby="sync-status-title">
-                <header class="settings-card-head">
-                    <h2 id="sync-status-title">"Sync status"</h2>
-                </header>
-                <dl class="details status-list">
-                    <dt>"Integration"</dt>
-                    <dd>
-                        {if view.active {
-                            view! { <span class="badge badge-ok">"Active"</span> }.into_any()
-                        } else {
-                            view! { <span class="badge badge-muted">"Inactive"</span> }.into_any()
-                        }}
-                        {view.running.then(|| view! { " " <span class="badge badge-info">"Running now"</span> })}
-                    </dd>
-                    <dt>"Last run"</dt>
-                    <dd id="last-run">{last_run}</dd>
-                    <dt>"Next run"</dt>
-                    <dd id="next-run">{next_run}</dd>
-                </dl>
-                {view.last_message.map(|m| view! { <p class="small muted">{m}</p> })}
-                <ActionForm action=sync_now attr:class="sync-now-form">
-                    <button
-                        type="submit"
-                        class="button button-primary"
-                        disabled=move || sync_now.pending().get()
-                    >
-                        "Sync now"
-                    </button>
-                </ActionForm>
-                // Why it cannot run yet; once pressed, the refusal (saying the same) replaces it.
-                {move || match sync_now.value().get().and_then(Result::err) {
-                    Some(e) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
-                    None => blocked
-                        .clone()
-                        .map(|b| view! { <p class="hint" id="sync-blocked">{b}</p> }.into_any()),
+        <dl
+            class="details status-list"
+            data-running=status.running.to_string()
+            data-requested=status.requested.to_string()
+            data-busy=status.busy.to_string()
+            data-last-started-at=status.last_started_at
+        >
+            <dt>"Integration"</dt>
+            <dd>
+                {if status.active {
+                    view! { <span class="badge badge-ok">"Active"</span> }.into_any()
+                } else {
+                    view! { <span class="badge badge-muted">"Inactive"</span> }.into_any()
                 }}
-            </section>
+                {status.running.then(|| view! { " " <span class="badge badge-info" id="running-now">"Running now"</span> })}
+            </dd>
+            <dt>"Last run"</dt>
+            <dd id="last-run">{last_run}</dd>
+            <dt>"Next run"</dt>
+            <dd id="next-run">{next_run}</dd>
+        </dl>
+        {status.last_message.map(|m| view! { <p class="small muted">{m}</p> })}
+    }
+}
+
+#[component]
+fn ScheduleCard(view: ScheduleView, save: ServerAction<SaveSchedule>) -> impl IntoView {
+    let interval = view.interval_minutes;
+    let policy = view.conflict_policy;
+    view! {
             <section class="card settings-card" aria-labelledby="schedule-title">
                 <header class="settings-card-head">
                     <h2 id="schedule-title">"Schedule and conflicts"</h2>
@@ -179,6 +230,5 @@ fn ScheduleCards(
                     </div>
                 </ActionForm>
             </section>
-        </div>
     }
 }

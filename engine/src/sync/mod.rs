@@ -19,7 +19,7 @@ pub use fields::{RefreshError, Refreshed, refresh_catalogue};
 pub use log::{HourCount, LogAction, LogEntry, LogPage, LogQuery, LogStore, NewLogRow};
 pub use qbo_accounts::{AccountChoice, AccountKind, list_accounts};
 pub use retries::{RetryError, RetryQueued, RetryStore};
-pub use schedule::{Claim, RunOutcome, ScheduleStatus, Scheduler};
+pub use schedule::{Claim, RunOutcome, RunRequest, ScheduleStatus, Scheduler};
 pub use worker::{ClaimResult, RunReport, TenantRunner, Worker, WorkerConfig};
 
 use std::sync::Arc;

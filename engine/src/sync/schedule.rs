@@ -59,6 +59,15 @@ pub struct ScheduleStatus {
     pub runs: i64,
 }
 
+/// What "Sync now" did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunRequest {
+    /// No run was going: one starts as soon as a worker is free.
+    Queued,
+    /// A run was going: one more starts as soon as it ends.
+    AfterCurrentRun,
+}
+
 /// A tenant a worker now holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
@@ -100,6 +109,25 @@ impl Scheduler {
         Ok(())
     }
 
+    /// The integration was switched on: the tenant is due now, whatever its row said (a
+    /// schedule saved while inactive had set the first run an interval away).
+    pub async fn due_now(&self, tenant_id: &str) -> Result<(), sqlx::Error> {
+        let now = self.clock.now_millis();
+        with_pool!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO sync_schedule (tenant_id, next_run_at, updated_at) VALUES ($1, $2, $2) \
+                 ON CONFLICT (tenant_id) DO UPDATE SET updated_at = excluded.updated_at, next_run_at = CASE \
+                   WHEN sync_schedule.next_run_at > excluded.next_run_at THEN excluded.next_run_at \
+                   ELSE sync_schedule.next_run_at END",
+            )
+            .bind(tenant_id)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// Puts every tenant whose integration is active on the schedule (due now) unless it is
     /// there already: a worker does this at start-up so tenants activated before the scheduler
     /// existed, or while no worker ran, are picked up. Returns how many were added.
@@ -120,12 +148,14 @@ impl Scheduler {
     }
 
     /// "Sync now": the tenant runs as soon as a worker is free (before timer-due tenants).
-    /// Pressed while a run that was itself requested goes on, the old request (which that run
-    /// consumed) is replaced by one dated after the run's start, so `finish` keeps it.
-    pub async fn request_run(&self, tenant_id: &str) -> Result<(), sqlx::Error> {
+    /// Pressed while a run goes on, the request is dated after that run's start, so `finish`
+    /// keeps it and exactly one more run follows the current one (never a second run at the
+    /// same time: the lease holds the tenant). Says which of the two happened, read in the same
+    /// statement that made the request, so the answer cannot disagree with what the worker does.
+    pub async fn request_run(&self, tenant_id: &str) -> Result<RunRequest, sqlx::Error> {
         let now = self.clock.now_millis();
-        with_pool!(&self.db, pool => {
-            sqlx::query(
+        let (owner, until): (Option<String>, Option<i64>) = with_pool!(&self.db, pool => {
+            sqlx::query_as(
                 "INSERT INTO sync_schedule (tenant_id, next_run_at, requested_at, updated_at) VALUES ($1, $2, $2, $2) \
                  ON CONFLICT (tenant_id) DO UPDATE SET requested_at = CASE \
                    WHEN sync_schedule.requested_at IS NULL THEN excluded.requested_at \
@@ -133,14 +163,21 @@ impl Scheduler {
                      THEN CASE WHEN excluded.requested_at > sync_schedule.last_started_at THEN excluded.requested_at \
                           ELSE sync_schedule.last_started_at + 1 END \
                    ELSE sync_schedule.requested_at END, \
-                 updated_at = excluded.updated_at",
+                 updated_at = excluded.updated_at \
+                 RETURNING lease_owner, lease_until",
             )
             .bind(tenant_id)
             .bind(now)
-            .execute(pool)
-            .await?;
+            .fetch_one(pool)
+            .await?
         });
-        Ok(())
+        Ok(
+            if owner.is_some() && until.is_some_and(|until| until > now) {
+                RunRequest::AfterCurrentRun
+            } else {
+                RunRequest::Queued
+            },
+        )
     }
 
     /// Moves the next timer run to `interval` after the last start (or now when it never ran).
