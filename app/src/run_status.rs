@@ -55,6 +55,8 @@ pub struct RunStatusView {
     pub requested: bool,
     /// A worker holds the tenant right now.
     pub running: bool,
+    /// The run's worker stopped (killed, cut off): another worker resumes it shortly.
+    pub interrupted: bool,
     pub last_started_at: Option<i64>,
     pub last_finished_at: Option<i64>,
     pub last_outcome: Option<LastOutcome>,
@@ -166,6 +168,7 @@ pub mod server {
             next_run_at: status.next_run_at,
             requested: status.requested,
             running: status.running,
+            interrupted: status.interrupted,
             last_started_at: status.last_started_at,
             last_finished_at: status.last_finished_at,
             last_outcome: status.last_outcome.map(|o| match o {
@@ -174,7 +177,8 @@ pub mod server {
                 RunOutcome::Failed => LastOutcome::Failed,
             }),
             last_message: status.last_message,
-            busy: status.running || (can_run && (status.requested || due_soon)),
+            busy: status.running
+                || (can_run && (status.requested || status.interrupted || due_soon)),
         })
     }
 }

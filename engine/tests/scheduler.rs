@@ -707,6 +707,70 @@ async fn a_stopping_worker_lets_running_tenants_finish() {
     world.finish().await;
 }
 
+#[tokio::test]
+async fn a_killed_workers_tenant_is_taken_over_within_a_minute_and_shows_interrupted() {
+    let world = World::start().await;
+    let tenant = tenant_id(1);
+    world.tenant(&tenant, Some(true)).await;
+    let config = WorkerConfig::default();
+    assert!(
+        config.lease <= Duration::from_secs(30),
+        "a killed worker holds its tenants for one lease at most"
+    );
+    // Worker A claims the tenant and is then killed mid-run: its process (here, its task)
+    // is gone, so nothing renews the lease or finishes the run.
+    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel();
+    let (_release, release_rx) = tokio::sync::watch::channel(false);
+    let killed = world.worker(
+        Arc::new(GatedRunner {
+            started: started_tx,
+            release: release_rx,
+        }),
+        WorkerConfig {
+            owner: "killed".to_owned(),
+            ..config.clone()
+        },
+    );
+    let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+    let process = tokio::spawn(async move { killed.run(stop_rx).await });
+    assert_eq!(started.recv().await.as_deref(), Some(tenant.as_str()));
+    process.abort();
+    let _ = process.await;
+    let scheduler = world.scheduler();
+    let status = scheduler.status(&tenant).await.expect("status");
+    assert!(status.running && !status.interrupted, "{status:?}");
+
+    // One lease later (the test clock moves; nothing sleeps), the schedule says so…
+    world.advance(config.lease + Duration::from_millis(1));
+    let status = scheduler.status(&tenant).await.expect("status");
+    assert!(!status.running, "{status:?}");
+    assert!(status.interrupted, "shown as interrupted, not Running");
+
+    // …and the next worker resumes it.
+    let survivor = world.worker(
+        Arc::new(ScriptedRunner {
+            scripts: HashMap::new(),
+        }),
+        WorkerConfig {
+            owner: "survivor".to_owned(),
+            ..config
+        },
+    );
+    let results = survivor.run_once_until_idle().await.expect("runs");
+    assert_eq!(
+        results,
+        vec![ClaimResult::Finished {
+            tenant_id: tenant.clone(),
+            outcome: RunOutcome::Ok
+        }]
+    );
+    let status = scheduler.status(&tenant).await.expect("status");
+    assert!(!status.running && !status.interrupted, "{status:?}");
+    assert_eq!(status.last_outcome, Some(RunOutcome::Ok));
+    assert_eq!(status.runs, 2);
+    world.finish().await;
+}
+
 /// Counts runs; a worker's first run waits (a bounded while) until the other worker has
 /// started one too, so "both workers got work" does not depend on thread timing.
 struct CountingRunner {

@@ -88,6 +88,12 @@ fn SummaryBody(view: SyncSummaryView) -> impl IntoView {
                 .then(|| view! { <span class="fact-note">"Another run follows it (Sync now)."</span> })}
         }
         .into_any()
+    } else if status.interrupted {
+        view! {
+            <span class="fact-value">"Interrupted, resuming"</span>
+            <span class="fact-note">"The last run stopped before it ended; it picks up where it left off."</span>
+        }
+        .into_any()
     } else if status.requested {
         view! {
             <span class="fact-value">"Starting shortly"</span>

@@ -159,6 +159,14 @@ fn StatusFacts(status: RunStatusView) -> impl IntoView {
                     view! { <span class="badge badge-muted">"Inactive"</span> }.into_any()
                 }}
                 {status.running.then(|| view! { " " <span class="badge badge-info" id="running-now">"Running now"</span> })}
+                {status
+                    .interrupted
+                    .then(|| {
+                        view! {
+                            " "
+                            <span class="badge badge-warn" id="run-interrupted">"Interrupted, resuming"</span>
+                        }
+                    })}
             </dd>
             <dt>"Last run"</dt>
             <dd id="last-run">{last_run}</dd>

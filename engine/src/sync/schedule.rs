@@ -52,6 +52,9 @@ pub struct ScheduleStatus {
     pub requested: bool,
     /// A worker holds the tenant right now.
     pub running: bool,
+    /// The worker that held the tenant stopped renewing its lease (killed, or cut off from the
+    /// database): the run was interrupted and the next worker to claim it resumes it.
+    pub interrupted: bool,
     pub last_started_at: Option<i64>,
     pub last_finished_at: Option<i64>,
     pub last_outcome: Option<RunOutcome>,
@@ -228,6 +231,7 @@ impl Scheduler {
             None => ScheduleStatus::default(),
             Some((next, requested, owner, until, started, finished, outcome, message, runs)) => {
                 let running = owner.is_some() && until.is_some_and(|u| u > now);
+                let interrupted = owner.is_some() && !running;
                 ScheduleStatus {
                     next_run_at: Some(next),
                     // A request the running run started from is no longer waiting (a crashed
@@ -236,6 +240,7 @@ impl Scheduler {
                         !(running && started.is_some_and(|started| at <= started))
                     }),
                     running,
+                    interrupted,
                     last_started_at: started,
                     last_finished_at: finished,
                     last_outcome: outcome.as_deref().and_then(RunOutcome::from_key),

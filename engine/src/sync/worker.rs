@@ -49,7 +49,8 @@ pub struct WorkerConfig {
     /// The name written into the lease table: unique per worker ([`WorkerConfig::owner_name`]).
     pub owner: String,
     /// How long a claim holds a tenant without renewal; renewed every third of it while the run
-    /// goes on, so only a crashed or stalled worker lets it expire.
+    /// goes on (a heartbeat), so only a crashed or stalled worker lets it expire, and another
+    /// worker takes a killed worker's tenants over within one lease.
     pub lease: Duration,
     /// How often to look for due tenants when idle.
     pub poll_interval: Duration,
@@ -60,7 +61,8 @@ pub struct WorkerConfig {
 }
 
 impl WorkerConfig {
-    pub const DEFAULT_LEASE: Duration = Duration::from_secs(5 * 60);
+    /// 30 seconds, renewed every 10: a killed worker's tenants run again within a minute.
+    pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
     pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
     pub const DEFAULT_CONCURRENCY: usize = 2;
     pub const DEFAULT_MORE_WORK_DELAY: Duration = Duration::from_secs(5);
