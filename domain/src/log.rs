@@ -462,6 +462,10 @@ pub struct LogDetails {
     pub conflict: Option<ConflictRecord>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Mapped fields left out of the write on purpose (the other system's value was kept; the
+    /// notes say why), so `written` never shows a value that was not written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
 
 /// The fields an update changes: every leaf of `written` (nested objects as
@@ -779,6 +783,7 @@ mod tests {
                 losing_version: json!({"Account_Name": "Zylker Inc"}),
             }),
             notes: vec![],
+            left_out: vec![],
         };
         let json = serde_json::to_value(&details).unwrap();
         assert_eq!(json["conflict"]["winner"], "qbo");

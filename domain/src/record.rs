@@ -452,8 +452,53 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// What a system accepted of what was `sent`, read from its `answer` (the record it holds
+/// after the write): the answer's values at the paths of `sent` only, so fields the system adds
+/// (ids, computed totals, an address's `Id` or `Lat`) are left out and the result compares with
+/// the next mapped payload. Lists are taken item by item for the items sent (QBO appends a
+/// subtotal line); a path the answer lacks keeps the value sent.
+pub fn accepted(sent: &Value, answer: &Value) -> Value {
+    match (sent, answer) {
+        (Value::Object(sent), Value::Object(answer)) => Value::Object(
+            sent.iter()
+                .map(|(key, value)| {
+                    let kept = answer
+                        .get(key)
+                        .map_or_else(|| value.clone(), |held| accepted(value, held));
+                    (key.clone(), kept)
+                })
+                .collect(),
+        ),
+        (Value::Array(sent), Value::Array(answer)) if answer.len() >= sent.len() => Value::Array(
+            sent.iter()
+                .zip(answer)
+                .map(|(value, held)| accepted(value, held))
+                .collect(),
+        ),
+        (Value::Object(_) | Value::Array(_), _) => sent.clone(),
+        (_, Value::Object(_) | Value::Array(_)) => sent.clone(),
+        (_, held) => held.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn accepted_reads_the_answer_at_the_paths_sent_only() {
+        use serde_json::json;
+        let sent = json!({"DisplayName": "Acme ", "BillAddr": {"Line1": "1 Main"}, "Balance": 5,
+            "Line": [{"Amount": 10, "SalesItemLineDetail": {"ItemRef": {"value": "7"}}}], "Notes": "n"});
+        let answer = json!({"Id": "14", "DisplayName": "Acme", "Balance": 0, "SyncToken": "1",
+            "BillAddr": {"Id": "3", "Line1": "1 Main", "Lat": "INVALID"},
+            "Line": [{"Id": "1", "Amount": 10.0, "SalesItemLineDetail": {"ItemRef": {"value": "7", "name": "Pavers"}}},
+                     {"Amount": 10.0, "DetailType": "SubTotalLineDetail"}]});
+        assert_eq!(
+            super::accepted(&sent, &answer),
+            json!({"DisplayName": "Acme", "BillAddr": {"Line1": "1 Main"}, "Balance": 0,
+                "Line": [{"Amount": 10.0, "SalesItemLineDetail": {"ItemRef": {"value": "7"}}}], "Notes": "n"})
+        );
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -1185,19 +1185,76 @@ async fn a_crash_after_a_zoho_write_neither_duplicates_nor_skips() {
 }
 
 #[tokio::test]
-async fn an_item_zoho_already_has_by_product_code_is_linked_not_duplicated() {
-    let world = SyncWorld::start(3).await;
+async fn an_item_whose_sku_zoho_already_has_is_linked_only_when_the_names_agree() {
+    let world = SyncWorld::start(6).await;
     directions(&world, &[(ModulePair::ProductsItems, Direction::QboToZoho)]).await;
-    // The demo data has the same SKUs on both sides (SKU-00001 …).
+    // The demo data has the same SKUs on both sides (SKU-00001 …) under other names. One Zoho
+    // product gets its QBO item's name: that one is the same product. (Inventory items: the
+    // other types are not synced to Zoho by default.)
+    let items = world.qbo_records("Item").await;
+    let zoho = world.zoho().await;
     let before = world.zoho_records("Products").await;
+    let shared: Vec<(&Value, &Value)> = before
+        .iter()
+        .filter_map(|p| {
+            items
+                .iter()
+                .find(|i| i["Sku"] == p["Product_Code"] && i["Type"] == "Inventory")
+                .map(|i| (p, i))
+        })
+        .collect();
+    assert!(shared.len() >= 2, "the demo data shares SKUs");
+    let (same_product, same_item) = shared[0];
+    zoho.update(
+        "Products",
+        &[json!({"id": same_product["id"], "Product_Name": same_item["Name"]})],
+    )
+    .await
+    .expect("rename");
+    let (other_product, other_item) = shared[1];
+    world.advance(Duration::minutes(5));
     run(&world).await;
-    let products = world.zoho_records("Products").await;
-    let rows = logs(&world, ModulePair::ProductsItems).await;
-    assert!(
-        rows.iter().all(|r| r.status == LogStatus::Synced),
-        "{:?}",
-        rows.iter().map(|r| &r.message).collect::<Vec<_>>()
+
+    let links = world.links().await;
+    let linked_to = |item: &Value| {
+        links
+            .iter()
+            .find(|l| l.qbo_id == item["Id"].as_str().unwrap())
+            .map(|l| l.zoho_id.clone())
+    };
+    assert_eq!(
+        linked_to(same_item).as_deref(),
+        same_product["id"].as_str(),
+        "the same product: linked, not duplicated"
     );
+    assert_eq!(
+        linked_to(other_item),
+        None,
+        "another product: not taken over"
+    );
+    let untouched = zoho
+        .get("Products", other_product["id"].as_str().unwrap())
+        .await
+        .expect("product");
+    assert_eq!(untouched["Product_Name"], other_product["Product_Name"]);
+    assert_eq!(untouched["Unit_Price"], other_product["Unit_Price"]);
+    let rows = logs(&world, ModulePair::ProductsItems).await;
+    let refused = rows
+        .iter()
+        .find(|r| r.qbo_id.as_deref() == other_item["Id"].as_str())
+        .expect("a row for the other item");
+    assert_eq!(refused.status, LogStatus::Error);
+    assert!(
+        refused
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("another name")
+                && m.contains(other_product["Product_Name"].as_str().unwrap())),
+        "{:?}",
+        refused.message
+    );
+    // No product code twice.
+    let products = world.zoho_records("Products").await;
     let mut codes: Vec<&str> = products
         .iter()
         .filter_map(|p| p["Product_Code"].as_str())
@@ -1206,21 +1263,6 @@ async fn an_item_zoho_already_has_by_product_code_is_linked_not_duplicated() {
     codes.sort_unstable();
     codes.dedup();
     assert_eq!(codes.len(), total, "no product code twice");
-    let items = world.qbo_records("Item").await;
-    let shared = before
-        .iter()
-        .filter(|p| {
-            items
-                .iter()
-                .any(|i| i["Type"] == "Inventory" && i["Sku"] == p["Product_Code"])
-        })
-        .count();
-    assert!(shared > 0, "the demo data shares SKUs");
-    assert_eq!(
-        products.len(),
-        before.len() + rows.len() - shared,
-        "shared SKUs were linked, not added"
-    );
     world.finish().await;
 }
 
@@ -1287,5 +1329,333 @@ async fn page_commits_made_at_the_same_time_all_land() {
         task.await.expect("writer");
     }
     assert_eq!(world.links().await.len(), 8 * 15 * 20);
+    world.finish().await;
+}
+
+/// The link of a record, found by its Zoho id.
+async fn link_of_zoho(world: &SyncWorld, zoho_id: &str) -> engine::sync::store::Link {
+    world
+        .links()
+        .await
+        .into_iter()
+        .find(|l| l.zoho_id == zoho_id)
+        .unwrap_or_else(|| panic!("a link for Zoho record {zoho_id}"))
+}
+
+#[tokio::test]
+async fn a_qbo_edit_in_the_same_second_as_our_write_reaches_zoho() {
+    let world = SyncWorld::start(2).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::Bidirectional)],
+    )
+    .await;
+    run(&world).await;
+    let account = world.zoho_records("Accounts").await[0].clone();
+    let zoho_id = account["id"].as_str().expect("id").to_owned();
+    // A Zoho edit is written to QBO…
+    world.advance(Duration::minutes(5));
+    let zoho = world.zoho().await;
+    zoho.update(
+        "Accounts",
+        &[json!({"id": zoho_id, "Phone": "+1-555-010-0001"})],
+    )
+    .await
+    .expect("edit");
+    world.advance(Duration::minutes(5));
+    assert_eq!(run(&world).await.stats.synced, 1);
+    // …and a person edits that customer in QBO within the same second (the clock has not
+    // moved): the same LastUpdatedTime, a new SyncToken.
+    let qbo = world.qbo().await;
+    let link = link_of_zoho(&world, &zoho_id).await;
+    let ours = qbo.read("Customer", &link.qbo_id).await.expect("read");
+    let mut edit = serde_json::Map::new();
+    edit.insert(
+        "PrimaryPhone".into(),
+        json!({"FreeFormNumber": "+1-555-010-0002"}),
+    );
+    let theirs = qbo
+        .sparse_update(
+            "Customer",
+            &link.qbo_id,
+            ours["SyncToken"].as_str().expect("token"),
+            &edit,
+            None,
+        )
+        .await
+        .expect("person's edit");
+    assert_eq!(
+        theirs["MetaData"]["LastUpdatedTime"], ours["MetaData"]["LastUpdatedTime"],
+        "the same second"
+    );
+    world.advance(Duration::minutes(5));
+    let summary = run(&world).await;
+    assert_eq!(summary.stats.synced, 1, "the person's edit: {summary:?}");
+    let account = zoho.get("Accounts", &zoho_id).await.expect("account");
+    assert_eq!(account["Phone"], "+1-555-010-0002", "not lost");
+    let rows = logs(&world, ModulePair::AccountsCustomers).await;
+    assert!(
+        rows.iter().any(|r| r.flow == Flow::QboToZoho
+            && r.status == LogStatus::Synced
+            && r.qbo_id.as_deref() == Some(link.qbo_id.as_str())),
+        "the change has its log row"
+    );
+    // And then it settles: nothing more to write either way.
+    world.advance(Duration::minutes(15));
+    assert_eq!(run(&world).await.stats.synced, 0);
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn a_zoho_edit_in_the_same_second_as_our_write_reaches_qbo() {
+    let world = SyncWorld::start(2).await;
+    directions(
+        &world,
+        &[(ModulePair::AccountsCustomers, Direction::Bidirectional)],
+    )
+    .await;
+    run(&world).await;
+    let account = world.zoho_records("Accounts").await[0].clone();
+    let zoho_id = account["id"].as_str().expect("id").to_owned();
+    let link = link_of_zoho(&world, &zoho_id).await;
+    // A QBO edit is written to Zoho…
+    world.advance(Duration::minutes(5));
+    let qbo = world.qbo().await;
+    let customer = qbo.read("Customer", &link.qbo_id).await.expect("read");
+    let mut edit = serde_json::Map::new();
+    edit.insert(
+        "PrimaryPhone".into(),
+        json!({"FreeFormNumber": "+1-555-020-0001"}),
+    );
+    qbo.sparse_update(
+        "Customer",
+        &link.qbo_id,
+        customer["SyncToken"].as_str().expect("token"),
+        &edit,
+        None,
+    )
+    .await
+    .expect("edit");
+    world.advance(Duration::minutes(5));
+    assert_eq!(run(&world).await.stats.synced, 1);
+    // …and a person edits that account in Zoho within the same second.
+    let zoho = world.zoho().await;
+    let ours = zoho.get("Accounts", &zoho_id).await.expect("account");
+    assert_eq!(ours["Phone"], "+1-555-020-0001");
+    let theirs = zoho
+        .update(
+            "Accounts",
+            &[json!({"id": zoho_id, "Phone": "+1-555-020-0002"})],
+        )
+        .await
+        .expect("person's edit")[0]
+        .clone()
+        .expect("edited");
+    assert_eq!(
+        theirs.modified_time.as_deref(),
+        ours["Modified_Time"].as_str(),
+        "the same second"
+    );
+    world.advance(Duration::minutes(5));
+    let summary = run(&world).await;
+    assert_eq!(summary.stats.synced, 1, "the person's edit: {summary:?}");
+    let customer = qbo.read("Customer", &link.qbo_id).await.expect("read");
+    assert_eq!(
+        customer["PrimaryPhone"]["FreeFormNumber"], "+1-555-020-0002",
+        "not lost"
+    );
+    world.advance(Duration::minutes(15));
+    assert_eq!(run(&world).await.stats.synced, 0, "settled");
+    world.finish().await;
+}
+
+/// A QBO item of the sandbox company, for tests that need one with a given name and SKU.
+async fn create_item(world: &SyncWorld, name: &str, sku: &str, qty: u32) -> Value {
+    let qbo = world.qbo().await;
+    let accounts = qbo.query("SELECT * FROM Account").await.expect("accounts");
+    let id_of = |name: &str| {
+        accounts
+            .iter()
+            .find(|a| a["Name"] == name)
+            .and_then(|a| a["Id"].as_str())
+            .unwrap_or_else(|| panic!("account {name}"))
+            .to_owned()
+    };
+    qbo.create(
+        "Item",
+        &json!({"Name": name, "Type": "Inventory", "Sku": sku, "UnitPrice": 12.5,
+            "TrackQtyOnHand": true, "QtyOnHand": qty, "InvStartDate": "2026-01-01",
+            "IncomeAccountRef": {"value": id_of("Sales of Product Income")},
+            "ExpenseAccountRef": {"value": id_of("Cost of Goods Sold")},
+            "AssetAccountRef": {"value": id_of("Inventory Asset")}}),
+        &format!("test-item-{sku}-{name}"),
+    )
+    .await
+    .expect("item")
+}
+
+#[tokio::test]
+async fn a_sku_or_name_of_a_linked_product_never_takes_it_over() {
+    let world = SyncWorld::start(1).await;
+    directions(
+        &world,
+        &[(ModulePair::ProductsItems, Direction::Bidirectional)],
+    )
+    .await;
+    inventory_settings(&world).await;
+    let zoho = world.zoho().await;
+    let product = zoho
+        .insert(
+            "Products",
+            &[json!({"Product_Name": "Rock Widget", "Product_Code": "RW-1", "Unit_Price": 10.0, "Qty_in_Stock": 5.0})],
+        )
+        .await
+        .expect("insert")[0]
+        .clone()
+        .expect("created");
+    world.advance(Duration::minutes(5));
+    run(&world).await;
+    let linked = link_of_zoho(&world, &product.id).await;
+    let first_item = world
+        .qbo()
+        .await
+        .read("Item", &linked.qbo_id)
+        .await
+        .expect("item");
+    assert_eq!(first_item["Sku"], "RW-1");
+
+    // QBO → Zoho: another item with the product's code.
+    world.advance(Duration::minutes(5));
+    let other = create_item(&world, "Other Widget", "RW-1", 3).await;
+    let other_id = other["Id"].as_str().expect("id").to_owned();
+    world.advance(Duration::minutes(5));
+    run(&world).await;
+    let after = zoho.get("Products", &product.id).await.expect("product");
+    assert_eq!(after["Product_Name"], "Rock Widget", "not overwritten");
+    assert_eq!(after["Unit_Price"], 10.0);
+    assert_eq!(
+        link_of_zoho(&world, &product.id).await.qbo_id,
+        linked.qbo_id,
+        "the link is not re-pointed"
+    );
+    assert!(
+        !world.links().await.iter().any(|l| l.qbo_id == other_id),
+        "the other item is not linked to anything"
+    );
+    assert!(
+        by_name(
+            &world.zoho_records("Products").await,
+            "Product_Name",
+            "Other Widget"
+        )
+        .is_empty()
+    );
+    let rows = logs(&world, ModulePair::ProductsItems).await;
+    let refused = rows
+        .iter()
+        .find(|r| r.qbo_id.as_deref() == Some(other_id.as_str()))
+        .expect("a row for the other item");
+    assert_eq!(refused.status, LogStatus::Error);
+    let message = refused.message.as_deref().unwrap_or_default();
+    for part in [
+        "Other Widget",
+        "Rock Widget",
+        "RW-1",
+        linked.qbo_id.as_str(),
+    ] {
+        assert!(message.contains(part), "{part} named in: {message}");
+    }
+    assert_eq!(refused.action, Some(engine::sync::LogAction::Retry));
+
+    // Zoho → QBO: another product with the linked item's name.
+    world.advance(Duration::minutes(5));
+    let twin = zoho
+        .insert(
+            "Products",
+            &[json!({"Product_Name": first_item["Name"], "Product_Code": "RW-2", "Unit_Price": 99.0})],
+        )
+        .await
+        .expect("insert")[0]
+        .clone()
+        .expect("created");
+    world.advance(Duration::minutes(5));
+    run(&world).await;
+    let item = world
+        .qbo()
+        .await
+        .read("Item", &linked.qbo_id)
+        .await
+        .expect("item");
+    assert_eq!(item["Sku"], "RW-1", "the linked item is not overwritten");
+    assert_eq!(item["UnitPrice"], first_item["UnitPrice"]);
+    assert_eq!(
+        link_of_zoho(&world, &product.id).await.qbo_id,
+        linked.qbo_id
+    );
+    let rows = logs(&world, ModulePair::ProductsItems).await;
+    let refused = rows
+        .iter()
+        .find(|r| r.zoho_id.as_deref() == Some(twin.id.as_str()))
+        .expect("a row for the twin");
+    assert_eq!(refused.status, LogStatus::Error);
+    let message = refused.message.as_deref().unwrap_or_default();
+    assert!(
+        message.contains(&linked.qbo_id) && message.contains(&product.id),
+        "{message}"
+    );
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn an_adopted_item_keeps_its_stock_and_the_log_says_so() {
+    let world = SyncWorld::start(1).await;
+    directions(&world, &[(ModulePair::ProductsItems, Direction::ZohoToQbo)]).await;
+    inventory_settings(&world).await;
+    let item = create_item(&world, "Pavers 77", "PV-77", 190).await;
+    let zoho = world.zoho().await;
+    let product = zoho
+        .insert(
+            "Products",
+            &[json!({"Product_Name": "Pavers 77", "Product_Code": "PV-77", "Unit_Price": 14.0, "Qty_in_Stock": 91.0})],
+        )
+        .await
+        .expect("insert")[0]
+        .clone()
+        .expect("created");
+    world.advance(Duration::minutes(5));
+    run(&world).await;
+    let link = link_of_zoho(&world, &product.id).await;
+    assert_eq!(link.qbo_id, item["Id"].as_str().unwrap(), "adopted by name");
+    let held = world
+        .qbo()
+        .await
+        .read("Item", &link.qbo_id)
+        .await
+        .expect("item");
+    assert_eq!(held["QtyOnHand"], 190, "QuickBooks keeps its stock");
+    assert_eq!(held["UnitPrice"], 14.0, "the other fields are updated");
+    // The log and the link say what was written, and only that.
+    let row = logs(&world, ModulePair::ProductsItems)
+        .await
+        .into_iter()
+        .find(|r| r.zoho_id.as_deref() == Some(product.id.as_str()))
+        .expect("row");
+    assert_eq!(row.status, LogStatus::Synced);
+    assert_eq!(
+        row.details.written.get("QtyOnHand"),
+        None,
+        "{:?}",
+        row.details.written
+    );
+    assert_eq!(row.details.written["UnitPrice"], 14.0);
+    assert!(row.details.left_out.contains(&"QtyOnHand".to_owned()));
+    assert!(
+        row.details.notes.iter().any(|n| n.contains("QtyOnHand")),
+        "{:?}",
+        row.details.notes
+    );
+    let written = link.last_written.expect("last written");
+    assert_eq!(written.get("QtyOnHand"), None);
+    assert_eq!(written["UnitPrice"], 14.0);
     world.finish().await;
 }

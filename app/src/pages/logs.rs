@@ -804,6 +804,18 @@ fn DetailsBody(view: LogDetailView) -> impl IntoView {
                 empty="Nothing was written."
             />
         </div>
+        {(!details.left_out.is_empty())
+            .then(|| {
+                view! {
+                    <p class="small details-left-out" data-field="left-out">
+                        {format!(
+                            "Not written (left as {} had them): {}.",
+                            target,
+                            details.left_out.join(", "),
+                        )}
+                    </p>
+                }
+            })}
         {(!details.notes.is_empty())
             .then(|| {
                 view! {

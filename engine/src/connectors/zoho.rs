@@ -146,6 +146,23 @@ pub struct DeletedRecord {
     pub deleted_time: Option<String>,
 }
 
+/// Values in one search `in` criterion (the URL stays short).
+const SEARCH_IN_VALUES: usize = 50;
+/// Search answers at most 2,000 records (10 pages of 200).
+const SEARCH_MAX_PAGES: usize = 10;
+
+/// A value inside search criteria: `(`, `)`, `,`, `:` and `\` are escaped with `\`.
+fn criteria_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '(' | ')' | ',' | ':' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[derive(Debug, Clone, Copy)]
 enum WriteKind {
     Insert,
@@ -384,6 +401,51 @@ impl ZohoClient {
                 "a count answer without a count".to_owned(),
             )
         })
+    }
+
+    /// The records of `module` whose `field` holds one of `values` (the search API's `in`
+    /// criterion, 50 values a call, all pages), for finding what a write keyed on that field
+    /// would land on before it is sent. (Search needs only the modules scope; Zoho says it is
+    /// eventually consistent, so a record made seconds ago may be missed: the engine checks
+    /// what a write landed on as well.)
+    pub async fn find_by_values(
+        &self,
+        module: &str,
+        field: &str,
+        values: &[&str],
+    ) -> Result<Vec<Value>, ConnectorError> {
+        let mut found = Vec::new();
+        for chunk in values.chunks(SEARCH_IN_VALUES) {
+            let list: Vec<String> = chunk.iter().map(|v| criteria_escape(v)).collect();
+            let criteria = format!("({field}:in:{})", list.join(","));
+            for page in 1..=SEARCH_MAX_PAGES {
+                let answer = self
+                    .request(
+                        reqwest::Method::GET,
+                        &format!("{module}/search"),
+                        &[
+                            ("criteria", criteria.clone()),
+                            ("page", page.to_string()),
+                            ("per_page", PAGE_SIZE.to_string()),
+                        ],
+                        &[],
+                        None,
+                        &[204],
+                    )
+                    .await?;
+                if answer.status == 204 {
+                    break;
+                }
+                let mut body = answer.json(Api::Zoho)?;
+                if let Some(Value::Array(rows)) = body.get_mut("data").map(Value::take) {
+                    found.extend(rows);
+                }
+                if body.pointer("/info/more_records") != Some(&Value::Bool(true)) {
+                    break;
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// One record; `NotFound` when Zoho answers 204.

@@ -24,7 +24,7 @@ use super::backfill::{BackfillStatus, BackfillStore};
 use super::config::SyncConfigStore;
 use super::log::{LogAction, NewLogRow};
 use super::schedule::RunOutcome;
-use super::store::{BackfillCheckpoint, Cursor, Link, PageCommit, SyncStore};
+use super::store::{BackfillCheckpoint, Cursor, Link, PageCommit, SyncStore, cursor_key};
 use crate::clock::Clock;
 use crate::connections::{ConnectionError, ConnectionStore, Provider};
 use crate::connectors::qbo::{BatchItem, BatchOperation, BatchOutcome};
@@ -286,6 +286,44 @@ impl Engine {
 /// The Zoho field that holds the QBO id (a unique custom field): Zoho creates upsert on it, so
 /// a create retried after a crash updates instead of duplicating.
 pub const ZOHO_QBO_ID_FIELD: &str = "QBO_Id";
+const PRODUCT_CODE: &str = "Product_Code";
+const PRODUCT_NAME: &str = "Product_Name";
+
+/// What to do when a record's unique key (product code, name) is another linked record's.
+const UNIQUE_KEY_ADVICE: &str = "The two are different records with the same key: change the key of one of them (a SKU or product code must be unique), then Retry.";
+
+/// Names that are the same to a person: case and surrounding spaces aside.
+fn same_name(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+/// The Error row of a create refused because its unique key is another record's: nothing
+/// was written, and the message names both records.
+fn refused_row(pair: ModulePair, flow: Flow, write: &Prepared, message: String) -> NewLogRow {
+    let mut row = log_row(pair, flow, LogStatus::Error);
+    match flow {
+        Flow::ZohoToQbo => row.zoho_id = Some(write.source_id.clone()),
+        Flow::QboToZoho => {
+            row.qbo_id = Some(write.source_id.clone());
+            row.details.qbo_id = Some(write.source_id.clone());
+        }
+    }
+    row.record_name = write.name.clone();
+    row.message = Some(message);
+    row.action = Some(LogAction::Retry);
+    row.details.read = write.read.clone();
+    row
+}
+
+/// What a create whose name QBO already has comes to.
+enum SameName {
+    /// No active record of that name (the duplicate error stands).
+    None,
+    /// An unlinked record of that name: linked and updated; QBO's answer.
+    Adopted(Result<Value, ConnectorError>),
+    /// A record of that name linked to another Zoho record: refused, with this message.
+    Taken(String),
+}
 
 impl PairSetup {
     fn catalogue_module(&self) -> &'static str {
@@ -301,9 +339,9 @@ impl PairSetup {
         }
         let has = |name: &str| self.catalogue.zoho.iter().any(|f| f.api_name == name);
         if pair == ModulePair::ProductsItems
-            && (has("Product_Code") || self.catalogue.zoho.is_empty())
+            && (has(PRODUCT_CODE) || self.catalogue.zoho.is_empty())
         {
-            fields.push("Product_Code");
+            fields.push(PRODUCT_CODE);
         }
         fields
     }
@@ -332,6 +370,9 @@ struct Prepared {
     conflict: Option<ConflictRecord>,
     /// The fresh target record (conflicts): its SyncToken beats the stored one.
     fresh_sync_token: Option<String>,
+    /// Mapped fields left out of the write on purpose (an adopted item keeps its stock and
+    /// accounts): neither the log nor the link may claim they were written.
+    left_out: Vec<String>,
 }
 
 /// A Zoho record that passed the filters and mapped, its references not yet resolved.
@@ -416,6 +457,19 @@ fn qbo_name(record: &Value) -> Option<String> {
         }
     }
     text(record.get("Id")).map(|id| format!("#{id}"))
+}
+
+/// A Zoho record's cursor entry: its id and a fingerprint of it as read (Zoho keeps no version).
+fn zoho_cursor_key(record: &Value) -> Option<String> {
+    Some(cursor_key(&text(record.get("id"))?, &fingerprint(record)))
+}
+
+/// A QBO record's cursor entry: its id and SyncToken.
+fn qbo_cursor_key(record: &Value) -> Option<String> {
+    Some(cursor_key(
+        &text(record.get("Id"))?,
+        &text(record.get("SyncToken")).unwrap_or_default(),
+    ))
 }
 
 fn qbo_modified(record: &Value) -> Option<String> {
@@ -675,14 +729,24 @@ impl TenantRun<'_> {
                 };
             }
             newest = newest.max(page_newest);
+            // Only the records of the page's last second can be stored in the cursor, so only
+            // they get their version computed.
+            let last_second = page
+                .records
+                .iter()
+                .filter_map(|r| millis_of(r.get("Modified_Time").and_then(Value::as_str)))
+                .max();
             let modified: Vec<(String, i64)> = page
                 .records
                 .iter()
                 .filter_map(|r| {
-                    Some((
-                        text(r.get("id"))?,
-                        millis_of(r.get("Modified_Time").and_then(Value::as_str))?,
-                    ))
+                    let at = millis_of(r.get("Modified_Time").and_then(Value::as_str))?;
+                    let key = if Some(at) == last_second {
+                        zoho_cursor_key(r)?
+                    } else {
+                        text(r.get("id"))?
+                    };
+                    Some((key, at))
                 })
                 .collect();
             // A record of the page being written that comes again (changed meanwhile, or
@@ -697,7 +761,7 @@ impl TenantRun<'_> {
                 .into_iter()
                 .filter(|r| {
                     let at = millis_of(r.get("Modified_Time").and_then(Value::as_str));
-                    !mark.covers(at, &text(r.get("id")).unwrap_or_default())
+                    !mark.covers(at, || zoho_cursor_key(r).unwrap_or_default())
                 })
                 .partition(|r| {
                     r.get("id")
@@ -877,15 +941,6 @@ impl TenantRun<'_> {
                 // (`details.read` is filled only when the row is kept: most records go on to
                 // a write, whose own row is made from the answer.)
                 let setup = &self.pairs[&pair];
-                // Our own write coming back: same modified time as we stored.
-                if !force
-                    && let Some(l) = &link
-                    && l.zoho_modified.is_some()
-                    && l.zoho_modified == modified
-                {
-                    self.stats.skipped_unchanged += 1;
-                    continue;
-                }
                 let outcome = setup.filters.get(flow).evaluate(&record);
                 if !outcome.passed {
                     row.status = LogStatus::NotValid;
@@ -916,6 +971,26 @@ impl TenantRun<'_> {
                     && l.zoho_hash == hash
                 {
                     self.stats.skipped_unchanged += 1;
+                    continue;
+                }
+                // Our own write to Zoho coming back. The time alone proves nothing (Zoho's
+                // Modified_Time has whole seconds, so a person's edit in the second after our
+                // write has the same time): it is our echo only when, besides the time, every
+                // value we agreed on is still the one we wrote. Then the record's exact
+                // fingerprint is kept, so the next change is compared with what Zoho holds.
+                if !force
+                    && let Some(l) = &link
+                    && l.zoho_modified.is_some()
+                    && l.zoho_modified == modified
+                    && l.last_written
+                        .as_ref()
+                        .is_some_and(|written| agrees_with(&mapped.payload, written))
+                {
+                    self.stats.skipped_unchanged += 1;
+                    decided.commit.links.push(Link {
+                        zoho_hash: hash,
+                        ..l.clone()
+                    });
                     continue;
                 }
                 // Bi-directional: changed in QBO too since the last sync?
@@ -1033,6 +1108,7 @@ impl TenantRun<'_> {
                     link,
                     conflict,
                     fresh_sync_token,
+                    left_out: Vec::new(),
                 });
             }
             Ok(decided)
@@ -1340,8 +1416,17 @@ impl TenantRun<'_> {
                 let result = match outcome.result {
                     Err(error @ ConnectorError::Duplicate { .. }) => {
                         match self.adopt_same_name(pair, entity, &mut write).await? {
-                            Some(result) => result,
-                            None => Err(error),
+                            SameName::Adopted(result) => result,
+                            SameName::Taken(message) => {
+                                commit.logs.push(refused_row(
+                                    pair,
+                                    Flow::ZohoToQbo,
+                                    &write,
+                                    message,
+                                ));
+                                continue;
+                            }
+                            SameName::None => Err(error),
                         }
                     }
                     other => other,
@@ -1374,14 +1459,14 @@ impl TenantRun<'_> {
         pair: ModulePair,
         entity: &str,
         write: &mut Prepared,
-    ) -> Result<Option<Result<Value, ConnectorError>>, RunError> {
+    ) -> Result<SameName, RunError> {
         let key = if entity == "Item" {
             "Name"
         } else {
             "DisplayName"
         };
         let Some(name) = write.payload.get(key).and_then(Value::as_str) else {
-            return Ok(None);
+            return Ok(SameName::None);
         };
         let escaped = name.replace('\\', "\\\\").replace('\'', "\\'");
         let rows = self
@@ -1397,37 +1482,54 @@ impl TenantRun<'_> {
             .into_iter()
             .find(|r| r.get("Active") != Some(&json!(false)))
         else {
-            return Ok(None);
+            return Ok(SameName::None);
         };
         let Some(qbo_id) = text(existing.get("Id")) else {
-            return Ok(None);
+            return Ok(SameName::None);
         };
-        if !self
+        // A write never re-points a link: a record linked to another Zoho record is not ours.
+        if let Some(other) = self
             .store()
             .links(&self.tenant_id, pair, false, std::slice::from_ref(&qbo_id))
             .await?
-            .is_empty()
+            .remove(&qbo_id)
         {
-            return Ok(None);
+            return Ok(SameName::Taken(format!(
+                "Not written: QuickBooks Online already has a record named '{name}' ({qbo_id}), and it is linked to Zoho CRM record {}. {}",
+                other.zoho_id, UNIQUE_KEY_ADVICE
+            )));
         }
         let token = text(existing.get("SyncToken")).unwrap_or_else(|| "0".to_owned());
-        let mut changes = write.payload.as_object().cloned().unwrap_or_default();
-        // An existing item keeps its type and accounts; only mapped fields are updated.
-        for immutable in [
-            "Type",
-            "TrackQtyOnHand",
-            "InvStartDate",
-            "QtyOnHand",
-            "IncomeAccountRef",
-            "ExpenseAccountRef",
-            "AssetAccountRef",
-        ] {
-            if entity == "Item" {
-                changes.remove(immutable);
+        let name = name.to_owned();
+        // An existing item keeps its type, stock and accounts (QuickBooks keeps the stock of an
+        // item it already tracks); only the other mapped fields are updated. What is left out
+        // is said so, and neither the log nor the link claims it was written.
+        if entity == "Item"
+            && let Some(payload) = write.payload.as_object_mut()
+        {
+            for kept in [
+                "Type",
+                "TrackQtyOnHand",
+                "InvStartDate",
+                "QtyOnHand",
+                "IncomeAccountRef",
+                "ExpenseAccountRef",
+                "AssetAccountRef",
+            ] {
+                if payload.remove(kept).is_some() {
+                    write.left_out.push(kept.to_owned());
+                }
             }
         }
         write.notes.push(format!("QuickBooks Online already had a record named '{name}'; it was linked and updated instead of creating a second one."));
-        Ok(Some(
+        if !write.left_out.is_empty() {
+            write.notes.push(format!(
+                "The existing item's {} were kept as QuickBooks Online had them.",
+                write.left_out.join(", ")
+            ));
+        }
+        let changes = write.payload.as_object().cloned().unwrap_or_default();
+        Ok(SameName::Adopted(
             self.qbo
                 .sparse_update(entity, &qbo_id, &token, &changes, None)
                 .await,
@@ -1457,16 +1559,18 @@ impl TenantRun<'_> {
         let mut row = log_row(pair, flow, LogStatus::Synced);
         row.zoho_id = Some(write.source_id.clone());
         row.record_name = write.name.clone();
+        let before = write.link.as_ref().and_then(|l| l.last_written.as_ref());
         if let Some(link) = &write.link {
             row.qbo_id = Some(link.qbo_id.clone());
-            if let Some(before) = &link.last_written {
-                row.details.changes = domain::log::changes(before, &write.payload);
-            }
         }
-        // The row owns what was read; the link keeps the payload as its last write.
+        // What was sent: an update sends only the fields changed since the last write.
+        let sent = match &write.link {
+            Some(link) => changed_fields(&write.payload, link.last_written.as_ref()),
+            None => std::mem::take(&mut write.payload),
+        };
         row.details.read = std::mem::take(&mut write.read);
         row.details.notes = std::mem::take(&mut write.notes);
-        row.details.written = write.payload.clone();
+        row.details.left_out = std::mem::take(&mut write.left_out);
         row.details.conflict = write.conflict.clone();
         match result {
             Ok(saved) if saved.get("Active") == Some(&json!(false)) && write.link.is_some() => {
@@ -1475,6 +1579,22 @@ impl TenantRun<'_> {
                 row.action = Some(LogAction::Recreate);
             }
             Ok(saved) => {
+                // The log and the link hold what QBO accepted (its answer, at the paths sent),
+                // never values that were not written; fields this write did not send keep
+                // the values agreed before.
+                let taken = domain::record::accepted(&sent, &saved);
+                if let Some(before) = before {
+                    row.details.changes = domain::log::changes(before, &taken);
+                }
+                let last_written = match (before, &taken) {
+                    (Some(Value::Object(before)), Value::Object(taken)) => {
+                        let mut agreed = before.clone();
+                        agreed.extend(taken.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        Value::Object(agreed)
+                    }
+                    _ => taken.clone(),
+                };
+                row.details.written = taken;
                 let qbo_id = text(saved.get("Id")).unwrap_or_default();
                 let setup = &self.pairs[&pair];
                 let qbo_hash = qbo_to_zoho(&setup.mapping, pair, &setup.catalogue, &saved)
@@ -1502,7 +1622,7 @@ impl TenantRun<'_> {
                     zoho_modified: write.source_modified,
                     qbo_modified: qbo_modified(&saved),
                     display_name: write.name,
-                    last_written: Some(write.payload),
+                    last_written: Some(last_written),
                 });
             }
             Err(ConnectorError::NotFound { .. }) if write.link.is_some() => {
@@ -1525,6 +1645,10 @@ impl TenantRun<'_> {
                     row.action = Some(LogAction::Retry);
                 }
             }
+        }
+        if row.status != LogStatus::Synced {
+            // Nothing was accepted: the row shows what the write tried (its status says so).
+            row.details.written = sent;
         }
         commit.logs.push(row);
         Ok(())
@@ -1572,6 +1696,7 @@ impl TenantRun<'_> {
                     link: None,
                     conflict: None,
                     fresh_sync_token: None,
+                    left_out: Vec::new(),
                 };
                 self.record_qbo_result(pair, write, outcome.result, &mut commit)
                     .await?;
@@ -1612,16 +1737,15 @@ impl TenantRun<'_> {
         for chunk in chunked(records, ZOHO_WRITE) {
             let modified: Vec<(String, i64)> = chunk
                 .iter()
-                .filter_map(|r| Some((text(r.get("Id"))?, millis_of(qbo_modified(r).as_deref())?)))
+                .filter_map(|r| Some((qbo_cursor_key(r)?, millis_of(qbo_modified(r).as_deref())?)))
                 .collect();
             let chunk: Vec<Value> = chunk
                 .into_iter()
                 .filter(|r| {
                     cursor.as_ref().is_none_or(|c| {
-                        !c.covers(
-                            millis_of(qbo_modified(r).as_deref()),
-                            &text(r.get("Id")).unwrap_or_default(),
-                        )
+                        !c.covers(millis_of(qbo_modified(r).as_deref()), || {
+                            qbo_cursor_key(r).unwrap_or_default()
+                        })
                     })
                 })
                 .collect();
@@ -1703,10 +1827,13 @@ impl TenantRun<'_> {
                     }
                     continue;
                 }
+                // Unchanged since we wrote or read it: QBO moves the SyncToken on every change,
+                // so the same token is the same version (a time of ours proves nothing: a
+                // person's edit in the second after our write has the same LastUpdatedTime).
                 if !force
                     && let Some(l) = &link
-                    && l.qbo_modified.is_some()
-                    && l.qbo_modified == modified
+                    && l.qbo_sync_token.is_some()
+                    && l.qbo_sync_token == text(record.get("SyncToken"))
                 {
                     self.stats.skipped_unchanged += 1;
                     continue;
@@ -1783,6 +1910,7 @@ impl TenantRun<'_> {
                     link,
                     conflict: None,
                     fresh_sync_token: None,
+                    left_out: Vec::new(),
                 });
             }
             Ok(decided)
@@ -1838,6 +1966,11 @@ impl TenantRun<'_> {
         let duplicate_check = self.pairs[&pair].duplicate_check_fields(pair);
         let (creates, updates): (Vec<Prepared>, Vec<Prepared>) =
             writes.into_iter().partition(|w| w.link.is_none());
+        let creates = if duplicate_check.contains(&PRODUCT_CODE) {
+            self.refuse_taken_codes(pair, creates, &mut commit).await?
+        } else {
+            creates
+        };
         if !creates.is_empty() {
             let records: Vec<Value> = creates.iter().map(|w| w.payload.clone()).collect();
             // Upserting on the QBO id makes a create retried after a crash an update; on the
@@ -1851,7 +1984,40 @@ impl TenantRun<'_> {
             self.fault(FaultPoint::AfterRemoteWrite {
                 flow: Flow::QboToZoho,
             })?;
+            // A write never re-points a link: an upsert that landed on a Zoho record linked to
+            // another QBO record (a race past `refuse_taken_codes`) is reported, not linked.
+            let landed: Vec<String> = results
+                .iter()
+                .filter_map(|r| r.as_ref().ok().map(|w| w.id.clone()))
+                .collect();
+            let linked = self
+                .store()
+                .links(&self.tenant_id, pair, true, &landed)
+                .await?;
             for (write, result) in creates.into_iter().zip(results) {
+                let result = match result {
+                    Ok(written)
+                        if linked
+                            .get(&written.id)
+                            .is_some_and(|l| l.qbo_id != write.source_id) =>
+                    {
+                        let other = &linked[&written.id];
+                        commit.logs.push(refused_row(
+                            pair,
+                            Flow::QboToZoho,
+                            &write,
+                            format!(
+                                "Zoho CRM matched this record to its record {}, which is already linked to QuickBooks Online record {} ({}); the link was not changed. {}",
+                                written.id,
+                                other.display_name.as_deref().unwrap_or("unnamed"),
+                                other.qbo_id,
+                                UNIQUE_KEY_ADVICE
+                            ),
+                        ));
+                        continue;
+                    }
+                    other => other,
+                };
                 self.record_zoho_result(pair, &write, result, &mut commit)?;
             }
         }
@@ -1879,6 +2045,134 @@ impl TenantRun<'_> {
             }
         }
         Ok(commit)
+    }
+
+    /// Creates keyed on the product code: a Zoho product that already has the code is what the
+    /// upsert would overwrite. When it is linked to another QBO item, the create is refused (an
+    /// Error row naming both records; nothing is written to it). When it is not linked, it is
+    /// adopted only if the rest agrees (our own earlier create, by its QBO id, or the same
+    /// name); otherwise refused as well.
+    async fn refuse_taken_codes(
+        &mut self,
+        pair: ModulePair,
+        creates: Vec<Prepared>,
+        commit: &mut PageCommit,
+    ) -> Result<Vec<Prepared>, RunError> {
+        let code_of = |w: &Prepared| {
+            w.payload
+                .get(PRODUCT_CODE)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|code| !code.is_empty())
+                .map(str::to_owned)
+        };
+        let mut codes: Vec<String> = creates.iter().filter_map(code_of).collect();
+        codes.sort();
+        codes.dedup();
+        if codes.is_empty() {
+            return Ok(creates);
+        }
+        let module = pair.zoho_module().api_name();
+        let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+        let holders = self
+            .zoho
+            .find_by_values(module, PRODUCT_CODE, &codes)
+            .await
+            .map_err(RunError::Remote)?;
+        let holder_ids: Vec<String> = holders.iter().filter_map(|h| text(h.get("id"))).collect();
+        let linked = self
+            .store()
+            .links(&self.tenant_id, pair, true, &holder_ids)
+            .await?;
+        let mut kept: Vec<Prepared> = Vec::with_capacity(creates.len());
+        for mut write in creates {
+            let Some(code) = code_of(&write) else {
+                kept.push(write);
+                continue;
+            };
+            // Two new items of one page with one code would both land on one Zoho product.
+            if let Some(first) = kept
+                .iter()
+                .find(|k| code_of(k).as_deref() == Some(code.as_str()))
+            {
+                let message = format!(
+                    "Not written: QuickBooks Online item '{}' ({}) has the same SKU {code}. {}",
+                    first.name.as_deref().unwrap_or("unnamed"),
+                    first.source_id,
+                    UNIQUE_KEY_ADVICE
+                );
+                commit
+                    .logs
+                    .push(refused_row(pair, Flow::QboToZoho, &write, message));
+                continue;
+            }
+            let same_code: Vec<&Value> = holders
+                .iter()
+                .filter(|h| {
+                    h.get(PRODUCT_CODE)
+                        .and_then(Value::as_str)
+                        .is_some_and(|c| c.trim() == code)
+                })
+                .collect();
+            let Some(first) = same_code.first() else {
+                kept.push(write);
+                continue;
+            };
+            let holder_name = |h: &Value| {
+                h.get(PRODUCT_NAME)
+                    .and_then(Value::as_str)
+                    .unwrap_or("unnamed")
+                    .to_owned()
+            };
+            // Our own create, stamped with this QBO id (a crash before its link was stored):
+            // the upsert on the QBO id updates it.
+            if same_code.iter().any(|h| {
+                text(h.get(ZOHO_QBO_ID_FIELD)).as_deref() == Some(write.source_id.as_str())
+            }) {
+                kept.push(write);
+                continue;
+            }
+            if let Some((holder, other)) = same_code.iter().find_map(|h| {
+                text(h.get("id"))
+                    .and_then(|id| linked.get(&id))
+                    .map(|link| (*h, link))
+            }) {
+                let message = format!(
+                    "Not written: QuickBooks Online item '{}' has SKU {code}, but Zoho CRM product '{}' ({}) already has that product code and is linked to QuickBooks Online item '{}' ({}). {}",
+                    write.name.as_deref().unwrap_or("unnamed"),
+                    holder_name(holder),
+                    text(holder.get("id")).unwrap_or_default(),
+                    other.display_name.as_deref().unwrap_or("unnamed"),
+                    other.qbo_id,
+                    UNIQUE_KEY_ADVICE
+                );
+                commit
+                    .logs
+                    .push(refused_row(pair, Flow::QboToZoho, &write, message));
+                continue;
+            }
+            let name = write.payload.get(PRODUCT_NAME).and_then(Value::as_str);
+            let agrees =
+                same_code.len() == 1 && name.is_some_and(|n| same_name(n, &holder_name(first)));
+            if agrees {
+                write.notes.push(format!(
+                    "Zoho CRM already had product '{}' with product code {code}; it was linked and updated instead of creating a second one.",
+                    holder_name(first)
+                ));
+                kept.push(write);
+            } else {
+                let message = format!(
+                    "Not written: QuickBooks Online item '{}' has SKU {code}, which Zoho CRM product '{}' ({}) already has under another name, so that product was neither linked nor changed. If they are the same product, give them the same name; if not, give them different codes. Then Retry.",
+                    write.name.as_deref().unwrap_or("unnamed"),
+                    holder_name(first),
+                    text(first.get("id")).unwrap_or_default()
+                );
+                commit
+                    .logs
+                    .push(refused_row(pair, Flow::QboToZoho, &write, message));
+            }
+        }
+        Ok(kept)
     }
 
     fn record_zoho_result(
@@ -2311,6 +2605,18 @@ fn stamp_zoho_id(payload: &mut Value, setup: &PairSetup, zoho_id: &str) {
             json!(format!("Zoho CRM {module} {zoho_id}")),
         );
     }
+}
+
+/// Whether every field of `written` (what was last written, in QBO's shape) has the same value
+/// in `payload` (a record as mapped now): the values we wrote are all still there.
+fn agrees_with(payload: &Value, written: &Value) -> bool {
+    let (Some(now), Some(then)) = (payload.as_object(), written.as_object()) else {
+        return false;
+    };
+    then.iter().all(|(key, value)| {
+        now.get(key)
+            .is_some_and(|current| fingerprint(current) == fingerprint(value))
+    })
 }
 
 /// The top-level fields of `payload` that differ from what was last written: a sparse update

@@ -69,23 +69,40 @@ impl PageCommit {
 }
 
 /// How far a flow has read: the source modified time (millis) of the newest record whose
-/// outcome is stored, and the ids of the records modified exactly then.
+/// outcome is stored, and the records modified exactly then, each as `id#version` (QBO's
+/// SyncToken, or a fingerprint of a Zoho record as read). The version matters: a change made
+/// in the same second as the one stored has the same time, and only its version tells it apart.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cursor {
     pub at: i64,
     pub ids: Vec<String>,
 }
 
+/// A record's entry in [`Cursor::ids`].
+pub fn cursor_key(id: &str, version: &str) -> String {
+    format!("{id}#{version}")
+}
+
 impl Cursor {
-    /// Whether a record read again (reads start a second early) was dealt with already.
-    pub fn covers(&self, modified_at: Option<i64>, id: &str) -> bool {
+    /// Whether a record read again (reads start a second early) was dealt with already: older
+    /// than the cursor, or at its second in the same version. `key` gives the record's
+    /// [`cursor_key`]; it is asked for only at the cursor's second. (Entries stored before
+    /// versions were kept are bare ids and match by id.)
+    pub fn covers(&self, modified_at: Option<i64>, key: impl FnOnce() -> String) -> bool {
         match modified_at {
-            Some(at) => at < self.at || (at == self.at && self.ids.iter().any(|i| i == id)),
-            None => false,
+            Some(at) if at < self.at => true,
+            Some(at) if at == self.at => {
+                let key = key();
+                let id = key.split_once('#').map_or(key.as_str(), |(id, _)| id);
+                self.ids
+                    .iter()
+                    .any(|stored| *stored == key || (!stored.contains('#') && stored == id))
+            }
+            _ => false,
         }
     }
 
-    /// The cursor after a page: `modified` holds each stored record's (id, modified time).
+    /// The cursor after a page: `modified` holds each stored record's (key, modified time).
     pub fn advance(&self, modified: &[(String, i64)]) -> Cursor {
         let Some(newest) = modified.iter().map(|(_, at)| *at).max() else {
             return self.clone();
