@@ -1188,9 +1188,9 @@ async fn a_crash_after_a_zoho_write_neither_duplicates_nor_skips() {
 async fn an_item_whose_sku_zoho_already_has_is_linked_only_when_the_names_agree() {
     let world = SyncWorld::start(6).await;
     directions(&world, &[(ModulePair::ProductsItems, Direction::QboToZoho)]).await;
-    // The demo data has the same SKUs on both sides (SKU-00001 …) under other names. One Zoho
-    // product gets its QBO item's name: that one is the same product. (Inventory items: the
-    // other types are not synced to Zoho by default.)
+    // The demo data has the same SKUs on both sides (SKU-00001 …) under the same names. One
+    // Zoho product is renamed: another product under a code the item has. (Inventory items:
+    // the other types are not synced to Zoho by default.)
     let items = world.qbo_records("Item").await;
     let zoho = world.zoho().await;
     let before = world.zoho_records("Products").await;
@@ -1205,13 +1205,15 @@ async fn an_item_whose_sku_zoho_already_has_is_linked_only_when_the_names_agree(
         .collect();
     assert!(shared.len() >= 2, "the demo data shares SKUs");
     let (same_product, same_item) = shared[0];
+    assert_eq!(same_product["Product_Name"], same_item["Name"]);
+    let (other_product, other_item) = shared[1];
     zoho.update(
         "Products",
-        &[json!({"id": same_product["id"], "Product_Name": same_item["Name"]})],
+        &[json!({"id": other_product["id"], "Product_Name": "Another Thing"})],
     )
     .await
     .expect("rename");
-    let (other_product, other_item) = shared[1];
+    let other_product = &json!({"id": other_product["id"], "Product_Name": "Another Thing", "Unit_Price": other_product["Unit_Price"]});
     world.advance(Duration::minutes(5));
     run(&world).await;
 

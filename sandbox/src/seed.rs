@@ -95,9 +95,11 @@ pub fn seed(config: &SandboxConfig, now: DateTime<Utc>) -> World {
         };
     }
     let n = config.records_per_module;
+    let qbo = seed_qbo(config, &mut rng, n, now);
+    let shared = shared_item_names(&qbo, config, n);
     World {
-        qbo: seed_qbo(config, &mut rng, n, now),
-        zoho: seed_zoho(config, &mut rng, n, now),
+        qbo,
+        zoho: seed_zoho(config, &mut rng, n, now, &shared),
         stripe: seed_stripe(config, now),
     }
 }
@@ -192,11 +194,35 @@ fn seed_qbo(config: &SandboxConfig, rng: &mut StdRng, n: usize, now: DateTime<Ut
     store
 }
 
+/// By demo record number, the name of the QBO item that has a SKU (`SKU-0000n`): the Zoho
+/// product with that code is the same product, so it gets the same name (a business whose two
+/// systems already know an item calls it one thing; codes alike under other names are what a
+/// real first sync refuses, and the demo should not start with that).
+fn shared_item_names(qbo: &qbo::Store, config: &SandboxConfig, n: usize) -> Vec<Option<String>> {
+    let mut names = vec![None; n];
+    if let Some(realm) = qbo.realms.get(&config.realm_id) {
+        for item in realm.rows("Item") {
+            let index = item["Sku"]
+                .as_str()
+                .and_then(|sku| sku.strip_prefix("SKU-"))
+                .and_then(|number| number.parse::<usize>().ok())
+                .and_then(|number| number.checked_sub(1));
+            if let (Some(index), Some(name)) = (index, item["Name"].as_str())
+                && index < n
+            {
+                names[index] = Some(name.to_owned());
+            }
+        }
+    }
+    names
+}
+
 fn seed_zoho(
     config: &SandboxConfig,
     rng: &mut StdRng,
     n: usize,
     now: DateTime<Utc>,
+    shared_names: &[Option<String>],
 ) -> zoho::Store {
     let mut store = zoho::Store::new(config.zoho_edition);
     let inventory = store.module("Products").is_some();
@@ -226,7 +252,10 @@ fn seed_zoho(
             if let Ok(row) = store.insert_trusted("Vendors", &vendor, at) {
                 vendors.push(row["id"].as_str().unwrap_or_default().to_owned());
             }
-            let product = product_input(rng, i);
+            let mut product = product_input(rng, i);
+            if let Some(Some(name)) = shared_names.get(i) {
+                product["Product_Name"] = json!(name);
+            }
             if let Ok(row) = store.insert_trusted("Products", &product, at) {
                 products.push((
                     row["id"].as_str().unwrap_or_default().to_owned(),
