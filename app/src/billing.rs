@@ -18,6 +18,9 @@ pub struct PlanSummary {
     pub trial_ends: Option<String>,
     /// A problem to show in a banner, with what to do.
     pub notice: Option<String>,
+    /// When a trial starting today would end ("January 16, 2030"): a plan change says so
+    /// before it is made.
+    pub trial_would_end: String,
 }
 
 /// What the browser does after asking for a plan change.
@@ -142,7 +145,16 @@ pub async fn plan_overview() -> Result<PlanSummary, AppError> {
             .flatten()
             .map(engine::billing::format_date),
         notice: server::notice_of(&state),
+        trial_would_end: engine::billing::format_date(
+            ctx_clock_now()? / 1000 + i64::from(domain::plans::TRIAL_DAYS) * 86_400,
+        ),
     })
+}
+
+/// The server's clock (Unix millis), for dates computed ahead.
+#[cfg(feature = "ssr")]
+fn ctx_clock_now() -> Result<i64, AppError> {
+    Ok(crate::ssr::server_ctx()?.clock.now_millis())
 }
 
 #[server(endpoint = "change_plan")]
@@ -158,8 +170,44 @@ pub async fn change_plan(plan: String) -> Result<ChangePlanResult, AppError> {
         .map_err(server::billing_error)?
     {
         engine::billing::ChangeOutcome::Checkout { url } => Ok(ChangePlanResult::Checkout(url)),
-        engine::billing::ChangeOutcome::Changed => Ok(ChangePlanResult::Changed),
+        engine::billing::ChangeOutcome::Changed => {
+            switch_off_pairs_outside(&session.tenant_id, to).await?;
+            Ok(ChangePlanResult::Changed)
+        }
     }
+}
+
+/// After a change to `plan`, the pairs it does not include are switched off (their mappings
+/// and filters kept): a later upgrade then turns nothing on by itself.
+#[cfg(feature = "ssr")]
+async fn switch_off_pairs_outside(
+    tenant_id: &str,
+    plan: domain::plans::Plan,
+) -> Result<(), AppError> {
+    use domain::pairs::{Direction, ModulePair};
+
+    use crate::ssr::*;
+    let ctx = server_ctx()?;
+    let mut directions = ctx
+        .sync
+        .config
+        .directions(tenant_id)
+        .await
+        .map_err(|e| internal(&e))?;
+    let outside: Vec<ModulePair> = ModulePair::ALL
+        .into_iter()
+        .filter(|p| !plan.allows(*p) && directions.get(*p).is_enabled())
+        .collect();
+    if outside.is_empty() {
+        return Ok(());
+    }
+    for pair in outside {
+        directions.set(pair, Direction::Disabled);
+    }
+    ctx.sync
+        .save_directions(tenant_id, &directions)
+        .await
+        .map_err(crate::sync_settings::directions_error)
 }
 
 /// Back from Stripe Checkout with `?checkout={session id}`: adopts the new subscription at

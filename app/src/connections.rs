@@ -224,13 +224,138 @@ pub async fn disconnect(provider: String) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server(endpoint = "set_active")]
-pub async fn set_active(active: bool) -> Result<bool, AppError> {
+/// Activate's pre-flight: one flow of the first run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreflightRow {
+    pub pair: String,
+    pub flow: String,
+    /// Records changed from this time on are copied (Unix millis).
+    pub since: i64,
+    pub count: Option<u64>,
+    /// Why it could not be counted.
+    pub problem: Option<String>,
+}
+
+/// Activate's pre-flight: a check that would make records fail, with where to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreflightCheckView {
+    pub message: String,
+    pub fix_href: String,
+    pub fix_label: String,
+}
+
+/// What the first run after Activate will do, for the start the user is choosing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreflightView {
+    /// 0: only records created or changed from now on; otherwise also the last `days` days.
+    pub days: u32,
+    pub rows: Vec<PreflightRow>,
+    pub checks: Vec<PreflightCheckView>,
+    /// Why the integration cannot be switched on at all (a connection missing), if so.
+    pub blocked: Option<String>,
+}
+
+/// The longest look back Activate offers (older records: Sync Historical Data).
+pub const MAX_START_DAYS: u32 = 30;
+
+#[cfg(feature = "ssr")]
+fn start_of(days: u32) -> Result<engine::sync::preflight::Start, AppError> {
+    use engine::sync::preflight::Start;
+    match days {
+        0 => Ok(Start::FromNow),
+        1..=MAX_START_DAYS => Ok(Start::LastDays(days)),
+        _ => Err(AppError::Invalid(format!(
+            "Choose from 1 to {MAX_START_DAYS} days to copy ({days} is too many; older records come with Sync Historical Data on annual plans)."
+        ))),
+    }
+}
+
+/// Activate's pre-flight for a start of `days` back (0: from now on). Reads counts from both
+/// systems; changes nothing.
+#[server(endpoint = "activation_preflight")]
+pub async fn activation_preflight(days: u32) -> Result<PreflightView, AppError> {
     use crate::ssr::*;
     let ctx = server_ctx()?;
     let session = require_session()?;
+    let tenant = session.tenant_id.as_str();
+    let start = start_of(days)?;
+    let (_, blocked) = crate::run_status::server::sync_blocked(&ctx, tenant).await?;
+    // An inactive integration is what this is for; only a missing connection blocks.
+    let blocked = blocked.filter(|b| !b.starts_with("The integration is inactive"));
+    let plan = engine::billing::entitlements(&ctx.db, tenant)
+        .await
+        .map_err(|e| internal(&e))?
+        .effective;
+    let now = ctx.clock.now();
+    let preflight =
+        engine::sync::preflight::preflight(&ctx.sync, &ctx.connections, tenant, plan, start, now)
+            .await
+            .map_err(|e| internal(&e))?;
+    Ok(PreflightView {
+        days,
+        rows: preflight
+            .flows
+            .into_iter()
+            .map(|f| {
+                let (count, problem) = match f.count {
+                    Ok(count) => (Some(count), None),
+                    Err(problem) => (None, Some(problem)),
+                };
+                PreflightRow {
+                    pair: f.pair.label().to_owned(),
+                    flow: f.flow.label().to_owned(),
+                    since: f.since_ms,
+                    count,
+                    problem,
+                }
+            })
+            .collect(),
+        checks: preflight
+            .checks
+            .into_iter()
+            .map(|c| PreflightCheckView {
+                message: c.message,
+                fix_href: c.fix_href,
+                fix_label: c.fix_label,
+            })
+            .collect(),
+        blocked,
+    })
+}
+
+/// The Activate switch. On: every runnable flow starts `days` back (0: from now on, the
+/// pre-flight's default), then the integration is switched on and runs at once. Off: pauses
+/// all syncing.
+#[server(endpoint = "set_active")]
+pub async fn set_active(
+    active: bool,
+    #[server(default)] days: Option<u32>,
+) -> Result<bool, AppError> {
+    use crate::ssr::*;
+    let ctx = server_ctx()?;
+    let session = require_session()?;
+    let tenant = session.tenant_id.as_str();
+    if active {
+        let start = start_of(days.unwrap_or(0))?;
+        // (A missing connection is refused by the switch below; moving the cursors of a tenant
+        // that stays inactive changes nothing.)
+        let plan = engine::billing::entitlements(&ctx.db, tenant)
+            .await
+            .map_err(|e| internal(&e))?
+            .effective;
+        // Before the switch: a worker may claim the tenant the moment it is on.
+        engine::sync::preflight::start_flows(
+            &ctx.sync,
+            tenant,
+            plan,
+            start,
+            ctx.clock.now_millis(),
+        )
+        .await
+        .map_err(|e| internal(&e))?;
+    }
     ctx.integration
-        .set_active(&ctx.connections, &session.tenant_id, active)
+        .set_active(&ctx.connections, tenant, active)
         .await
         .map_err(|e| {
             if e.is_user_error() {

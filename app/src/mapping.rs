@@ -17,7 +17,18 @@ pub struct PairOption {
     /// `domain::pairs::ModulePair::key`.
     pub key: String,
     pub label: String,
-    /// The pair's direction, e.g. "Zoho → QuickBooks".
+    /// The pair's direction, e.g. "Zoho → QuickBooks", or "off" for a pair to review.
+    pub direction: String,
+    /// Switched on in Sync Direction. An off pair the plan includes can be reviewed and
+    /// turned on from its mapping page.
+    pub on: bool,
+}
+
+/// An off pair's mapping page offers to turn it on, in this direction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TurnOnOffer {
+    pub pair_label: String,
+    /// e.g. "Zoho → QuickBooks".
     pub direction: String,
 }
 
@@ -60,6 +71,8 @@ pub struct MappingPageData {
     /// Whether Sync Mappable Fields ever ran for this pair.
     pub fields_synced: bool,
     pub notices: Vec<PageNotice>,
+    /// The pair is off: review its mapping, then turn it on.
+    pub off: Option<TurnOnOffer>,
 }
 
 /// What Submit did: saved (with warnings) or refused (with errors per QBO field).
@@ -80,14 +93,15 @@ pub struct SyncFieldsResult {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    use domain::pairs::{ModulePair, SyncDirections};
+    use domain::pairs::{Direction, ModulePair, SyncDirections};
 
     use super::PairOption;
     use crate::billing::UPGRADE_HINT;
     use crate::error::AppError;
     use crate::ssr::{ServerCtx, internal};
 
-    /// The pairs the module selectors offer: switched on, and in the plan.
+    /// The pairs the module selectors offer: the plan's pairs, switched on or off (an off pair
+    /// is reviewed before it is turned on), in sync order, the ones switched on first.
     pub async fn selectable_pairs(
         ctx: &ServerCtx,
         tenant_id: &str,
@@ -101,22 +115,43 @@ pub(crate) mod server {
         let entitlements = engine::billing::entitlements(&ctx.db, tenant_id)
             .await
             .map_err(|e| internal(&e))?;
-        let pairs = entitlements.runnable_pairs(&directions);
-        Ok((directions, pairs))
+        let (mut on, off): (Vec<ModulePair>, Vec<ModulePair>) = ModulePair::ALL
+            .into_iter()
+            .filter(|p| entitlements.effective.allows(*p))
+            .partition(|p| directions.get(*p).is_enabled());
+        on.extend(off);
+        Ok((directions, on))
     }
 
     pub fn options(directions: &SyncDirections, pairs: &[ModulePair]) -> Vec<PairOption> {
         pairs
             .iter()
-            .map(|pair| PairOption {
-                key: pair.key().to_owned(),
-                label: pair.label().to_owned(),
-                direction: directions.get(*pair).label().to_owned(),
+            .map(|pair| {
+                let direction = directions.get(*pair);
+                PairOption {
+                    key: pair.key().to_owned(),
+                    label: pair.label().to_owned(),
+                    direction: if direction.is_enabled() {
+                        direction.label().to_owned()
+                    } else {
+                        "off".to_owned()
+                    },
+                    on: direction.is_enabled(),
+                }
             })
             .collect()
     }
 
-    /// The pair a request names, refused with what to do when it is off or not in the plan.
+    /// The direction a pair's mapping is checked against: its own, or for an off pair the
+    /// one it is offered with.
+    pub fn review_direction(pair: ModulePair, directions: &SyncDirections) -> Direction {
+        match directions.get(pair) {
+            Direction::Disabled => pair.suggested_direction(),
+            direction => direction,
+        }
+    }
+
+    /// The pair a request names, refused with what to do when it is not in the plan.
     pub async fn reachable_pair(
         ctx: &ServerCtx,
         tenant_id: &str,
@@ -139,12 +174,6 @@ pub(crate) mod server {
         entitlements
             .check_pair(pair)
             .map_err(|e| AppError::Invalid(format!("{e} {UPGRADE_HINT}")))?;
-        if !directions.get(pair).is_enabled() {
-            return Err(AppError::Invalid(format!(
-                "{} is switched off (Disable) in Settings → Sync Direction, so it has no mapping or filters. Choose a direction for it there, or pick another module.",
-                pair.label()
-            )));
-        }
         Ok((pair, directions))
     }
 }
@@ -173,6 +202,7 @@ pub async fn get_mapping_page(pair: Option<String>) -> Result<MappingPageData, A
             is_default: true,
             fields_synced: false,
             notices: Vec::new(),
+            off: None,
         });
     };
     let config = &ctx.sync.config;
@@ -205,6 +235,10 @@ pub async fn get_mapping_page(pair: Option<String>) -> Result<MappingPageData, A
             notices.push(PageNotice::warn(Notice::InventorySettingsMissing.message()));
         }
     }
+    let off = (!directions.get(chosen).is_enabled()).then(|| TurnOnOffer {
+        pair_label: chosen.label().to_owned(),
+        direction: chosen.suggested_direction().label().to_owned(),
+    });
     Ok(MappingPageData {
         pairs: options,
         pair: Some(chosen.key().to_owned()),
@@ -213,7 +247,38 @@ pub async fn get_mapping_page(pair: Option<String>) -> Result<MappingPageData, A
         is_default,
         fields_synced,
         notices,
+        off,
     })
+}
+
+/// "Turn on" on an off pair's mapping page: the pair runs from now on in its suggested
+/// direction (records created or changed from now on; older ones only through a backfill).
+/// Refused when the plan does not include it or it would conflict with another pair.
+#[server(endpoint = "turn_on_pair")]
+pub async fn turn_on_pair(pair: String) -> Result<String, AppError> {
+    use crate::ssr::*;
+    let session = require_session()?;
+    let ctx = server_ctx()?;
+    let tenant = session.tenant_id.as_str();
+    let (pair, mut directions) = server::reachable_pair(&ctx, tenant, &pair).await?;
+    if directions.get(pair).is_enabled() {
+        return Ok(format!(
+            "{} is already on ({}).",
+            pair.label(),
+            directions.get(pair).label()
+        ));
+    }
+    let direction = pair.suggested_direction();
+    directions.set(pair, direction);
+    ctx.sync
+        .save_directions(tenant, &directions)
+        .await
+        .map_err(crate::sync_settings::directions_error)?;
+    Ok(format!(
+        "{} is on ({}). Records created or changed from now on are copied; change the direction in Settings → Sync Direction.",
+        pair.label(),
+        direction.label()
+    ))
 }
 
 /// Submit: checks the mapping against the pair's fields and direction; saves it only when
@@ -230,7 +295,11 @@ pub async fn save_mapping(pair: String, mapping: Mapping) -> Result<SaveMappingR
         .catalogue(tenant, pair)
         .await
         .map_err(|e| internal(&e))?;
-    let report = domain::mapping::validate(&mapping, &catalogue, directions.get(pair));
+    let report = domain::mapping::validate(
+        &mapping,
+        &catalogue,
+        server::review_direction(pair, &directions),
+    );
     let saved = report.is_ok();
     if saved {
         config

@@ -106,6 +106,9 @@ pub struct ScheduleView {
 }
 
 #[cfg(feature = "ssr")]
+pub(crate) use server::directions_error;
+
+#[cfg(feature = "ssr")]
 mod server {
     use std::collections::BTreeMap;
 
@@ -131,6 +134,14 @@ mod server {
     #[allow(clippy::needless_pass_by_value)] // used as `map_err(config_error)`
     pub fn config_error(error: engine::sync::ConfigError) -> AppError {
         internal(&error)
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // used as `map_err(directions_error)`
+    pub fn directions_error(error: engine::sync::DirectionsError) -> AppError {
+        match error {
+            engine::sync::DirectionsError::Conflict(message) => AppError::Invalid(message),
+            engine::sync::DirectionsError::Config(error) => internal(&error),
+        }
     }
 
     pub fn directions_view(plan: Plan, directions: SyncDirections) -> DirectionsView {
@@ -442,10 +453,9 @@ pub async fn save_sync_directions(
         stored.sales_orders = target;
     }
     ctx.sync
-        .config
         .save_directions(tenant, &stored)
         .await
-        .map_err(server::config_error)?;
+        .map_err(server::directions_error)?;
     Ok(server::directions_view(plan, stored))
 }
 

@@ -317,14 +317,24 @@ impl ModulePair {
         self.zoho_module().line_items_key().is_some()
     }
 
-    /// Default direction (SPEC §3). Essentials flow both ways so either system can
-    /// be the place where customers and products are created; transactions flow
-    /// from the CRM into the books, where they are acted on; Contacts ↔ Customers
-    /// is optional and would otherwise compete with Accounts for QBO customers.
+    /// Default direction (SPEC §3, issue 14). Essentials flow both ways so either system can
+    /// be the place where customers and products are created. Everything else starts off:
+    /// transactions write invoices, estimates and purchase orders into the books, so they run
+    /// only once the user has reviewed their mapping and turned them on (a plan upgrade
+    /// enables nothing by itself); Contacts ↔ Customers would compete with Accounts for QBO
+    /// customers.
     pub fn default_direction(self) -> Direction {
         match self {
             ModulePair::AccountsCustomers | ModulePair::ProductsItems => Direction::Bidirectional,
-            ModulePair::ContactsCustomers => Direction::Disabled,
+            _ => Direction::Disabled,
+        }
+    }
+
+    /// The direction offered when the user turns an off pair on: transactions flow from the
+    /// CRM into the books, where they are acted on.
+    pub fn suggested_direction(self) -> Direction {
+        match self {
+            ModulePair::AccountsCustomers | ModulePair::ProductsItems => Direction::Bidirectional,
             _ => Direction::ZohoToQbo,
         }
     }
@@ -508,6 +518,24 @@ impl SyncDirections {
             .collect()
     }
 
+    /// Settings that must not be saved, each with what to do: Zoho Sales Orders and Zoho
+    /// Invoices both becoming QuickBooks invoices would bill a sale entered as both twice.
+    pub fn conflicts(&self) -> Vec<String> {
+        let writes_invoices = |pair: ModulePair| {
+            pair.qbo_entity(self.sales_orders) == QboEntity::Invoice
+                && self.get(pair).includes(Flow::ZohoToQbo)
+        };
+        if writes_invoices(ModulePair::SalesOrders) && writes_invoices(ModulePair::InvoicesInvoices)
+        {
+            vec![
+                "Sales Orders and Invoices would both create QuickBooks invoices, so a sale entered in Zoho CRM as an order and an invoice would be billed twice. Send Sales Orders to QuickBooks Estimates, or switch one of the two off."
+                    .to_owned(),
+            ]
+        } else {
+            Vec::new()
+        }
+    }
+
     /// QBO → Zoho: which pair a changed QBO record belongs to. Customers go to
     /// Accounts unless only Contacts ↔ Customers is on; invoices go to Invoices
     /// unless only Sales Orders → Invoice is on. `None` when no enabled pair
@@ -637,14 +665,42 @@ mod tests {
             dirs.get(ModulePair::ProductsItems),
             Direction::Bidirectional
         );
-        assert_eq!(dirs.get(ModulePair::InvoicesInvoices), Direction::ZohoToQbo);
+        // Nothing that writes transactions is on until the user turns it on.
+        for pair in ModulePair::ALL.into_iter().filter(|p| !p.is_essential()) {
+            assert_eq!(dirs.get(pair), Direction::Disabled, "{pair:?}");
+        }
+        assert_eq!(
+            ModulePair::InvoicesInvoices.suggested_direction(),
+            Direction::ZohoToQbo
+        );
         assert_eq!(dirs.get(ModulePair::ContactsCustomers), Direction::Disabled);
+        assert!(dirs.conflicts().is_empty());
         assert!(
             !dirs
                 .enabled_pairs()
                 .contains(&ModulePair::ContactsCustomers)
         );
         assert!(dirs.warnings().is_empty());
+    }
+
+    #[test]
+    fn sales_orders_and_invoices_never_both_become_qbo_invoices() {
+        let mut dirs = SyncDirections::default();
+        dirs.set(
+            ModulePair::SalesOrders,
+            ModulePair::SalesOrders.suggested_direction(),
+        );
+        dirs.set(
+            ModulePair::InvoicesInvoices,
+            ModulePair::InvoicesInvoices.suggested_direction(),
+        );
+        assert_eq!(dirs.conflicts().len(), 1);
+        assert!(dirs.conflicts()[0].contains("billed twice"));
+        dirs.sales_orders = SalesOrderTarget::Estimate;
+        assert!(dirs.conflicts().is_empty());
+        dirs.sales_orders = SalesOrderTarget::Invoice;
+        dirs.set(ModulePair::InvoicesInvoices, Direction::QboToZoho);
+        assert!(dirs.conflicts().is_empty(), "QBO → Zoho writes no invoice");
     }
 
     #[test]

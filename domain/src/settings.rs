@@ -437,6 +437,14 @@ mod tests {
     #[test]
     fn backfills_need_an_annual_plan_an_enabled_pair_and_a_past_date() {
         let mut directions = SyncDirections::default();
+        // Transactional pairs start off; these are on.
+        for pair in [
+            ModulePair::InvoicesInvoices,
+            ModulePair::QuotesEstimates,
+            ModulePair::PurchaseOrders,
+        ] {
+            directions.set(pair, crate::pairs::Direction::ZohoToQbo);
+        }
         let today = "2026-11-24";
         let request = |pair, since: &str| BackfillRequest {
             pair,

@@ -1,5 +1,5 @@
 import { expect, Page } from '@playwright/test';
-import { hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
+import { choosePlan, hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
 import { MAIN_STRIPE_URL } from '../playwright.config';
 
 async function openMenuItem(page: Page, email: string, item: string): Promise<void> {
@@ -23,9 +23,18 @@ test('upgrade through Checkout, see the trial, change plan again, read the email
   await screenshot(page, testInfo, 'billing-01-plans-on-freemium');
 
   // Leaving Freemium: Stripe Checkout (the sandbox's stand-in page) asks for a card.
-  await page.locator('[data-plan="standard_monthly"]').getByRole('button', { name: 'Upgrade' }).click();
+  // The change asks first: the plan, its price and period, the trial and its end date.
+  const upgrade = await choosePlan(page, 'standard_monthly', 'Upgrade');
+  await expect(upgrade.getByRole('heading')).toHaveText('Change to Standard (monthly)?');
+  await expect(upgrade.locator('[data-fact="price"]')).toHaveText(/^\$\d+(\.\d\d)? per month, billed monthly\.$/);
+  await expect(upgrade.locator('[data-fact="trial"]')).toContainText(/15-day free trial starts today and ends on \w+ \d+, \d{4}/);
+  await expect(upgrade).toContainText("Stripe's secure Checkout page");
+  await screenshot(page, testInfo, 'billing-01b-confirm-upgrade');
+  await upgrade.getByRole('button', { name: 'Cancel' }).click();
+  await expect(upgrade).toBeHidden();
+  await expect(page.locator('#current-plan')).toHaveText('Freemium');
+  await (await choosePlan(page, 'standard_monthly', 'Upgrade')).getByRole('button', { name: 'Change to Standard (monthly)' }).click();
   await expect(page).toHaveURL(/\/checkout\/pay\/cs_/);
-  await expect(page.getByRole('heading', { name: 'Sandbox Checkout' })).toBeVisible();
   await screenshot(page, testInfo, 'billing-02-checkout-stand-in');
   await page.locator('#pay').click();
 
@@ -39,7 +48,11 @@ test('upgrade through Checkout, see the trial, change plan again, read the email
 
   // Paid → paid: no card asked, a new trial at once.
   await hydrated(page);
-  await page.locator('[data-plan="professional_annual"]').getByRole('button', { name: 'Upgrade' }).click();
+  const paid = await choosePlan(page, 'professional_annual', 'Upgrade');
+  await expect(paid.locator('[data-fact="cancel"]')).toHaveText(
+    'Your Standard (monthly) subscription is cancelled now, without proration: the unused part is not refunded.',
+  );
+  await paid.getByRole('button', { name: 'Change to Professional (annual)' }).click();
   await expect(page).toHaveURL(/\/plan$/);
   await expect(page.locator('#current-plan')).toHaveText('Professional (annual)');
   await expect(page.locator('#trial-status')).toContainText('trial, ends');
@@ -62,7 +75,13 @@ test('upgrade through Checkout, see the trial, change plan again, read the email
   // Downgrade to Freemium: no card, the cancellation email.
   await openMenuItem(page, email, 'Change Plan');
   await hydrated(page);
-  await page.locator('[data-plan="freemium"]').getByRole('button', { name: 'Downgrade' }).click();
+  const down = await choosePlan(page, 'freemium', 'Downgrade');
+  await expect(down.locator('[data-fact="price"]')).toHaveText('Free: nothing is charged.');
+  await expect(down.locator('[data-fact="turned-off"]')).toContainText('Turned off:');
+  await expect(down.locator('[data-fact="turned-off"]')).toContainText('Quotes ↔ Estimates');
+  await expect(down.locator('[data-fact="history"]')).toBeVisible();
+  await screenshot(page, testInfo, 'billing-05b-confirm-downgrade');
+  await down.getByRole('button', { name: 'Change to Freemium' }).click();
   await expect(page.locator('#current-plan')).toHaveText('Freemium');
   await expect(page.locator('#trial-status')).toHaveCount(0);
   await screenshot(page, testInfo, 'billing-06-back-on-freemium');
@@ -73,7 +92,7 @@ test('a failed payment at the end of the trial shows a banner and drops to Freem
   await signUp(page, 'Fabrikam Declines', email);
   await page.goto('/plan');
   await hydrated(page);
-  await page.locator('[data-plan="standard_monthly"]').getByRole('button', { name: 'Upgrade' }).click();
+  await (await choosePlan(page, 'standard_monthly', 'Upgrade')).getByRole('button', { name: 'Change to Standard (monthly)' }).click();
   await expect(page).toHaveURL(/\/checkout\/pay\/cs_/);
   // Stripe's test card that is saved fine but declines every later charge.
   await page.locator('#card').fill('4000 0000 0000 0341');

@@ -1,5 +1,5 @@
 import { expect } from '@playwright/test';
-import { hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
+import { hydrated, screenshot, signUp, test, uniqueEmail, waitForRunsSettled } from './helpers';
 
 test('connect QuickBooks and Zoho through their consent pages, verify, and activate', async ({ page }, testInfo) => {
   await signUp(page, 'Connected Co', uniqueEmail('connect'));
@@ -27,12 +27,17 @@ test('connect QuickBooks and Zoho through their consent pages, verify, and activ
   await expect(checklist).toContainText('Sandbox Company');
   await expect(page.getByText(/^Verified \d{4}-/)).toBeVisible();
 
-  // Step 3: activation waits for Zoho.
+  // Step 3: activation waits for Zoho: its pre-flight says so and cannot be confirmed.
   const toggle = page.getByRole('switch', { name: 'Integration active' });
   await expect(toggle).toHaveAttribute('aria-checked', 'false');
   await toggle.click();
-  await expect(page.getByRole('alert')).toContainText('Connect Zoho CRM first');
+  const preflight = page.getByRole('dialog', { name: 'Before the first sync' });
+  await expect(preflight.getByRole('alert')).toContainText('Connect Zoho CRM');
+  await expect(preflight.getByRole('button', { name: /^Activate/ })).toBeDisabled();
   await screenshot(page, testInfo, '12-quickbooks-verified');
+  await preflight.getByRole('button', { name: 'Cancel' }).click();
+  await expect(preflight).toBeHidden();
+  await expect(toggle).toHaveAttribute('aria-checked', 'false');
 
   // Settings → Connections: connect Zoho CRM the same way.
   await page.getByRole('navigation').getByRole('link', { name: 'Settings' }).click();
@@ -48,13 +53,32 @@ test('connect QuickBooks and Zoho through their consent pages, verify, and activ
   await expect(zoho.locator('.checklist')).toBeVisible();
   await screenshot(page, testInfo, '13-settings-connections');
 
-  // Both connected: the integration can be switched on.
+  // Both connected: the pre-flight shows what the first sync would copy, and a check that
+  // would fail (Inventory Settings) with its fix. "Also the last day" counts the demo data;
+  // "from now on" (the default) copies nothing already there.
   await page.locator('.user-menu-button').click();
   await page.getByRole('menu').getByRole('link', { name: 'QuickBooks Online' }).click();
+  await hydrated(page);
   await page.getByRole('switch', { name: 'Integration active' }).click();
+  const table = preflight.getByRole('table', { name: 'What the first sync copies' });
+  await expect(table.locator('tbody tr')).toHaveCount(4);
+  await expect(table.locator('tr[data-pair="Accounts ↔ Customers"] .preflight-count').first()).toHaveText('none yet');
+  await expect(preflight.getByRole('region', { name: 'Checks that would fail' })).toContainText('Inventory Settings are not chosen');
+  await expect(preflight.getByRole('link', { name: 'Choose Inventory Settings' })).toHaveAttribute('href', '/settings?tab=inventory');
+  await preflight.getByRole('radio', { name: /Also records changed in the last/ }).check();
+  await expect(table.locator('tr[data-pair="Accounts ↔ Customers"] .preflight-count').first()).toHaveText(/^[1-9]\d*$/);
+  await screenshot(page, testInfo, '14-preflight-last-day');
+  await preflight.getByRole('radio', { name: /Only records created or changed from now on/ }).check();
+  await expect(table.locator('tr[data-pair="Accounts ↔ Customers"] .preflight-count').first()).toHaveText('none yet');
+  await preflight.getByRole('button', { name: 'Activate anyway (1 problem)' }).click();
   await expect(page.getByRole('switch', { name: 'Integration active' })).toHaveAttribute('aria-checked', 'true');
   await expect(page.locator('.switch-form')).toContainText('Active');
   await screenshot(page, testInfo, '14-quickbooks-active');
+  // From now on: the first run copies nothing that was already in either system.
+  await waitForRunsSettled(page);
+  await expect(page.locator('[data-fact="last-run"]')).toContainText('Completed');
+  await expect(page.locator('[data-fact="last-24h"]')).toContainText('0 synced');
+  await page.goto('/quickbooks');
 
   // Intuit forgets the grant (the simulators' control API answers on each of their ports; the
   // Zoho card shows one of them).

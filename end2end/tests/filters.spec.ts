@@ -1,5 +1,5 @@
 import { expect, Page } from '@playwright/test';
-import { hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
+import { activate, hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
 
 async function openFilters(page: Page): Promise<void> {
   await page.getByRole('navigation').getByRole('link', { name: 'Filters' }).click();
@@ -130,10 +130,7 @@ test('a filter makes a record Not Valid in the logs', async ({ page }, testInfo)
   await page.getByRole('button', { name: 'Submit' }).click();
   await expect(page.getByRole('alert')).toContainText('Filters saved');
   // Switching the integration on starts the first sync.
-  await page.goto('/quickbooks');
-  await hydrated(page);
-  await page.getByRole('switch', { name: 'Integration active' }).click();
-  await expect(page.getByRole('switch', { name: 'Integration active' })).toHaveAttribute('aria-checked', 'true');
+  await activate(page, 1);
   await page.goto('/logs?status=not_valid');
   // A run takes a moment: reload until the rows are there.
   await expect(async () => {

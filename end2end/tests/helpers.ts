@@ -70,3 +70,38 @@ export async function holdZoho(page: Page, count: number, delayMs: number): Prom
   });
   expect(response.ok()).toBeTruthy();
 }
+
+/**
+ * Switches the integration on from the QuickBooks Online page, through Activate's pre-flight:
+ * `days` = 0 copies only records created or changed from now on (the default); more also
+ * copies those changed in the last `days` days (the demo data is minutes old).
+ */
+export async function activate(page: Page, days = 0): Promise<void> {
+  await page.goto('/quickbooks');
+  await hydrated(page);
+  await page.getByRole('switch', { name: 'Integration active' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Before the first sync' });
+  await expect(dialog).toBeVisible();
+  if (days > 0) {
+    await dialog.getByRole('radio', { name: /Also records changed in the last/ }).check();
+    const input = dialog.getByLabel('Days to copy');
+    await input.fill(String(days));
+    await input.press('Enter');
+    await expect(input).toHaveValue(String(days));
+  }
+  // The counts are in once the table shows.
+  await expect(dialog.getByRole('table', { name: 'What the first sync copies' })).toBeVisible();
+  await dialog.getByRole('button', { name: /^Activate/ }).click();
+  await expect(page.getByRole('switch', { name: 'Integration active' })).toHaveAttribute('aria-checked', 'true');
+}
+
+/**
+ * Change Plan: presses the plan's Upgrade or Downgrade button and confirms in the dialog that
+ * names the new plan (returned, for tests that check what it says).
+ */
+export async function choosePlan(page: Page, planKey: string, button: 'Upgrade' | 'Downgrade') {
+  await page.locator(`[data-plan="${planKey}"]`).getByRole('button', { name: button }).click();
+  const dialog = page.getByRole('dialog', { name: /^Change to / });
+  await expect(dialog).toBeVisible();
+  return dialog;
+}

@@ -1,5 +1,5 @@
 import { expect, Page } from '@playwright/test';
-import { hydrated, screenshot, signUp, test, uniqueEmail, waitForRunsSettled } from './helpers';
+import { activate, hydrated, screenshot, signUp, test, uniqueEmail, waitForRunsSettled } from './helpers';
 
 const REALM = '9341453050298464';
 
@@ -108,10 +108,7 @@ async function connectAndActivate(page: Page): Promise<string> {
   await page.getByRole('button', { name: 'Accept' }).click();
   await expect(page).toHaveURL(/\/settings\?connected=/);
   const apiDomain = (await page.locator('.connection-card[data-provider="zoho"] dd').nth(1).innerText()).trim();
-  await page.goto('/quickbooks');
-  await hydrated(page);
-  await page.getByRole('switch', { name: 'Integration active' }).click();
-  await expect(page.getByRole('switch', { name: 'Integration active' })).toHaveAttribute('aria-checked', 'true');
+  await activate(page, 1);
   return apiDomain;
 }
 

@@ -1,5 +1,5 @@
 import { expect, Page } from '@playwright/test';
-import { hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
+import { activate, hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
 import { MAIN_STRIPE_URL } from '../playwright.config';
 
 // The simulators answer their control API (/_sandbox/...) on each of their ports.
@@ -223,10 +223,7 @@ test('a static value is saved and appears in the QuickBooks record after Sync no
   await page.getByRole('textbox', { name: 'Static value for Resale number' }).fill('STATIC-42');
   await page.getByRole('button', { name: 'Submit' }).click();
   await expect(page.getByRole('alert')).toContainText('Mapping saved');
-  await page.goto('/quickbooks');
-  await hydrated(page);
-  await page.getByRole('switch', { name: 'Integration active' }).click();
-  await expect(page.getByRole('switch', { name: 'Integration active' })).toHaveAttribute('aria-checked', 'true');
+  await activate(page, 1);
   await page.goto('/settings?tab=schedule');
   await hydrated(page);
   await page.getByRole('button', { name: 'Sync now' }).click();
@@ -239,26 +236,38 @@ test('a static value is saved and appears in the QuickBooks record after Sync no
   }).toPass({ timeout: 60_000 });
 });
 
-test('disabling a pair in Sync Direction takes its mapping away', async ({ page }, testInfo) => {
+test('a pair switched off keeps its mapping for review and is turned on from there', async ({ page }, testInfo) => {
   await signUp(page, 'Disable Co', uniqueEmail('mapping-disable'));
   await hydrated(page);
   const before = await page.getByLabel('Module').locator('option').allInnerTexts();
-  expect(before.map((m) => m.split(' (')[0])).toEqual(['Accounts ↔ Customers', 'Products ↔ Items']);
+  expect(before).toEqual(['Accounts ↔ Customers (Bi-Directional)', 'Products ↔ Items (Bi-Directional)']);
 
   await page.goto('/settings?tab=direction');
   await hydrated(page);
   await page.getByLabel('Direction for Products ↔ Items').selectOption({ label: 'Disable' });
   await page.getByRole('button', { name: 'Save directions' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Sync directions saved.' })).toBeVisible();
+  // The off pair offers its review from Sync Direction.
+  await expect(page.locator('tr[data-pair="products_items"]').getByRole('link', { name: 'Review mapping and turn on' })).toHaveAttribute('href', '/?pair=products_items');
 
   await page.goto('/');
   await hydrated(page);
   const after = await page.getByLabel('Module').locator('option').allInnerTexts();
-  expect(after.map((m) => m.split(' (')[0])).toEqual(['Accounts ↔ Customers']);
-  // Asking for it by address says why it is not there.
+  expect(after).toEqual(['Accounts ↔ Customers (Bi-Directional)', 'Products ↔ Items (off: review and turn on)']);
+  // Its page shows the mapping to review and says it is off.
   await page.goto('/?pair=products_items');
   await hydrated(page);
-  await expect(page.getByText('Products ↔ Items is switched off (Disable) in Settings → Sync Direction')).toBeVisible();
-  await expect(page.getByRole('table')).toHaveCount(0);
-  await screenshot(page, testInfo, '39-mapping-pair-disabled');
+  const off = page.getByRole('region', { name: 'This module is off' });
+  await expect(off).toContainText('Products ↔ Items is off');
+  await expect(page.getByRole('table')).toBeVisible();
+  await screenshot(page, testInfo, '39-mapping-pair-off-review');
+  // Turning on waits for unsaved edits to be submitted or reset.
+  await page.getByRole('checkbox', { name: 'Static Field for Sales description' }).check();
+  await expect(off.getByRole('button', { name: 'Review done: turn on' })).toBeDisabled();
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
+  await off.getByRole('button', { name: 'Review done: turn on' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Products ↔ Items is on (Bi-Directional)' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'This module is off' })).toHaveCount(0);
+  const on = await page.getByLabel('Module').locator('option').allInnerTexts();
+  expect(on).toEqual(['Accounts ↔ Customers (Bi-Directional)', 'Products ↔ Items (Bi-Directional)']);
 });

@@ -1,5 +1,5 @@
 import { expect, Page } from '@playwright/test';
-import { holdZoho, hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
+import { activate, choosePlan, holdZoho, hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
 
 /** Opens a Settings tab by its `?tab=` key and waits until the page is interactive. */
 async function openTab(page: Page, tab: string): Promise<void> {
@@ -85,7 +85,7 @@ test('historical data is locked on a monthly plan; on an annual plan a submit sh
   // Standard monthly through the sandbox's Checkout stand-in.
   await page.goto('/plan');
   await hydrated(page);
-  await page.locator('[data-plan="standard_monthly"]').getByRole('button', { name: 'Upgrade' }).click();
+  await (await choosePlan(page, 'standard_monthly', 'Upgrade')).getByRole('button', { name: 'Change to Standard (monthly)' }).click();
   await expect(page).toHaveURL(/\/checkout\/pay\/cs_/);
   await page.locator('#pay').click();
   await expect(page.locator('#current-plan')).toHaveText('Standard (monthly)');
@@ -101,7 +101,7 @@ test('historical data is locked on a monthly plan; on an annual plan a submit sh
 
   // Paid → paid: annual, no card asked.
   await hydrated(page);
-  await page.locator('[data-plan="standard_annual"]').getByRole('button', { name: 'Upgrade' }).click();
+  await (await choosePlan(page, 'standard_annual', 'Upgrade')).getByRole('button', { name: 'Change to Standard (annual)' }).click();
   await expect(page.locator('#current-plan')).toHaveText('Standard (annual)');
 
   await openTab(page, 'history');
@@ -173,6 +173,8 @@ test('inventory accounts come from the QuickBooks sandbox and persist', async ({
 });
 
 test('schedule: interval validation, conflict policy, Sync now', async ({ page }, testInfo) => {
+  // Waits for real sync runs of the in-process worker.
+  test.setTimeout(120_000);
   await signUp(page, 'Schedule Co', uniqueEmail('schedule'));
   await openTab(page, 'schedule');
   await expect(page.locator('#last-run')).toHaveText('Never');
@@ -204,11 +206,8 @@ test('schedule: interval validation, conflict policy, Sync now', async ({ page }
   // answers of the simulated Zoho CRM, so it is still going when Sync now is pressed below.
   await connect(page, '/quickbooks', 'Connect to QuickBooks', /\/quickbooks\?connected=/);
   await connect(page, '/settings?tab=connections', 'Connect Zoho CRM', /\/settings\?connected=/);
-  await page.goto('/quickbooks');
-  await hydrated(page);
   await holdZoho(page, 3, 2_500);
-  await page.getByRole('switch', { name: 'Integration active' }).click();
-  await expect(page.getByRole('switch', { name: 'Integration active' })).toHaveAttribute('aria-checked', 'true');
+  await activate(page);
 
   await openTab(page, 'schedule');
   await expect(page.locator('#sync-blocked')).toHaveCount(0);

@@ -1661,3 +1661,50 @@ async fn an_adopted_item_keeps_its_stock_and_the_log_says_so() {
     assert_eq!(written["UnitPrice"], 14.0);
     world.finish().await;
 }
+
+#[tokio::test]
+async fn directions_that_would_bill_twice_are_refused_and_new_flows_start_now() {
+    let world = SyncWorld::start(1).await;
+    let mut directions = SyncDirections::default();
+    directions.set(ModulePair::SalesOrders, Direction::ZohoToQbo);
+    directions.set(ModulePair::InvoicesInvoices, Direction::ZohoToQbo);
+    let refused = world
+        .stores
+        .save_directions(TENANT, &directions)
+        .await
+        .expect_err("both would write QuickBooks invoices");
+    assert!(refused.to_string().contains("billed twice"), "{refused}");
+    assert_eq!(
+        world
+            .stores
+            .config
+            .directions(TENANT)
+            .await
+            .expect("directions"),
+        SyncDirections::default(),
+        "nothing saved"
+    );
+    directions.sales_orders = domain::pairs::SalesOrderTarget::Estimate;
+    world
+        .stores
+        .save_directions(TENANT, &directions)
+        .await
+        .expect("saved");
+    // The flows switched on start now: the invoices already in Zoho are not copied unasked.
+    let store = world.stores.links.clone();
+    let cursor = store
+        .cursor(TENANT, ModulePair::InvoicesInvoices, Flow::ZohoToQbo)
+        .await
+        .expect("cursor")
+        .expect("started");
+    assert_eq!(cursor.at, world.clock_now().timestamp_millis());
+    assert!(
+        store
+            .cursor(TENANT, ModulePair::AccountsCustomers, Flow::ZohoToQbo)
+            .await
+            .expect("cursor")
+            .is_none(),
+        "pairs that were on already keep their cursors"
+    );
+    world.finish().await;
+}

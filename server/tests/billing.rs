@@ -405,8 +405,37 @@ async fn downgrade_to_freemium_cancels_and_sends_the_cancellation_email() {
         history.check_historical_data().is_ok(),
         "annual plans include Historical Data"
     );
+    // The upgrade enabled nothing by itself: the new pairs are off until turned on.
+    let config = &app.ctx().sync.config;
+    let directions = config.directions(&tenant).await.expect("directions");
+    assert_eq!(
+        history.runnable_pairs(&directions),
+        vec![ModulePair::AccountsCustomers, ModulePair::ProductsItems],
+        "only the essentials run"
+    );
+    // The user turns Invoices on; the downgrade then switches it off (its mapping kept), so a
+    // later upgrade does not turn it on again unasked.
+    app.call_json(&client, "turn_on_pair", &[("pair", "invoices_invoices")])
+        .await;
+    assert!(
+        config
+            .directions(&tenant)
+            .await
+            .expect("directions")
+            .get(ModulePair::InvoicesInvoices)
+            .is_enabled()
+    );
 
     assert_eq!(change(&app, &client, "freemium").await, json!("Changed"));
+    assert_eq!(
+        config
+            .directions(&tenant)
+            .await
+            .expect("directions")
+            .get(ModulePair::InvoicesInvoices),
+        Direction::Disabled,
+        "switched off with the downgrade"
+    );
     let now = overview(&app, &client).await;
     assert_eq!(now["plan"], "freemium");
     assert_eq!(now["trial_ends"], Value::Null);

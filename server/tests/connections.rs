@@ -4,8 +4,11 @@
 
 mod common;
 
-use common::{TestApp, location};
+use common::{TestApp, error_message, location};
+use domain::pairs::{Flow, ModulePair};
+use engine::Clock as _;
 use reqwest::StatusCode;
+use serde_json::Value;
 
 async fn connections(app: &TestApp, client: &reqwest::Client) -> serde_json::Value {
     let response = app.call(client, "connections", &[]).await;
@@ -440,5 +443,114 @@ async fn the_in_process_worker_runs_the_sync_engine() {
         "every record has a log row: {}",
         page.total
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn activate_shows_its_preflight_and_starts_where_the_user_chose() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    app.sign_up(&client, "Acme", "ann@acme.test").await;
+    let tenant: (String,) = engine::with_pool!(&app.ctx().db, pool => {
+        sqlx::query_as("SELECT id FROM tenants").fetch_one(pool).await.expect("tenant")
+    });
+    let tenant = tenant.0;
+    // Before connecting: the pre-flight says what is missing, and nothing is counted.
+    let early = app
+        .call_json(&client, "activation_preflight", &[("days", "0")])
+        .await;
+    assert!(
+        early["blocked"]
+            .as_str()
+            .is_some_and(|b| b.contains("Connect Zoho CRM and QuickBooks Online")),
+        "{early}"
+    );
+    app.connect(&client, "zoho").await;
+    app.connect(&client, "qbo").await;
+
+    // From now on (the default): every flow of the essentials, nothing old to copy, and the
+    // Inventory Settings check with its fix.
+    let now_only = app
+        .call_json(&client, "activation_preflight", &[("days", "0")])
+        .await;
+    assert_eq!(now_only["blocked"], Value::Null, "{now_only}");
+    let rows = now_only["rows"].as_array().expect("rows");
+    let flows: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["pair"].as_str().unwrap(), r["flow"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        flows,
+        vec![
+            ("Accounts ↔ Customers", "Zoho → QuickBooks"),
+            ("Accounts ↔ Customers", "QuickBooks → Zoho"),
+            ("Products ↔ Items", "Zoho → QuickBooks"),
+            ("Products ↔ Items", "QuickBooks → Zoho"),
+        ]
+    );
+    assert!(rows.iter().all(|r| r["count"] == 0), "{now_only}");
+    let checks = now_only["checks"].as_array().expect("checks");
+    assert_eq!(checks.len(), 1, "{checks:?}");
+    assert!(
+        checks[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Inventory Settings")
+    );
+    assert_eq!(checks[0]["fix_href"], "/settings?tab=inventory");
+
+    // Also the last days: each flow is counted in its system. (This server's clock is years
+    // ahead of the simulators', so the counts are 0 here; the browser test sees real ones.)
+    let week = app
+        .call_json(&client, "activation_preflight", &[("days", "7")])
+        .await;
+    for row in week["rows"].as_array().expect("rows") {
+        assert!(row["count"].is_u64() && row["problem"].is_null(), "{row}");
+        assert_eq!(row["since"], app.clock.now_millis() - 7 * 86_400_000);
+    }
+    let too_far = app
+        .call_json(&client, "activation_preflight", &[("days", "31")])
+        .await;
+    assert!(error_message(&too_far, "Invalid").contains("from 1 to 30 days"));
+
+    // Nothing was written by looking; confirming starts every flow where chosen.
+    let store = &app.ctx().sync.links;
+    assert_eq!(
+        store
+            .cursor(&tenant, ModulePair::AccountsCustomers, Flow::ZohoToQbo)
+            .await
+            .expect("cursor"),
+        None
+    );
+    let on = app
+        .call(&client, "set_active", &[("active", "true"), ("days", "7")])
+        .await;
+    assert_eq!(on.status(), StatusCode::OK);
+    let seven_days_ago = app.clock.now_millis() - 7 * 86_400_000;
+    for (pair, flow) in [
+        (ModulePair::AccountsCustomers, Flow::ZohoToQbo),
+        (ModulePair::AccountsCustomers, Flow::QboToZoho),
+        (ModulePair::ProductsItems, Flow::ZohoToQbo),
+        (ModulePair::ProductsItems, Flow::QboToZoho),
+    ] {
+        let cursor = store
+            .cursor(&tenant, pair, flow)
+            .await
+            .expect("cursor")
+            .expect("started");
+        assert_eq!(cursor.at, seven_days_ago, "{pair:?} {flow:?}");
+    }
+    // Off, then on again from now on: the flows start now.
+    app.call(&client, "set_active", &[("active", "false")])
+        .await;
+    app.advance(chrono::Duration::minutes(3));
+    app.call(&client, "set_active", &[("active", "true")]).await;
+    let cursor = store
+        .cursor(&tenant, ModulePair::ProductsItems, Flow::QboToZoho)
+        .await
+        .expect("cursor")
+        .expect("started");
+    assert_eq!(cursor.at, app.clock.now_millis());
+    assert_eq!(connections(&app, &client).await["active"], true);
     app.stop().await;
 }

@@ -6,7 +6,8 @@
 mod common;
 
 use common::{TestApp, error_message};
-use domain::pairs::{Direction, ModulePair};
+use domain::pairs::{Direction, Flow, ModulePair};
+use engine::Clock as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -155,7 +156,7 @@ async fn a_valid_mapping_persists_and_reset_default_restores_the_defaults() {
 }
 
 #[tokio::test]
-async fn disabled_and_plan_gated_pairs_are_not_reachable() {
+async fn plan_gated_pairs_are_not_reachable_and_off_pairs_are_reviewed_then_turned_on() {
     let app = TestApp::spawn().await;
     let client = signed_up(&app, "ann@acme.test").await;
     let gated = mapping_page(&app, &client, Some("invoices_invoices")).await;
@@ -163,6 +164,10 @@ async fn disabled_and_plan_gated_pairs_are_not_reachable() {
         error_message(&gated, "Invalid").contains("Change Plan"),
         "{gated}"
     );
+    let refused = app
+        .call_json(&client, "turn_on_pair", &[("pair", "invoices_invoices")])
+        .await;
+    assert!(error_message(&refused, "Invalid").contains("Change Plan"));
 
     let tenant = tenant_id(&app, "ann@acme.test").await;
     let config = &app.ctx().sync.config;
@@ -173,37 +178,56 @@ async fn disabled_and_plan_gated_pairs_are_not_reachable() {
         .await
         .expect("save directions");
 
+    // An off pair stays in the selector, marked off, and its mapping can be reviewed.
     let page = mapping_page(&app, &client, None).await;
-    let keys: Vec<&str> = page["pairs"]
+    let options: Vec<(&str, bool)> = page["pairs"]
         .as_array()
         .expect("pairs")
         .iter()
-        .map(|p| p["key"].as_str().unwrap_or_default())
+        .map(|p| (p["key"].as_str().unwrap_or_default(), p["on"] == true))
         .collect();
-    assert_eq!(keys, vec!["accounts_customers"]);
+    assert_eq!(
+        options,
+        vec![("accounts_customers", true), ("products_items", false)]
+    );
+    assert_eq!(page["off"], Value::Null);
     let off = mapping_page(&app, &client, Some("products_items")).await;
+    assert_eq!(off["pair"], "products_items", "{off}");
+    assert_eq!(off["off"]["direction"], "Bi-Directional");
     assert!(
-        error_message(&off, "Invalid").contains("switched off"),
-        "{off}"
+        !off["mapping"]["fields"]
+            .as_array()
+            .expect("fields")
+            .is_empty()
     );
     let filters = app
         .call_json(&client, "filters_page", &[("pair", "products_items")])
         .await;
-    assert!(
-        error_message(&filters, "Invalid").contains("Sync Direction"),
-        "{filters}"
-    );
-    let (_, save) = app
-        .call_with_json(
-            &client,
-            "save_mapping",
-            &json!({"pair": "products_items", "mapping": {"fields": []}}),
-        )
+    assert_eq!(filters["pair"], "products_items", "{filters}");
+
+    // Turned on: from now on, in its suggested direction.
+    let on = app
+        .call_json(&client, "turn_on_pair", &[("pair", "products_items")])
         .await;
     assert!(
-        error_message(&save, "Invalid").contains("switched off"),
-        "{save}"
+        on.as_str()
+            .is_some_and(|m| m.contains("is on (Bi-Directional)")),
+        "{on}"
     );
+    let directions = config.directions(&tenant).await.expect("directions");
+    assert_eq!(
+        directions.get(ModulePair::ProductsItems),
+        Direction::Bidirectional
+    );
+    let store = &app.ctx().sync.links;
+    for flow in [Flow::ZohoToQbo, Flow::QboToZoho] {
+        let cursor = store
+            .cursor(&tenant, ModulePair::ProductsItems, flow)
+            .await
+            .expect("cursor")
+            .expect("the flow starts now");
+        assert_eq!(cursor.at, app.clock.now_millis(), "{flow:?}");
+    }
     app.stop().await;
 }
 

@@ -222,6 +222,15 @@ async fn historical_data_is_refused_on_monthly_plans_and_queued_on_an_annual_pla
     );
 
     upgrade_through_checkout(&app, &client, "standard_monthly").await;
+    // The upgrade turned no new pair on.
+    let upgraded = ok_json(&app, &client, "sync_directions", &[]).await;
+    for pair in ["quotes_estimates", "invoices_invoices"] {
+        assert_eq!(
+            direction_of(&upgraded, pair),
+            Value::Null,
+            "{pair} stays off"
+        );
+    }
     let monthly = refused(&app, &client, "start_backfill", &request).await;
     assert!(
         monthly.contains("You are on Standard (monthly)"),

@@ -1,4 +1,6 @@
+pub mod confirm_dialog;
 pub mod local_time;
+pub mod save_outcome;
 pub mod shell;
 pub mod summary;
 pub mod unsaved;

@@ -11,6 +11,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::mapping::{ModuleSelector, NoModules};
+use crate::components::save_outcome::SaveOutcome;
 use crate::components::unsaved::{confirm, guard_unsaved_changes};
 use crate::error::AppError;
 use crate::filters::{
@@ -411,6 +412,11 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
                 >
                     {move || if busy.get() { "Saving…" } else { "Submit" }}
                 </button>
+                <SaveOutcome
+                    status
+                    invalid=Signal::derive(move || errors.with(Vec::len))
+                    invalid_rows=".filter-rows .row-invalid"
+                />
             </div>
     }
     .into_any();

@@ -12,12 +12,13 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::components::save_outcome::SaveOutcome;
 use crate::components::summary::SyncSummary;
 use crate::components::unsaved::{confirm, confirm_discard, guard_unsaved_changes};
 use crate::error::AppError;
 use crate::mapping::{
     MappingPageData, PageNotice, PairOption, get_mapping_page, reset_default_mapping, save_mapping,
-    sync_mappable_fields,
+    sync_mappable_fields, turn_on_pair,
 };
 
 #[component]
@@ -99,9 +100,14 @@ pub fn ModuleSelector(
                     .into_iter()
                     .map(|p| {
                         let is_current = p.key == selected;
+                        let text = if p.on {
+                            format!("{} ({})", p.label, p.direction)
+                        } else {
+                            format!("{} (off: review and turn on)", p.label)
+                        };
                         view! {
                             <option value=p.key selected=is_current>
-                                {format!("{} ({})", p.label, p.direction)}
+                                {text}
                             </option>
                         }
                     })
@@ -140,6 +146,7 @@ enum Busy {
     Saving,
     SyncingFields,
     ResettingDefault,
+    TurningOn,
 }
 
 #[component]
@@ -288,6 +295,51 @@ fn MappingEditor(
         })
     };
     let busy_now = move || busy.get() != Busy::Idle;
+    // An off pair: review the mapping, then turn it on from here.
+    let off_banner = data.off.clone().map(|offer| {
+        let pair = pair.clone();
+        let turn_on = move |_| {
+            let pair = pair.clone();
+            busy.set(Busy::TurningOn);
+            status.set(None);
+            spawn_local(async move {
+                match turn_on_pair(pair).await {
+                    Ok(message) => {
+                        flash.set(vec![PageNotice::info(message)]);
+                        version.update(|v| *v += 1);
+                    }
+                    Err(error) => {
+                        status.set(Some((false, error.to_string())));
+                        busy.set(Busy::Idle);
+                    }
+                }
+            });
+        };
+        view! {
+            <section class="card turn-on-card" aria-label="This module is off">
+                <div>
+                    <h2>{format!("{} is off", offer.pair_label)}</h2>
+                    <p>
+                        "Nothing of this module is synced yet. Review its mapping below (Submit saves it), then turn it on: records created or changed from then on are copied "
+                        {format!("({}).", offer.direction)}
+                    </p>
+                </div>
+                <div class="turn-on-actions">
+                    <button
+                        type="button"
+                        class="button button-primary"
+                        on:click=turn_on
+                        disabled=move || busy_now() || dirty.get()
+                    >
+                        {move || if busy.get() == Busy::TurningOn { "Turning on…" } else { "Review done: turn on" }}
+                    </button>
+                    <Show when=move || dirty.get()>
+                        <span class="muted small">"Submit or reset your changes first."</span>
+                    </Show>
+                </div>
+            </section>
+        }
+    });
 
     let toolbar = view! {
         <div class="toolbar card">
@@ -446,11 +498,18 @@ fn MappingEditor(
                 >
                     {move || if busy.get() == Busy::Saving { "Saving…" } else { "Submit" }}
                 </button>
+                <SaveOutcome
+                    status
+                    invalid=Signal::derive(move || errors.with(Vec::len))
+                    invalid_rows=".mapping-table tr.row-invalid"
+                />
             </div>
     }
     .into_any();
     view! {
-        <div class="mapping">{toolbar} {notice_list} {status_line} {table} {action_bar}</div>
+        <div class="mapping">
+            {toolbar} {off_banner} {notice_list} {status_line} {table} {action_bar}
+        </div>
     }
     .into_any()
 }

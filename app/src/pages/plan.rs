@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::billing::{ChangePlan, ChangePlanResult, PlanSummary, confirm_checkout, plan_overview};
+use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::shell::AccountRefresh;
 use crate::error::AppError;
 
@@ -95,6 +96,11 @@ pub fn ChangePlanPage() -> impl IntoView {
 #[component]
 fn Plans(overview: PlanSummary, change: ServerAction<ChangePlan>) -> impl IntoView {
     let current = Plan::from_key(&overview.plan).unwrap_or_default();
+    // The plan a button asked for, and the confirmation dialog that asks about it.
+    let chosen = PlanChoice {
+        plan: RwSignal::new(None),
+        asking: RwSignal::new(false),
+    };
     let trial = overview.trial_ends;
     let price = format!(
         "{} per {}",
@@ -130,9 +136,121 @@ fn Plans(overview: PlanSummary, change: ServerAction<ChangePlan>) -> impl IntoVi
         <div class="plan-grid">
             {[Tier::Freemium, Tier::Standard, Tier::Professional]
                 .into_iter()
-                .map(|tier| view! { <TierCard tier current change /> })
+                .map(|tier| view! { <TierCard tier current chosen /> })
                 .collect_view()}
         </div>
+        <ConfirmPlanChange current chosen change trial_ends=overview.trial_would_end />
+    }
+}
+
+/// The plan a button asked for, and whether the confirmation dialog is asking about it.
+#[derive(Debug, Clone, Copy)]
+struct PlanChoice {
+    plan: RwSignal<Option<Plan>>,
+    asking: RwSignal<bool>,
+}
+
+/// Asks before a plan change: the new plan, its price and billing period, the trial and when
+/// it ends, what a downgrade turns off, and that the current subscription is cancelled without
+/// proration.
+#[component]
+fn ConfirmPlanChange(
+    current: Plan,
+    chosen: PlanChoice,
+    change: ServerAction<ChangePlan>,
+    trial_ends: String,
+) -> impl IntoView {
+    let open = chosen.asking;
+    let to = move || chosen.plan.get().unwrap_or(current);
+    let title = Signal::derive(move || format!("Change to {}?", to().label()));
+    let confirm_label = Signal::derive(move || format!("Change to {}", to().label()));
+    let on_confirm = Callback::new(move |()| {
+        if let Some(plan) = chosen.plan.get_untracked() {
+            change.dispatch(ChangePlan {
+                plan: plan.key().to_owned(),
+            });
+        }
+    });
+    let trial_ends = StoredValue::new(trial_ends);
+    view! {
+        <ConfirmDialog open title confirm_label on_confirm id="plan-change-dialog">
+            {move || {
+                let trial_ends = trial_ends.get_value();
+                let to = to();
+                let step = current.change_to(to);
+                let price = if to.is_paid() {
+                    format!(
+                        "{} per {}, billed {}.",
+                        format_price(to.price_cents()),
+                        interval_word(to),
+                        if interval_word(to) == "year" { "yearly" } else { "monthly" },
+                    )
+                } else {
+                    "Free: nothing is charged.".to_owned()
+                };
+                let lost: Vec<&str> = current
+                    .pairs()
+                    .iter()
+                    .filter(|p| !to.allows(**p))
+                    .map(|p| p.label())
+                    .collect();
+                let loses_history = current.allows_historical_data() && !to.allows_historical_data();
+                view! {
+                    <ul class="confirm-facts">
+                        <li data-fact="price">{price}</li>
+                        {step
+                            .starts_trial
+                            .then(|| {
+                                view! {
+                                    <li data-fact="trial">
+                                        {format!(
+                                            "A {TRIAL_DAYS}-day free trial starts today and ends on {trial_ends}; the first charge is then.",
+                                        )}
+                                    </li>
+                                }
+                            })}
+                        {step
+                            .needs_payment_method
+                            .then(|| {
+                                view! {
+                                    <li>"Next, you give a card on Stripe's secure Checkout page."</li>
+                                }
+                            })}
+                        {step
+                            .cancels_subscription
+                            .then(|| {
+                                view! {
+                                    <li data-fact="cancel">
+                                        {format!(
+                                            "Your {} subscription is cancelled now, without proration: the unused part is not refunded.",
+                                            current.label(),
+                                        )}
+                                    </li>
+                                }
+                            })}
+                        {(!lost.is_empty())
+                            .then(|| {
+                                view! {
+                                    <li data-fact="turned-off">
+                                        {format!(
+                                            "Turned off: {}. Their mappings and filters are kept; after an upgrade they stay off until you turn them on.",
+                                            lost.join(", "),
+                                        )}
+                                    </li>
+                                }
+                            })}
+                        {loses_history
+                            .then(|| {
+                                view! {
+                                    <li data-fact="history">
+                                        "Sync Historical Data is not in this plan; a backfill in progress stops."
+                                    </li>
+                                }
+                            })}
+                    </ul>
+                }
+            }}
+        </ConfirmDialog>
     }
 }
 
@@ -153,7 +271,7 @@ fn tier_name(tier: Tier) -> &'static str {
 
 /// One column per tier: what it syncs (over the tier below), and its billing options.
 #[component]
-fn TierCard(tier: Tier, current: Plan, change: ServerAction<ChangePlan>) -> impl IntoView {
+fn TierCard(tier: Tier, current: Plan, chosen: PlanChoice) -> impl IntoView {
     let rows: Vec<&'static PlanRow> = PLAN_TABLE.iter().filter(|r| r.tier == tier).collect();
     let first = rows[0].plan;
     let (intro, adds): (String, Vec<&'static str>) = match tier {
@@ -202,7 +320,7 @@ fn TierCard(tier: Tier, current: Plan, change: ServerAction<ChangePlan>) -> impl
             <div class="plan-options">
                 {rows
                     .into_iter()
-                    .map(|row| view! { <PlanOption row current change /> })
+                    .map(|row| view! { <PlanOption row current chosen /> })
                     .collect_view()}
             </div>
             <p class="hint plan-how">{how}</p>
@@ -212,11 +330,7 @@ fn TierCard(tier: Tier, current: Plan, change: ServerAction<ChangePlan>) -> impl
 
 /// One plan (a tier billed monthly or annually): price, extras, and its button.
 #[component]
-fn PlanOption(
-    row: &'static PlanRow,
-    current: Plan,
-    change: ServerAction<ChangePlan>,
-) -> impl IntoView {
+fn PlanOption(row: &'static PlanRow, current: Plan, chosen: PlanChoice) -> impl IntoView {
     let plan = row.plan;
     let is_current = plan == current;
     let step = current.change_to(plan);
@@ -257,11 +371,9 @@ fn PlanOption(
                         class="button"
                         class:button-primary=primary
                         aria-label=format!("{label} to {}", row.label)
-                        disabled=move || change.pending().get()
                         on:click=move |_| {
-                            change.dispatch(ChangePlan {
-                                plan: plan.key().to_owned(),
-                            });
+                            chosen.plan.set(Some(plan));
+                            chosen.asking.set(true);
                         }
                     >
                         {label}

@@ -4,7 +4,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::connection_card::{CallbackNotice, CheckList, StatusBadge};
-use crate::connections::{ConnectionCheck, ConnectionState, SetActive, connections, format_time};
+use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::local_time::LocalTime;
+use crate::connections::{
+    ConnectionCheck, ConnectionState, MAX_START_DAYS, PreflightView, SetActive,
+    activation_preflight, connections, format_time,
+};
 
 #[component]
 pub fn QuickBooksPage() -> impl IntoView {
@@ -112,26 +117,7 @@ pub fn QuickBooksPage() -> impl IntoView {
                                                 "Nothing syncs while the integration is inactive."
                                             }}
                                         </p>
-                                        <ActionForm action=set_active attr:class="switch-form">
-                                            <input type="hidden" name="active" value=(!active).to_string() />
-                                            <button
-                                                type="submit"
-                                                role="switch"
-                                                aria-checked=active.to_string()
-                                                aria-label="Integration active"
-                                                class=if active { "switch switch-on" } else { "switch" }
-                                            >
-                                                <span class="switch-knob" aria-hidden="true"></span>
-                                            </button>
-                                            <span>{if active { "Active" } else { "Inactive" }}</span>
-                                        </ActionForm>
-                                        {move || {
-                                            set_active
-                                                .value()
-                                                .get()
-                                                .and_then(Result::err)
-                                                .map(|error| view! { <p class="form-error" role="alert">{error.to_string()}</p> })
-                                        }}
+                                        <ActivateSwitch active set_active />
                                     </li>
                                 </ol>
                             }
@@ -140,5 +126,228 @@ pub fn QuickBooksPage() -> impl IntoView {
                     })
             }}
         </Transition>
+    }
+}
+
+/// The Activate switch. Off → on goes through the pre-flight check: what the first run will
+/// copy (per pair and direction, how many records, from when), the checks that would fail with
+/// where to fix them, and the start the user chooses (from now on, or also the last days).
+/// Nothing is written before they confirm. On → off pauses at once.
+#[component]
+fn ActivateSwitch(active: bool, set_active: ServerAction<SetActive>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    // 0: only records created or changed from now on.
+    let days = RwSignal::new(0u32);
+    let preflight = Resource::new(
+        move || (open.get(), days.get()),
+        |(open, days)| async move {
+            if open {
+                Some(activation_preflight(days).await)
+            } else {
+                None
+            }
+        },
+    );
+    let loaded = move || preflight.get().flatten().and_then(Result::ok);
+    let checks = Signal::derive(move || loaded().map_or(0, |p| p.checks.len()));
+    let blocked = Signal::derive(move || loaded().is_none_or(|p| p.blocked.is_some()));
+    let confirm_label = Signal::derive(move || match checks.get() {
+        0 => "Activate".to_owned(),
+        1 => "Activate anyway (1 problem)".to_owned(),
+        n => format!("Activate anyway ({n} problems)"),
+    });
+    let on_confirm = Callback::new(move |()| {
+        set_active.dispatch(SetActive {
+            active: true,
+            days: Some(days.get_untracked()),
+        });
+    });
+    view! {
+        {if active {
+            view! {
+                <ActionForm action=set_active attr:class="switch-form">
+                    <input type="hidden" name="active" value="false" />
+                    <button
+                        type="submit"
+                        role="switch"
+                        aria-checked="true"
+                        aria-label="Integration active"
+                        class="switch switch-on"
+                    >
+                        <span class="switch-knob" aria-hidden="true"></span>
+                    </button>
+                    <span>"Active"</span>
+                </ActionForm>
+            }
+                .into_any()
+        } else {
+            view! {
+                <div class="switch-form">
+                    <button
+                        type="button"
+                        role="switch"
+                        aria-checked="false"
+                        aria-label="Integration active"
+                        aria-haspopup="dialog"
+                        class="switch"
+                        on:click=move |_| open.set(true)
+                    >
+                        <span class="switch-knob" aria-hidden="true"></span>
+                    </button>
+                    <span>"Inactive"</span>
+                </div>
+            }
+                .into_any()
+        }}
+        {move || {
+            set_active
+                .value()
+                .get()
+                .and_then(Result::err)
+                .map(|error| view! { <p class="form-error" role="alert">{error.to_string()}</p> })
+        }}
+        <ConfirmDialog
+            open
+            title="Before the first sync"
+            confirm_label
+            on_confirm
+            blocked
+            id="preflight-dialog"
+        >
+            <fieldset class="radio-group preflight-start">
+                <legend class="field-title">"What the first sync copies"</legend>
+                <label class="check">
+                    <input
+                        type="radio"
+                        name="start"
+                        value="now"
+                        prop:checked=move || { days.get() == 0 }
+                        on:change=move |_| days.set(0)
+                    />
+                    <span>
+                        <strong>"Only records created or changed from now on"</strong>
+                        <span class="muted small block">"Nothing already in either system is copied."</span>
+                    </span>
+                </label>
+                <label class="check">
+                    <input
+                        type="radio"
+                        name="start"
+                        value="days"
+                        prop:checked=move || { days.get() > 0 }
+                        on:change=move |_| days.set(1)
+                    />
+                    <span>
+                        <strong>"Also records changed in the last "</strong>
+                        <input
+                            type="number"
+                            class="days-input"
+                            min="1"
+                            max=MAX_START_DAYS.to_string()
+                            aria-label="Days to copy"
+                            prop:value=move || days.get().max(1).to_string()
+                            on:change=move |ev| {
+                                let wanted = event_target_value(&ev).trim().parse::<u32>().unwrap_or(1);
+                                days.set(wanted.clamp(1, MAX_START_DAYS));
+                            }
+                        />
+                        <strong>" days"</strong>
+                        <span class="muted small block">
+                            {format!("Up to {MAX_START_DAYS} days; older records come with Sync Historical Data.")}
+                        </span>
+                    </span>
+                </label>
+            </fieldset>
+            <Transition fallback=|| view! { <p class="muted">"Counting the records…"</p> }>
+                {move || {
+                    preflight
+                        .get()
+                        .flatten()
+                        .map(|result| match result {
+                            Ok(view) => view! { <PreflightBody view /> }.into_any(),
+                            Err(error) => {
+                                view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
+                            }
+                        })
+                }}
+            </Transition>
+        </ConfirmDialog>
+    }
+}
+
+#[component]
+fn PreflightBody(view: PreflightView) -> impl IntoView {
+    let from_now = view.days == 0;
+    view! {
+        {view.blocked.map(|b| view! { <p class="form-error" role="alert">{b}</p> })}
+        <table class="preflight-table" aria-label="What the first sync copies">
+            <thead>
+                <tr>
+                    <th scope="col">"Module"</th>
+                    <th scope="col">"Direction"</th>
+                    <th scope="col">"Records"</th>
+                    <th scope="col">"Changed since"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {if view.rows.is_empty() {
+                    view! {
+                        <tr>
+                            <td colspan="4" class="muted">"No module is switched on: nothing would sync."</td>
+                        </tr>
+                    }
+                        .into_any()
+                } else {
+                    view.rows
+                        .into_iter()
+                        .map(|row| {
+                            let records = match (row.count, row.problem) {
+                                (_, Some(problem)) => format!("not counted: {problem}"),
+                                (Some(0), None) if from_now => "none yet".to_owned(),
+                                (Some(n), None) => n.to_string(),
+                                (None, None) => "—".to_owned(),
+                            };
+                            let pair = row.pair.clone();
+                            view! {
+                                <tr data-pair=pair>
+                                    <th scope="row">{row.pair}</th>
+                                    <td>{row.flow}</td>
+                                    <td class="preflight-count">{records}</td>
+                                    <td>
+                                        {if from_now {
+                                            view! { "now" }.into_any()
+                                        } else {
+                                            view! { <LocalTime millis=row.since /> }.into_any()
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()
+                        .into_any()
+                }}
+            </tbody>
+        </table>
+        {(!view.checks.is_empty())
+            .then(|| {
+                view! {
+                    <section class="preflight-checks" aria-label="Checks that would fail">
+                        <h3>"Fix these first, or their records fail"</h3>
+                        <ul>
+                            {view
+                                .checks
+                                .into_iter()
+                                .map(|c| {
+                                    view! {
+                                        <li>
+                                            {c.message} " " <a href=c.fix_href>{c.fix_label}</a>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    </section>
+                }
+            })}
     }
 }

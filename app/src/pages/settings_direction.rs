@@ -78,6 +78,13 @@ fn DirectionForm(view: DirectionsView, save: ServerAction<SaveSyncDirections>) -
                         .map(|w| view! { <p class="notice warning-essential" role="alert">{w}</p> })
                         .collect_view()
                 }}
+                {move || {
+                    editing
+                        .with(SyncDirections::conflicts)
+                        .into_iter()
+                        .map(|c| view! { <p class="form-error direction-conflict" role="alert">{c}</p> })
+                        .collect_view()
+                }}
                 <div class="form-actions">
                     <button type="submit" class="button button-primary" disabled=move || save.pending().get()>
                         "Save directions"
@@ -146,7 +153,17 @@ fn PairRow(
                         view! {
                             <label class="inline-label">
                                 "become"
-                                <select name="sales_orders" aria-label="QuickBooks entity for Sales Orders">
+                                <select
+                                    name="sales_orders"
+                                    aria-label="QuickBooks entity for Sales Orders"
+                                    on:change=move |ev| {
+                                        let target = match event_target_value(&ev).as_str() {
+                                            "estimate" => SalesOrderTarget::Estimate,
+                                            _ => SalesOrderTarget::Invoice,
+                                        };
+                                        editing.update(|d| d.sales_orders = target);
+                                    }
+                                >
                                     {[(SalesOrderTarget::Invoice, "Invoices"), (SalesOrderTarget::Estimate, "Estimates")]
                                         .into_iter()
                                         .map(|(target, text)| {
@@ -159,6 +176,14 @@ fn PairRow(
                                         .collect_view()}
                                 </select>
                             </label>
+                        }
+                    })}
+                {(direction == Direction::Disabled)
+                    .then(|| {
+                        view! {
+                            <a class="small review-link" href=format!("/?pair={}", pair.key())>
+                                "Review mapping and turn on"
+                            </a>
                         }
                     })}
             </div>

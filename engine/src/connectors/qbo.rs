@@ -526,6 +526,24 @@ impl QboClient {
         Ok(changes)
     }
 
+    /// How many rows of `entity` were updated at or after `since` (active ones; what a first
+    /// run from that time would read).
+    pub async fn count_updated_since(
+        &self,
+        entity: &str,
+        since: DateTime<Utc>,
+    ) -> Result<u64, ConnectorError> {
+        let statement = format!(
+            "SELECT COUNT(*) FROM {entity} WHERE MetaData.LastUpdatedTime >= '{}'",
+            time_text(since)
+        );
+        let answer = self.get("query", &[("query", &statement)]).await?;
+        Ok(answer
+            .pointer("/QueryResponse/totalCount")
+            .and_then(Value::as_u64)
+            .unwrap_or(0))
+    }
+
     /// Rows of `entity` updated at or after `since` (inactive name-list rows included).
     pub async fn updated_since_by_query(
         &self,

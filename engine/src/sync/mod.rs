@@ -6,6 +6,7 @@ pub mod backfill;
 pub mod config;
 pub mod fields;
 pub mod log;
+pub mod preflight;
 pub mod qbo_accounts;
 pub mod retries;
 pub mod run;
@@ -15,6 +16,7 @@ pub mod worker;
 
 pub use backfill::{BackfillProgress, BackfillStatus, BackfillStore};
 pub use config::{ConfigError, SyncConfigStore};
+// (`DirectionsError` is defined below.)
 pub use fields::{RefreshError, Refreshed, refresh_catalogue};
 pub use log::{HourCount, LogAction, LogEntry, LogPage, LogQuery, LogStore, NewLogRow};
 pub use qbo_accounts::{AccountChoice, AccountKind, list_accounts};
@@ -23,6 +25,8 @@ pub use schedule::{Claim, RunOutcome, RunRequest, ScheduleStatus, Scheduler};
 pub use worker::{ClaimResult, RunReport, TenantRunner, Worker, WorkerConfig};
 
 use std::sync::Arc;
+
+use domain::pairs::{Flow, ModulePair, SyncDirections};
 
 use crate::clock::Clock;
 use crate::db::Db;
@@ -34,6 +38,9 @@ pub struct SyncStores {
     pub logs: LogStore,
     pub scheduler: Scheduler,
     pub backfills: BackfillStore,
+    /// Links, cursors and the journal.
+    pub links: store::SyncStore,
+    clock: Arc<dyn Clock>,
 }
 
 impl SyncStores {
@@ -42,7 +49,52 @@ impl SyncStores {
             config: SyncConfigStore::new(db.clone(), clock.clone()),
             logs: LogStore::new(db.clone()),
             scheduler: Scheduler::new(db.clone(), clock.clone()),
-            backfills: BackfillStore::new(db, clock),
+            backfills: BackfillStore::new(db.clone(), clock.clone()),
+            links: store::SyncStore::new(db, clock.clone()),
+            clock,
         }
     }
+
+    /// Saves Sync Direction. Every flow it switches on starts now: only records created or
+    /// changed from now on are copied that way, never older ones unasked (a backfill, or the
+    /// start chosen at activation, copies those). Refused, saving nothing, when the directions
+    /// conflict ([`SyncDirections::conflicts`]).
+    pub async fn save_directions(
+        &self,
+        tenant_id: &str,
+        directions: &SyncDirections,
+    ) -> Result<(), DirectionsError> {
+        if let Some(conflict) = directions.conflicts().into_iter().next() {
+            return Err(DirectionsError::Conflict(conflict));
+        }
+        let before = self.config.directions(tenant_id).await?;
+        let switched_on: Vec<(ModulePair, Flow)> = ModulePair::ALL
+            .into_iter()
+            .flat_map(|pair| {
+                let was = before.get(pair);
+                directions
+                    .get(pair)
+                    .flows()
+                    .into_iter()
+                    .filter(move |flow| !was.includes(*flow))
+                    .map(move |flow| (pair, flow))
+            })
+            .collect();
+        self.links
+            .start_flows_at(tenant_id, &switched_on, self.clock.now_millis())
+            .await
+            .map_err(ConfigError::from)?;
+        self.config.save_directions(tenant_id, directions).await?;
+        Ok(())
+    }
+}
+
+/// Why Sync Direction was not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectionsError {
+    /// The user's choice would do harm; the message says what to change.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }

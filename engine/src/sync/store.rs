@@ -297,6 +297,37 @@ impl SyncStore {
         Ok(rows.into_iter().filter_map(link).collect())
     }
 
+    /// Starts `flows` at `at` (Unix millis): their next live read takes only records created or
+    /// changed from then on. Unlike a page's cursor this may move back (the user chose to
+    /// copy the last days too) as well as forward (from now on).
+    pub async fn start_flows_at(
+        &self,
+        tenant_id: &str,
+        flows: &[(ModulePair, Flow)],
+        at: i64,
+    ) -> Result<(), sqlx::Error> {
+        let now = self.clock.now_millis();
+        with_pool!(&self.db, pool => {
+            let mut tx = pool.begin_write().await?;
+            for (pair, flow) in flows {
+                sqlx::query(
+                    "INSERT INTO sync_cursors (tenant_id, pair, flow, cursor_at, ids_at_cursor, updated_at) VALUES ($1, $2, $3, $4, '[]', $5) \
+                     ON CONFLICT (tenant_id, pair, flow) DO UPDATE SET cursor_at = excluded.cursor_at, \
+                     ids_at_cursor = excluded.ids_at_cursor, updated_at = excluded.updated_at",
+                )
+                .bind(tenant_id)
+                .bind(pair.key())
+                .bind(flow.key())
+                .bind(at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     pub async fn cursor(
         &self,
         tenant_id: &str,
