@@ -13,6 +13,7 @@
 mod clock;
 mod control;
 mod oauth;
+mod pages;
 mod qbo;
 mod seed;
 mod stripe;
