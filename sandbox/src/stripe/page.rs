@@ -40,7 +40,8 @@ main{max-width:980px}
 .lines dt small{display:block;color:var(--muted);font-size:.84rem}
 .lines .total{font-weight:650;border-bottom:0}
 .pay h2{margin-bottom:14px}
-.pay .email{margin:0 0 14px;font-size:.92rem}
+.pay .email{display:flex;gap:8px;margin:0 0 14px;font-size:.92rem}
+.pay .email strong{min-width:0;overflow-wrap:anywhere}
 .pay label{display:grid;gap:6px;font-weight:550;font-size:.92rem}
 .pay input{font:inherit;font-weight:400;padding:10px 12px;border:1px solid var(--border-strong);
 border-radius:8px;background:var(--surface);color:var(--text);width:100%;letter-spacing:.04em}
