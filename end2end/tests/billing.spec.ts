@@ -25,7 +25,7 @@ test('upgrade through Checkout, see the trial, change plan again, read the email
   // Leaving Freemium: Stripe Checkout (the sandbox's stand-in page) asks for a card.
   await page.locator('[data-plan="standard_monthly"]').getByRole('button', { name: 'Upgrade' }).click();
   await expect(page).toHaveURL(/\/checkout\/pay\/cs_/);
-  await expect(page.getByRole('heading', { name: 'Sandbox Checkout' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Subscribe to zqsync Standard' })).toBeVisible();
   await screenshot(page, testInfo, 'billing-02-checkout-stand-in');
   await page.locator('#pay').click();
 
