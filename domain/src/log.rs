@@ -511,8 +511,10 @@ fn collect_leaves<'a>(value: &'a Value, prefix: String, out: &mut Vec<(String, &
 /// The address of a Zoho CRM record in the web UI, for the log's Module Key
 /// link, on the tenant's data centre: derived from the `api_domain` Zoho gave
 /// at connect time (`https://www.zohoapis.eu` → `https://crm.zoho.eu`). Any
-/// other domain (the sandbox) serves the link itself. `None` for ids that are
-/// not Zoho ids (digits only), so nothing odd lands in a URL.
+/// other domain (the sandbox) serves the link itself. `module` is the API
+/// name; the web UI's tab names drop its underscores (`Sales_Orders` →
+/// `/crm/tab/SalesOrders/…`, as Zoho's own record links read). `None` for ids
+/// that are not Zoho ids (digits only), so nothing odd lands in a URL.
 pub fn zoho_record_url(api_domain: &str, module: &str, record_id: &str) -> Option<String> {
     if record_id.is_empty() || !record_id.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -536,7 +538,8 @@ pub fn zoho_record_url(api_domain: &str, module: &str, record_id: &str) -> Optio
     } else {
         domain.to_owned()
     };
-    Some(format!("{base}/crm/tab/{module}/{record_id}"))
+    let tab = module.replace('_', "");
+    Some(format!("{base}/crm/tab/{tab}/{record_id}"))
 }
 
 /// The first-run and FAQ situations of SPEC §9, as notices the pages show.
@@ -804,7 +807,7 @@ mod tests {
         );
         assert_eq!(
             zoho_record_url("https://www.zohoapis.eu/", "Sales_Orders", id).as_deref(),
-            Some("https://crm.zoho.eu/crm/tab/Sales_Orders/4150868000000002175")
+            Some("https://crm.zoho.eu/crm/tab/SalesOrders/4150868000000002175")
         );
         assert_eq!(
             zoho_record_url("https://www.zohoapis.com.au", "Products", "1").as_deref(),
@@ -815,8 +818,24 @@ mod tests {
             Some("https://crm.zohocloud.ca/crm/tab/Accounts/1")
         );
         assert_eq!(
+            zoho_record_url("https://www.zohoapis.in", "Purchase_Orders", "7").as_deref(),
+            Some("https://crm.zoho.in/crm/tab/PurchaseOrders/7")
+        );
+        assert_eq!(
+            zoho_record_url("https://www.zohoapis.jp", "Invoices", "7").as_deref(),
+            Some("https://crm.zoho.jp/crm/tab/Invoices/7")
+        );
+        assert_eq!(
+            zoho_record_url("https://sandbox.zohoapis.com", "Quotes", "7").as_deref(),
+            Some("https://crmsandbox.zoho.com/crm/tab/Quotes/7")
+        );
+        assert_eq!(
             zoho_record_url("http://127.0.0.1:3001/zoho", "Accounts", "1").as_deref(),
             Some("http://127.0.0.1:3001/zoho/crm/tab/Accounts/1")
+        );
+        assert_eq!(
+            zoho_record_url("http://127.0.0.1:3001", "Sales_Orders", "1").as_deref(),
+            Some("http://127.0.0.1:3001/crm/tab/SalesOrders/1")
         );
         assert_eq!(
             zoho_record_url("https://www.zohoapis.com", "Accounts", "1/../x"),

@@ -35,6 +35,7 @@ test('upgrade through Checkout, see the trial, change plan again, read the email
   await expect(page.locator('#current-plan')).toHaveText('Freemium');
   await (await choosePlan(page, 'standard_monthly', 'Upgrade')).getByRole('button', { name: 'Change to Standard (monthly)' }).click();
   await expect(page).toHaveURL(/\/checkout\/pay\/cs_/);
+  await expect(page.getByRole('heading', { name: 'Subscribe to zqsync Standard' })).toBeVisible();
   await screenshot(page, testInfo, 'billing-02-checkout-stand-in');
   await page.locator('#pay').click();
 

@@ -124,7 +124,7 @@ async function syncNowAndWait(page: Page): Promise<void> {
   await waitForRunsSettled(page);
 }
 
-test('a sync fills the log: Zoho record links, local times, the Details panel, the chart', async ({ page }, testInfo) => {
+test('a sync fills the log: Zoho record links, local times, the Details panel, the chart', async ({ page, context }, testInfo) => {
   // Waits for real sync runs of the in-process worker.
   test.setTimeout(120_000);
   await signUp(page, 'Synced Co', uniqueEmail('logs-sync'));
@@ -139,6 +139,24 @@ test('a sync fills the log: Zoho record links, local times, the Details panel, t
   await expect(key).toHaveAttribute('href', new RegExp(`^${apiDomain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/crm/tab/Accounts/\\d+$`));
   await expect(key).toHaveAttribute('target', '_blank');
   await expect(key).toHaveAttribute('rel', 'noopener');
+  // In sandbox mode it opens the simulated Zoho CRM's page of that record.
+  const zohoId = (await key.innerText()).trim();
+  const stored = await page.request.get(`${apiDomain}/_sandbox/zoho/Accounts/${zohoId}`);
+  expect(stored.ok()).toBeTruthy();
+  const name: string = (await stored.json()).Account_Name;
+  await expect(row.locator('.log-record')).toContainText(name);
+  const [record] = await Promise.all([context.waitForEvent('page'), key.click()]);
+  await record.waitForLoadState();
+  expect(record.url()).toBe(`${apiDomain}/crm/tab/Accounts/${zohoId}`);
+  await expect(record).toHaveTitle(`Accounts: ${name} · Zoho CRM (sandbox)`);
+  await expect(record.getByRole('heading', { level: 1 })).toHaveText(name);
+  await expect(record.locator('#sandbox-marker')).toHaveText('Simulated Zoho CRM (sandbox)');
+  await expect(record.locator('[data-field="Account_Name"] dt')).toHaveText('Account Name');
+  await expect(record.locator('[data-field="Account_Name"] dd')).toHaveText(name);
+  await expect(record.locator('[data-field="id"] dd')).toHaveText(zohoId);
+  await expect(record.locator('[data-field="Created_Time"] dd')).toHaveText(/^[A-Z][a-z]{2} \d{1,2}, \d{4} \d{2}:\d{2} [AP]M$/);
+  await screenshot(record, testInfo, 'logs-module-key-zoho-record');
+  await record.close();
   await expect(row.locator('[data-status="synced"]')).toHaveText('Synced');
   // After hydration the time is local (no "UTC" suffix).
   await expect(row.locator('time')).not.toContainText('UTC');

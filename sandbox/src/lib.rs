@@ -13,6 +13,7 @@
 mod clock;
 mod control;
 mod oauth;
+mod pages;
 mod qbo;
 mod seed;
 mod stripe;
@@ -84,6 +85,9 @@ pub struct SandboxConfig {
     pub qbo_webhook_format: QboWebhookFormat,
     /// Skip the consent pages: authorize redirects straight back with a code (unattended demos).
     pub auto_consent: bool,
+    /// The name the client app is registered under with the simulated providers: the consent
+    /// pages ask on its behalf and Checkout sells in its name.
+    pub app_name: String,
     /// How many times faster than real time the QBO rate-limit windows run: 60 makes QBO's
     /// one-minute windows (500 requests, 40 batches) last one second of wall time, so a
     /// benchmark of the throttled schedule takes seconds instead of minutes. 1 = real time.
@@ -150,6 +154,7 @@ impl Default for SandboxConfig {
             zoho_max_concurrent: 15,
             zoho_daily_credits: 1_000_000,
             auto_consent: false,
+            app_name: "zqsync".to_owned(),
             qbo_webhook_url: None,
             qbo_webhook_verifier_token: "sandbox-verifier-token".to_owned(),
             qbo_webhook_format: QboWebhookFormat::default(),

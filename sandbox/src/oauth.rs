@@ -14,6 +14,7 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
+use crate::pages::Page;
 use crate::util::{
     form_value, header, html_escape, html_response, json_response, parse_form, percent_encode,
     random_digits, random_token, redirect,
@@ -284,26 +285,197 @@ fn query_form(raw: Option<&str>) -> Vec<(String, String)> {
     raw.map(parse_form).unwrap_or_default()
 }
 
-fn consent_page(title: &str, action: &str, fields: &[(String, String)], detail: &str) -> Response {
+/// What a consent page asks for and on whose behalf.
+struct Consent<'a> {
+    /// The provider's product, in the top bar: "Intuit" / "Zoho Accounts".
+    brand: &'a str,
+    marker: &'a str,
+    heading: String,
+    /// What is being connected: ("QuickBooks company", "Sandbox Company 9341…").
+    target: (&'a str, String),
+    /// A line under the target (edition, data centre).
+    target_detail: String,
+    signed_in: &'a str,
+    scopes: Vec<(String, String)>,
+    action: &'a str,
+}
+
+const CONSENT_CSS: &str = r#"
+main{max-width:560px}
+.consent h1{font-size:1.35rem;margin-bottom:4px}
+.consent .lead{margin:0 0 18px;color:var(--muted)}
+.target{border:1px solid var(--border);border-radius:8px;background:var(--surface-muted);
+padding:12px 14px;margin:0 0 18px}
+.target dt{font-size:.8rem;font-weight:600;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+.target dd{margin:2px 0 0;font-weight:620;font-size:1.02rem}
+.target dd.detail{font-weight:400;font-size:.86rem;color:var(--muted)}
+.scopes{margin:8px 0 18px;padding:0;list-style:none;border-top:1px solid var(--border)}
+.scopes li{padding:9px 0 9px 26px;border-bottom:1px solid var(--border);position:relative}
+.scopes li::before{content:"✓";position:absolute;left:4px;color:var(--ok);font-weight:700}
+.scopes code{display:block;color:var(--muted);font-size:.78rem;overflow-wrap:anywhere}
+.who{font-size:.88rem;color:var(--muted);margin:0 0 6px}
+.actions{display:flex;justify-content:flex-end;gap:10px;margin-top:20px}
+"#;
+
+fn consent_page(app: &str, consent: &Consent<'_>, fields: &[(String, String)]) -> Response {
     let hidden: String = fields
         .iter()
+        .filter(|(k, _)| k != "decision")
         .map(|(k, v)| {
             format!(
-                r#"<input type="hidden" name="{}" value="{}">"#,
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
                 html_escape(k),
                 html_escape(v)
             )
         })
         .collect();
-    html_response(format!(
-        r#"<!doctype html><html><head><title>{title}</title></head><body>
-<h1>{title}</h1><p>{detail}</p>
-<form method="post" action="{action}">{hidden}
-<button type="submit" id="approve" name="decision" value="allow">Accept</button>
-<button type="submit" id="deny" name="decision" value="deny">Deny</button>
-</form></body></html>"#,
-        detail = html_escape(detail)
-    ))
+    let scopes: String = consent
+        .scopes
+        .iter()
+        .map(|(plain, raw)| {
+            format!(
+                "<li>{}<code>{}</code></li>\n",
+                html_escape(plain),
+                html_escape(raw)
+            )
+        })
+        .collect();
+    let scopes = if scopes.is_empty() {
+        "<li>No data beyond knowing that you said yes.</li>".to_owned()
+    } else {
+        scopes
+    };
+    let back_to = form_value(fields, "redirect_uri")
+        .and_then(|uri| {
+            let rest = uri.split_once("://")?.1;
+            Some(rest.split(['/', '?', '#']).next()?.to_owned())
+        })
+        .filter(|host| !host.is_empty())
+        .map(|host| {
+            format!(
+                "<p class=\"who\">Either way you go back to <strong>{}</strong>.</p>\n",
+                html_escape(&host)
+            )
+        })
+        .unwrap_or_default();
+    let (target_label, target_name) = &consent.target;
+    let main = format!(
+        "<section class=\"card consent\">\n<h1>{heading}</h1>\n\
+         <p class=\"lead\"><strong>{app}</strong> is asking for access. Only accept if you trust it.</p>\n\
+         <dl class=\"target\"><dt>{target_label}</dt><dd id=\"consent-target\">{target_name}</dd>\
+         <dd class=\"detail\">{target_detail}</dd></dl>\n\
+         <h2 class=\"who\">{app} will be able to:</h2>\n<ul class=\"scopes\" id=\"consent-scopes\">\n{scopes}</ul>\n\
+         <p class=\"who\">Signed in as {signed_in}.</p>\n{back_to}\
+         <form method=\"post\" action=\"{action}\">\n{hidden}<div class=\"actions\">\
+         <button type=\"submit\" class=\"button\" id=\"deny\" name=\"decision\" value=\"deny\">Deny</button>\
+         <button type=\"submit\" class=\"button button-primary\" id=\"approve\" name=\"decision\" value=\"allow\">Accept</button>\
+         </div>\n</form>\n</section>",
+        heading = html_escape(&consent.heading),
+        app = html_escape(app),
+        target_label = html_escape(target_label),
+        target_name = html_escape(target_name),
+        target_detail = html_escape(&consent.target_detail),
+        signed_in = html_escape(consent.signed_in),
+        action = html_escape(consent.action),
+    );
+    Page {
+        title: format!("{} · {} (sandbox)", consent.heading, consent.brand),
+        brand: consent.brand,
+        context: None,
+        marker: consent.marker,
+        css: CONSENT_CSS,
+        main,
+    }
+    .respond(StatusCode::OK)
+}
+
+/// Intuit scopes in plain words, each with the scope itself.
+fn intuit_scopes(scope: &str) -> Vec<(String, String)> {
+    scope
+        .split([' ', '+', ','])
+        .filter(|s| !s.is_empty())
+        .map(|raw| {
+            let plain = match raw {
+                "com.intuit.quickbooks.accounting" => {
+                    "Read and change your QuickBooks accounting data: customers, vendors, products and services, invoices, estimates, purchase orders and other transactions"
+                }
+                "com.intuit.quickbooks.payment" => "Take payments with QuickBooks Payments",
+                "openid" => "Confirm who you are (your Intuit user id)",
+                "profile" => "See your name",
+                "email" => "See your email address",
+                "phone" => "See your phone number",
+                "address" => "See your address",
+                other => other,
+            };
+            (plain.to_owned(), raw.to_owned())
+        })
+        .collect()
+}
+
+/// Zoho scopes (`ZohoCRM.modules.ALL`, `ZohoCRM.settings.fields.READ`, …) in plain words.
+fn zoho_scopes(scope: &str) -> Vec<(String, String)> {
+    scope
+        .split([',', ' '])
+        .filter(|s| !s.is_empty())
+        .map(|raw| {
+            (
+                zoho_scope_words(raw).unwrap_or_else(|| raw.to_owned()),
+                raw.to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn zoho_scope_words(raw: &str) -> Option<String> {
+    let parts: Vec<&str> = raw.split('.').collect();
+    let (service, rest) = parts.split_first()?;
+    if !service.eq_ignore_ascii_case("ZohoCRM") {
+        return None;
+    }
+    let (operation, middle) = rest.split_last()?;
+    let operation = operation.to_ascii_uppercase();
+    let verbs = match operation.as_str() {
+        "READ" => "View",
+        "CREATE" => "Create",
+        "UPDATE" => "Edit",
+        "DELETE" => "Delete",
+        "WRITE" => "Create and edit",
+        "ALL" => "View, create, edit and delete",
+        _ => return None,
+    };
+    let area = middle.first().map(|a| a.to_ascii_lowercase());
+    let detail = middle.get(1).map(|d| d.to_ascii_lowercase());
+    Some(match (area.as_deref(), detail.as_deref()) {
+        (Some("modules"), None) => format!("{verbs} records in every CRM module"),
+        (Some("modules"), Some(module)) => {
+            let module = match module {
+                "salesorders" | "sales_orders" => "Sales Orders",
+                "purchaseorders" | "purchase_orders" => "Purchase Orders",
+                "accounts" => "Accounts",
+                "contacts" => "Contacts",
+                "leads" => "Leads",
+                "deals" => "Deals",
+                "products" => "Products",
+                "quotes" => "Quotes",
+                "invoices" => "Invoices",
+                "vendors" => "Vendors",
+                other => other,
+            };
+            format!("{verbs} {module} records")
+        }
+        (Some("settings"), None) => format!("{verbs} the CRM's settings"),
+        (Some("settings"), Some("fields")) => format!("{verbs} the fields of each module"),
+        (Some("settings"), Some("modules")) => format!("{verbs} the list of modules"),
+        (Some("settings"), Some("layouts")) => format!("{verbs} the layouts of each module"),
+        (Some("settings"), Some(what)) => format!("{verbs} the CRM's {what} settings"),
+        (Some("users"), _) => format!("{verbs} the CRM's users"),
+        (Some("org"), _) => format!("{verbs} your organization's details"),
+        (Some("coql"), _) => format!("{verbs} records with COQL queries"),
+        (Some("notifications"), _) => format!("{verbs} notifications of record changes"),
+        (Some("bulk"), _) => format!("{verbs} records in bulk"),
+        (Some(other), _) => format!("{verbs} {other}"),
+        (None, _) => return None,
+    })
 }
 
 fn with_params(base: &str, params: &[(&str, &str)]) -> String {
@@ -356,12 +528,38 @@ async fn intuit_authorize(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQ
         return intuit_decide(&shared, &form);
     }
     let realm = shared.config.realm_id.clone();
-    consent_page(
-        "Connect to QuickBooks (sandbox)",
-        "/connect/oauth2/consent",
-        &form,
-        &format!("Sandbox Company {realm}"),
-    )
+    let (company, offering) = {
+        let qbo = lock(&shared.qbo);
+        let info = qbo.realms.get(&realm).map(|r| r.company_info.clone());
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        let company = text(info.as_ref().map(|i| &i["CompanyName"]));
+        let offering = info.as_ref().and_then(|i| {
+            i["NameValue"]
+                .as_array()?
+                .iter()
+                .find(|nv| nv["Name"] == "OfferingSku")
+                .and_then(|nv| nv["Value"].as_str().map(str::to_owned))
+        });
+        (company, offering)
+    };
+    let scope = form_value(&form, "scope").unwrap_or_default();
+    let consent = Consent {
+        brand: "Intuit",
+        marker: "Simulated Intuit sign-in (sandbox)",
+        heading: "Connect to QuickBooks Online".to_owned(),
+        target: (
+            "QuickBooks company",
+            company.unwrap_or_else(|| format!("Sandbox Company {realm}")),
+        ),
+        target_detail: format!(
+            "{} · Company ID {realm}",
+            offering.as_deref().unwrap_or("QuickBooks Online")
+        ),
+        signed_in: "Sandbox Owner (owner@sandbox.example)",
+        scopes: intuit_scopes(&scope),
+        action: "/connect/oauth2/consent",
+    };
+    consent_page(&shared.config.app_name, &consent, &form)
 }
 
 async fn intuit_consent(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
@@ -630,12 +828,24 @@ async fn zoho_authorize(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQue
         return zoho_decide(&shared, &form);
     }
     let scope = form_value(&form, "scope").unwrap_or_default();
-    consent_page(
-        "Zoho CRM (sandbox) would like to access your data",
-        "/oauth/v2/auth/consent",
-        &form,
-        &scope,
-    )
+    let edition = match shared.config.zoho_edition {
+        crate::ZohoEdition::Free => "Free",
+        crate::ZohoEdition::Professional => "Professional",
+    };
+    let consent = Consent {
+        brand: "Zoho Accounts",
+        marker: "Simulated Zoho Accounts (sandbox)",
+        heading: "Allow access to your Zoho CRM data".to_owned(),
+        target: ("Zoho CRM organization", "Sandbox Org".to_owned()),
+        target_detail: format!(
+            "Zoho CRM {edition} edition · {} data centre",
+            shared.config.zoho_location.to_uppercase()
+        ),
+        signed_in: "Sandbox Admin (admin@sandbox.example)",
+        scopes: zoho_scopes(&scope),
+        action: "/oauth/v2/auth/consent",
+    };
+    consent_page(&shared.config.app_name, &consent, &form)
 }
 
 async fn zoho_consent(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
@@ -772,5 +982,36 @@ async fn zoho_revoke(
         json_response(StatusCode::OK, &json!({"status": "success"}))
     } else {
         json_response(StatusCode::OK, &json!({"error": "invalid_token"}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_read_as_plain_words() {
+        let zoho = zoho_scopes(
+            "ZohoCRM.modules.ALL,ZohoCRM.settings.fields.READ,ZohoCRM.modules.salesorders.READ,ZohoCRM.users.READ,Other.thing",
+        );
+        let words: Vec<&str> = zoho.iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                "View, create, edit and delete records in every CRM module",
+                "View the fields of each module",
+                "View Sales Orders records",
+                "View the CRM's users",
+                "Other.thing",
+            ]
+        );
+        assert_eq!(zoho[0].1, "ZohoCRM.modules.ALL");
+        let intuit = intuit_scopes("com.intuit.quickbooks.accounting openid");
+        assert!(
+            intuit[0]
+                .0
+                .starts_with("Read and change your QuickBooks accounting data")
+        );
+        assert_eq!(intuit[1].0, "Confirm who you are (your Intuit user id)");
     }
 }

@@ -191,6 +191,7 @@ pub fn html_escape(input: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// Turns Stripe-style bracket keys (`items[0][price]=x`) into nested JSON; numeric segments make arrays.

@@ -19,6 +19,7 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
             let value = chunk.split("value=\"").nth(1)?.split('"').next()?;
             let unescape = |s: &str| {
                 s.replace("&quot;", "\"")
+                    .replace("&#39;", "'")
                     .replace("&lt;", "<")
                     .replace("&gt;", ">")
                     .replace("&amp;", "&")
@@ -490,5 +491,101 @@ async fn auto_consent_redirects_without_a_page() {
             .urls()
             .to_string()
             .contains(&h.sandbox.urls().qbo_api)
+    );
+}
+
+/// GETs a consent page; returns its HTML after the sanity check.
+async fn consent_html(h: &Harness, authorize_url: &str) -> String {
+    let page = h.http.get(authorize_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let html = page.text().await.unwrap();
+    common::assert_sane_html(&html);
+    html
+}
+
+#[tokio::test]
+async fn the_intuit_consent_page_names_the_app_the_company_and_the_scopes_in_plain_words() {
+    let h = Harness::start(1).await;
+    let authorize = format!(
+        "{}/connect/oauth2?client_id=sandbox-intuit-client&response_type=code&scope=com.intuit.quickbooks.accounting%20openid&redirect_uri={}&state=s%26t",
+        h.sandbox.urls().intuit_oauth,
+        REDIRECT.replace(':', "%3A").replace('/', "%2F")
+    );
+    let html = consent_html(&h, &authorize).await;
+    let text = common::page_text(&html);
+    for expected in [
+        "Intuit",
+        "Simulated Intuit sign-in (sandbox)",
+        "Connect to QuickBooks Online",
+        "zqsync is asking for access",
+        "QuickBooks company Sandbox Company 9341453050298464",
+        "QuickBooks Online Plus · Company ID 9341453050298464",
+        "zqsync will be able to:",
+        "Read and change your QuickBooks accounting data: customers, vendors, products and services, invoices",
+        "com.intuit.quickbooks.accounting",
+        "Confirm who you are (your Intuit user id) openid",
+        "Either way you go back to 127.0.0.1:9",
+        "Deny Accept",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    // The form carries the request through, escaped (state is `s&t`).
+    assert!(html.contains("<input type=\"hidden\" name=\"state\" value=\"s&amp;t\">"));
+
+    // Accept and Deny work as before.
+    let accepted = consent(&h, &authorize, "allow").await;
+    assert!(accepted.starts_with(REDIRECT), "{accepted}");
+    assert!(query_param(&accepted, "code").is_some());
+    assert_eq!(
+        query_param(&accepted, "realmId").as_deref(),
+        Some("9341453050298464")
+    );
+    assert_eq!(query_param(&accepted, "state").as_deref(), Some("s%26t"));
+    let denied = consent(&h, &authorize, "deny").await;
+    assert_eq!(
+        query_param(&denied, "error").as_deref(),
+        Some("access_denied")
+    );
+    assert!(query_param(&denied, "code").is_none());
+}
+
+#[tokio::test]
+async fn the_zoho_consent_page_names_the_org_and_the_scopes_in_plain_words() {
+    let h = Harness::with(|c| {
+        c.records_per_module = 0;
+        c.zoho_location = "eu".to_owned();
+        c.app_name = "Acme Sync".to_owned();
+    })
+    .await;
+    let authorize = format!(
+        "{}/oauth/v2/auth?scope=ZohoCRM.modules.ALL,ZohoCRM.settings.fields.READ,ZohoCRM.settings.modules.READ,ZohoCRM.users.READ,ZohoCRM.org.READ&client_id=1000.SANDBOXZOHOCLIENT&response_type=code&access_type=offline&prompt=consent&redirect_uri={REDIRECT}&state=st",
+        h.sandbox.urls().zoho_accounts
+    );
+    let html = consent_html(&h, &authorize).await;
+    let text = common::page_text(&html);
+    for expected in [
+        "Zoho Accounts",
+        "Simulated Zoho Accounts (sandbox)",
+        "Allow access to your Zoho CRM data",
+        "Acme Sync is asking for access",
+        "Zoho CRM organization Sandbox Org",
+        "Zoho CRM Professional edition · EU data centre",
+        "View, create, edit and delete records in every CRM module ZohoCRM.modules.ALL",
+        "View the fields of each module ZohoCRM.settings.fields.READ",
+        "View the list of modules ZohoCRM.settings.modules.READ",
+        "View the CRM's users ZohoCRM.users.READ",
+        "View your organization's details ZohoCRM.org.READ",
+        "Signed in as Sandbox Admin (admin@sandbox.example)",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    let accepted = consent(&h, &authorize, "allow").await;
+    assert!(query_param(&accepted, "code").is_some(), "{accepted}");
+    assert_eq!(query_param(&accepted, "location").as_deref(), Some("eu"));
+    let denied = consent(&h, &authorize, "deny").await;
+    assert_eq!(
+        query_param(&denied, "error").as_deref(),
+        Some("access_denied")
     );
 }

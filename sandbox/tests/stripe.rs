@@ -596,3 +596,153 @@ async fn trials_end_on_their_own_when_time_passes() {
     assert_eq!(updated["data"]["object"]["status"], "active");
     assert_eq!(updated["data"]["previous_attributes"]["status"], "trialing");
 }
+
+/// A subscription Checkout Session for the price with `lookup_key` (and a trial when given);
+/// returns the hosted page's URL.
+async fn checkout_url(h: &Harness, lookup_key: &str, trial_days: Option<&str>) -> String {
+    let (_, prices) = h
+        .stripe_get(&format!("prices?lookup_keys[]={lookup_key}"))
+        .await;
+    let price = prices["data"][0]["id"].as_str().unwrap().to_owned();
+    let (_, customer) = h
+        .stripe_post("customers", &[("email", "owner@tenant.example")])
+        .await;
+    let customer = customer["id"].as_str().unwrap().to_owned();
+    let mut form = vec![
+        ("mode", "subscription"),
+        ("customer", customer.as_str()),
+        ("line_items[0][price]", price.as_str()),
+        ("line_items[0][quantity]", "1"),
+        (
+            "success_url",
+            "http://app.example/plan?checkout={CHECKOUT_SESSION_ID}",
+        ),
+        ("cancel_url", "http://app.example/plan"),
+    ];
+    if let Some(days) = trial_days {
+        form.push(("subscription_data[trial_period_days]", days));
+    }
+    let (status, session) = h.stripe_post("checkout/sessions", &form).await;
+    assert_eq!(status, 200, "{session}");
+    session["url"].as_str().unwrap().to_owned()
+}
+
+/// GETs (or POSTs the form to) the hosted page; returns (status, HTML) after the sanity check.
+async fn hosted(h: &Harness, url: &str, card: Option<&str>) -> (u16, String) {
+    let request = match card {
+        Some(card) => h
+            .http
+            .post(url)
+            .form(&[("card", card), ("decision", "pay")]),
+        None => h.http.get(url),
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    if status == 303 {
+        return (status, String::new());
+    }
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let html = response.text().await.unwrap();
+    common::assert_sane_html(&html);
+    (status, html)
+}
+
+#[tokio::test]
+async fn the_checkout_page_shows_the_plan_its_price_and_period_and_when_the_trial_ends() {
+    let h = Harness::start(0).await;
+    // The harness clock stands at 2026-05-05 09:00 UTC: a 15-day trial ends on May 20.
+    let url = checkout_url(&h, "standard_monthly", Some("15")).await;
+    let (status, html) = hosted(&h, &url, None).await;
+    assert_eq!(status, 200);
+    let text = common::page_text(&html);
+    for expected in [
+        "Stripe Checkout",
+        "Simulated Stripe (sandbox)",
+        "zqsync Subscribe to Standard",
+        "15 days free",
+        "Then $29.00 per month starting May 20, 2026",
+        "Standard Billed monthly $29.00",
+        "Free trial 15 days, ends May 20, 2026 −$29.00",
+        "Total due today $0.00",
+        "Email owner@tenant.example",
+        "Card number",
+        "Start trial",
+        "Cancel and go back",
+        "4242 4242 4242 4242",
+        "4000 0000 0000 0341 Saves the card, but declines every later charge",
+        "4000 0000 0000 0002 Declined right here",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    assert!(html.contains("<title>Subscribe to Standard · Sandbox Checkout</title>"));
+    for id in ["card", "pay", "cancel"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "#{id}");
+    }
+    assert!(html.contains("<strong id=\"trial-end\">May 20, 2026</strong>"));
+
+    // A declined card: the same page with the error and the number that was tried, 402.
+    let (status, html) = hosted(&h, &url, Some("4000 0000 0000 0002")).await;
+    assert_eq!(status, 402);
+    let text = common::page_text(&html);
+    assert!(text.contains("Your card was declined."), "{text}");
+    assert!(text.contains("Subscribe to Standard"), "{text}");
+    assert!(html.contains("value=\"4000 0000 0000 0002\""));
+    assert!(html.contains("id=\"error\""));
+
+    // Paid: back to the app; the page now says the session is closed.
+    let (status, _) = hosted(&h, &url, Some("4242 4242 4242 4242")).await;
+    assert_eq!(status, 303);
+    let (status, html) = hosted(&h, &url, None).await;
+    assert_eq!(status, 200);
+    assert!(common::page_text(&html).contains("This session is no longer open."));
+    assert!(!html.contains("id=\"pay\""));
+}
+
+#[tokio::test]
+async fn the_checkout_page_shows_a_yearly_price_without_a_trial_and_a_card_setup() {
+    let h = Harness::start(0).await;
+    let url = checkout_url(&h, "professional_yearly", None).await;
+    let (status, html) = hosted(&h, &url, None).await;
+    assert_eq!(status, 200);
+    let text = common::page_text(&html);
+    for expected in [
+        "Subscribe to Professional",
+        "$790.00 per year",
+        "Professional Billed yearly $790.00",
+        "Total due today $790.00",
+        "Subscribe",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    assert!(!text.contains("days free"), "{text}");
+    assert!(!text.contains("Start trial"), "{text}");
+
+    let (_, customer) = h
+        .stripe_post("customers", &[("email", "c@d.example")])
+        .await;
+    let (_, session) = h
+        .stripe_post(
+            "checkout/sessions",
+            &[
+                ("mode", "setup"),
+                ("customer", customer["id"].as_str().unwrap()),
+                ("currency", "usd"),
+                ("success_url", "http://app.example/ok"),
+            ],
+        )
+        .await;
+    let (status, html) = hosted(&h, session["url"].as_str().unwrap(), None).await;
+    assert_eq!(status, 200);
+    let text = common::page_text(&html);
+    assert!(text.contains("Save a card"), "{text}");
+    assert!(text.contains("Nothing is charged now."), "{text}");
+    assert!(text.contains("Email c@d.example"), "{text}");
+
+    let missing = format!("{}/checkout/pay/cs_test_nope", h.sandbox.urls().stripe_api);
+    let (status, html) = hosted(&h, &missing, None).await;
+    assert_eq!(status, 404);
+    assert!(common::page_text(&html).contains("Checkout not found"));
+}

@@ -19,10 +19,11 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::util::{
-    bearer, header, hex, hmac_sha256, html_escape, html_response, json_response, nest_form,
-    parse_form, redirect,
+    bearer, form_value, header, hex, hmac_sha256, json_response, nest_form, parse_form, redirect,
 };
 use crate::{Shared, lock};
+
+mod page;
 
 const WEBHOOK_ATTEMPTS: u32 = 5;
 const TRIAL_WILL_END_NOTICE_DAYS: i64 = 3;
@@ -1272,36 +1273,33 @@ async fn cancel_subscription(
 }
 
 async fn hosted_page(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    let now = shared.now();
     let store = lock(&shared.stripe);
     let Some(session) = store.get(&id, "checkout.session") else {
-        return missing("checkout.session", &id);
+        return session_missing();
     };
-    let action = if session["mode"] == "setup" {
-        "Save card"
+    if session["status"] != "open" {
+        return session_closed(&session);
+    }
+    page::checkout_page(&store, &session, &shared.config.app_name, now, None)
+        .respond(StatusCode::OK)
+}
+
+fn session_missing() -> Response {
+    page::notice_page(
+        "Checkout not found",
+        "There is no Checkout Session at this address. Start again from the plan page.",
+    )
+    .respond(StatusCode::NOT_FOUND)
+}
+
+fn session_closed(session: &Value) -> Response {
+    let detail = if session["status"] == "complete" {
+        "This checkout is complete; the payment details were saved. You can close this page."
     } else {
-        "Subscribe"
+        "This Checkout Session has expired. Start again from the plan page."
     };
-    let amount = session["amount_total"]
-        .as_i64()
-        .map(|a| {
-            format!(
-                "{:.2} {}",
-                a as f64 / 100.0,
-                session["currency"].as_str().unwrap_or("usd").to_uppercase()
-            )
-        })
-        .unwrap_or_default();
-    html_response(format!(
-        r#"<!doctype html><html><head><title>Sandbox Checkout</title></head><body>
-<h1>Sandbox Checkout</h1><p id="status">{status}</p><p id="amount">{amount}</p>
-<form method="post" action="/checkout/pay/{id}">
-<label>Card number <input id="card" name="card" value="4242 4242 4242 4242"></label>
-<button type="submit" id="pay" name="decision" value="pay">{action}</button>
-<button type="submit" id="cancel" name="decision" value="cancel">Cancel</button>
-</form></body></html>"#,
-        status = html_escape(session["status"].as_str().unwrap_or_default()),
-        id = html_escape(&id),
-    ))
+    page::notice_page("This session is no longer open.", detail).respond(StatusCode::OK)
 }
 
 /// Completes (or abandons) the session the way Stripe's hosted page would, then redirects back.
@@ -1314,26 +1312,29 @@ async fn hosted_submit(
     let fields = parse_form(&String::from_utf8_lossy(&body));
     let mut store = lock(&shared.stripe);
     let Some(mut session) = store.get(&id, "checkout.session") else {
-        return missing("checkout.session", &id);
+        return session_missing();
     };
     if fields.iter().any(|(k, v)| k == "decision" && v == "cancel") {
         return redirect(session["cancel_url"].as_str().unwrap_or("/"));
     }
     if session["status"] != "open" {
-        return html_response(
-            "<!doctype html><p id=\"status\">This session is no longer open.</p>".to_owned(),
-        );
+        return session_closed(&session);
     }
-    let card: String = fields
-        .iter()
-        .find(|(k, _)| k == "card")
-        .map(|(_, v)| v.chars().filter(char::is_ascii_digit).collect())
-        .unwrap_or_default();
+    let typed = form_value(&fields, "card").unwrap_or_default();
+    let card: String = typed.chars().filter(char::is_ascii_digit).collect();
     if card == "4000000000000002" {
-        let mut page =
-            html_response("<!doctype html><p id=\"error\">Your card was declined.</p>".to_owned());
-        *page.status_mut() = StatusCode::PAYMENT_REQUIRED;
-        return page;
+        let declined = (
+            "Your card was declined. Try another card: the test cards are listed below.",
+            typed.as_str(),
+        );
+        return page::checkout_page(
+            &store,
+            &session,
+            &shared.config.app_name,
+            now,
+            Some(declined),
+        )
+        .respond(StatusCode::PAYMENT_REQUIRED);
     }
     let customer_id = match session["customer"].as_str() {
         Some(id) => id.to_owned(),

@@ -4,6 +4,7 @@
 pub mod coql;
 pub mod criteria;
 pub mod meta;
+pub mod page;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -632,6 +633,8 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
             get(get_one).put(update_one).delete(delete_one),
         )
         .route_layer(middleware::from_fn_with_state(shared.clone(), guard))
+        // The web UI's record page, where people follow a link: no API token, no API credits.
+        .route("/crm/tab/{module}/{id}", get(page::record_page))
         .layer(middleware::from_fn_with_state(
             shared.clone(),
             deliver_notifications,

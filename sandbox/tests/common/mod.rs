@@ -238,3 +238,296 @@ pub fn assert_shape(name: &str, expected: &Value, actual: &Value, ignore: &[&str
         problems.join("\n  ")
     );
 }
+
+/// Elements that have no end tag.
+const VOID_ELEMENTS: [&str; 14] = [
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr", "param",
+];
+
+/// One start tag: its name and attributes (values unescaped only as far as the checks need).
+#[derive(Debug)]
+pub struct Tag {
+    pub name: String,
+    pub attributes: Vec<(String, String)>,
+}
+
+impl Tag {
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn parse_attributes(text: &str, context: &str) -> Vec<(String, String)> {
+    let mut attributes = Vec::new();
+    let mut rest = text.trim().trim_end_matches('/').trim();
+    while !rest.is_empty() {
+        let name_end = rest
+            .find(|c: char| c == '=' || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let name = rest[..name_end].to_ascii_lowercase();
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "a bad attribute name in <{context}>: {rest:?}"
+        );
+        rest = rest[name_end..].trim_start();
+        let value = if let Some(after) = rest.strip_prefix('=') {
+            let after = after.trim_start();
+            let Some(quoted) = after.strip_prefix('"') else {
+                panic!("attribute {name} of <{context}> is not double-quoted: {after:?}");
+            };
+            let end = quoted
+                .find('"')
+                .unwrap_or_else(|| panic!("attribute {name} of <{context}> never ends"));
+            let value = &quoted[..end];
+            assert!(
+                !value.contains('<'),
+                "a raw < in attribute {name} of <{context}>"
+            );
+            rest = quoted[end + 1..].trim_start();
+            value.to_owned()
+        } else {
+            String::new()
+        };
+        assert!(
+            attributes.iter().all(|(k, _)| *k != name),
+            "attribute {name} twice in <{context}>"
+        );
+        attributes.push((name, value));
+    }
+    attributes
+}
+
+/// A sanity check of a page the sandbox serves to browsers; returns its start tags.
+///
+/// * `<!doctype html>`, `<html lang>`, `<meta charset="utf-8">`, a viewport, one non-empty `<title>`,
+///   one `<h1>`;
+/// * every element closed in order (void elements excepted), nothing after `</html>`;
+/// * attributes double-quoted, none twice, ids unique, every `for` names an id;
+/// * text and attribute values escaped (no stray `<` or `>`; `&` only as an entity);
+/// * no script at all (`<script>`, `on…=` handlers, `javascript:`), so the page works without
+///   JavaScript, and no external asset (`src`, stylesheet links, `url(` to another host);
+/// * every form posts to a path on the same host; every visible input has a label; every button
+///   has a type and a text.
+pub fn assert_sane_html(html: &str) -> Vec<Tag> {
+    let lower = html.to_ascii_lowercase();
+    assert!(
+        lower.starts_with("<!doctype html>"),
+        "no doctype: {}",
+        &html[..html.len().min(80)]
+    );
+    let mut tags: Vec<Tag> = Vec::new();
+    let mut open: Vec<String> = Vec::new();
+    let mut texts: Vec<(String, String)> = Vec::new(); // (innermost open element, text)
+    let mut rest = &html["<!doctype html>".len()..];
+    let mut closed_html = false;
+    while !rest.is_empty() {
+        let Some(start) = rest.find('<') else {
+            texts.push((open.last().cloned().unwrap_or_default(), rest.to_owned()));
+            break;
+        };
+        if start > 0 {
+            texts.push((
+                open.last().cloned().unwrap_or_default(),
+                rest[..start].to_owned(),
+            ));
+        }
+        rest = &rest[start..];
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            let end = comment.find("-->").expect("a comment ends");
+            rest = &comment[end + 3..];
+            continue;
+        }
+        let end = rest.find('>').expect("a tag ends");
+        let inside = &rest[1..end];
+        rest = &rest[end + 1..];
+        if let Some(name) = inside.strip_prefix('/') {
+            let name = name.trim().to_ascii_lowercase();
+            let expected = open.pop();
+            assert_eq!(
+                expected.as_deref(),
+                Some(name.as_str()),
+                "</{name}> closes {expected:?}; open: {open:?}"
+            );
+            if name == "html" {
+                closed_html = true;
+            }
+            continue;
+        }
+        assert!(!closed_html, "content after </html>: <{inside}>");
+        let name_end = inside
+            .find(|c: char| c.is_whitespace() || c == '/')
+            .unwrap_or(inside.len());
+        let name = inside[..name_end].to_ascii_lowercase();
+        assert!(
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()),
+            "a bad tag: <{inside}>"
+        );
+        let attributes = parse_attributes(&inside[name_end..], &name);
+        if name == "style" {
+            let close = rest.find("</style>").expect("the style element ends");
+            let css = &rest[..close];
+            for hint in ["url(http", "url(//", "@import"] {
+                assert!(!css.contains(hint), "an external asset in the CSS: {hint}");
+            }
+            rest = &rest[close + "</style>".len()..];
+        } else if !VOID_ELEMENTS.contains(&name.as_str()) {
+            open.push(name.clone());
+        }
+        tags.push(Tag { name, attributes });
+    }
+    assert!(open.is_empty(), "never closed: {open:?}");
+    assert!(closed_html, "no </html>");
+
+    for (parent, text) in &texts {
+        assert!(
+            !text.contains('>'),
+            "a raw > in the text of <{parent}>: {text:?}"
+        );
+        for (index, _) in text.match_indices('&') {
+            let entity = &text[index..];
+            let ok = entity.find(';').is_some_and(|end| {
+                end > 1
+                    && end < 10
+                    && entity[1..end]
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '#')
+            });
+            assert!(ok, "a raw & in the text of <{parent}>: {text:?}");
+        }
+    }
+    let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names.first(), Some(&"html"), "the page starts with <html>");
+    let html_tag = &tags[0];
+    assert!(
+        html_tag.attribute("lang").is_some_and(|l| !l.is_empty()),
+        "<html> has a lang"
+    );
+    assert!(
+        tags.iter()
+            .any(|t| t.name == "meta" && t.attribute("charset") == Some("utf-8")),
+        "a utf-8 charset"
+    );
+    assert!(
+        tags.iter()
+            .any(|t| t.name == "meta" && t.attribute("name") == Some("viewport")),
+        "a viewport"
+    );
+    assert_eq!(
+        names.iter().filter(|n| **n == "title").count(),
+        1,
+        "one <title>"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|(p, t)| p == "title" && !t.trim().is_empty()),
+        "the title has a text"
+    );
+    assert_eq!(names.iter().filter(|n| **n == "h1").count(), 1, "one <h1>");
+    assert!(!names.contains(&"script"), "no script");
+
+    let mut ids = std::collections::HashSet::new();
+    for tag in &tags {
+        if let Some(id) = tag.attribute("id") {
+            assert!(ids.insert(id.to_owned()), "id {id} twice");
+        }
+        for (name, value) in &tag.attributes {
+            assert!(
+                !name.starts_with("on"),
+                "an event handler {name} on <{}>",
+                tag.name
+            );
+            assert!(
+                !value.to_ascii_lowercase().starts_with("javascript:"),
+                "a javascript: URL on <{}>",
+                tag.name
+            );
+            if name == "href" || name == "src" || name == "action" {
+                assert!(
+                    !value.contains('"') && !value.contains(' '),
+                    "a bad URL {value:?} on <{}>",
+                    tag.name
+                );
+            }
+        }
+        assert!(
+            tag.attribute("src").is_none(),
+            "no embedded asset: <{} src>",
+            tag.name
+        );
+        if tag.name == "link" {
+            let href = tag.attribute("href").unwrap_or_default();
+            assert!(
+                href.starts_with("data:"),
+                "a <link> to an external asset: {href}"
+            );
+        }
+        if tag.name == "form" {
+            let action = tag.attribute("action").unwrap_or_default();
+            assert!(
+                action.starts_with('/'),
+                "the form posts to this host: {action}"
+            );
+            assert_eq!(tag.attribute("method"), Some("post"), "forms post");
+        }
+        if tag.name == "button" {
+            assert!(tag.attribute("type").is_some(), "a button has a type");
+        }
+    }
+    for tag in tags.iter().filter(|t| t.name == "label") {
+        if let Some(target) = tag.attribute("for") {
+            assert!(ids.contains(target), "label for={target} names no id");
+        }
+    }
+    for tag in tags
+        .iter()
+        .filter(|t| t.name == "input" && t.attribute("type") != Some("hidden"))
+    {
+        let id = tag.attribute("id").expect("a visible input has an id");
+        assert!(
+            tags.iter()
+                .any(|t| t.name == "label" && t.attribute("for") == Some(id)),
+            "input #{id} has a label"
+        );
+    }
+    let buttons = names.iter().filter(|n| **n == "button").count();
+    let labelled = texts
+        .iter()
+        .filter(|(p, t)| p == "button" && !t.trim().is_empty())
+        .count();
+    assert_eq!(buttons, labelled, "every button has a text");
+    tags
+}
+
+/// The text of a page without its tags (entities decoded as far as tests need), with runs of
+/// white space collapsed: what a reader sees, for `contains` checks.
+pub fn page_text(html: &str) -> String {
+    let body = html.split("</style>").last().unwrap_or(html);
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
