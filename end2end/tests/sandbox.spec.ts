@@ -1,5 +1,5 @@
 import { expect } from '@playwright/test';
-import { hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
+import { choosePlan, hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
 import { MAIN_STRIPE_URL, MAIN_ZOHO_API_URL } from '../playwright.config';
 
 // The pages a sandbox user meets on the simulated services: the Intuit and Zoho consent pages,
@@ -83,7 +83,7 @@ test('the Checkout stand-in shows the plan, its price and period, and when the t
   await signUp(page, 'Sandbox Checkout Co', email);
   await page.goto('/plan');
   await hydrated(page);
-  await page.locator('[data-plan="standard_monthly"]').getByRole('button', { name: 'Upgrade' }).click();
+  await (await choosePlan(page, 'standard_monthly', 'Upgrade')).getByRole('button', { name: 'Change to Standard (monthly)' }).click();
   await expect(page).toHaveURL(/\/checkout\/pay\/cs_/);
 
   // The simulated Stripe's clock (other tests move it): a 15-day trial ends 15 days from it.
