@@ -14,6 +14,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use engine::sessions::Lookup;
+use leptos::nonce::Nonce;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::services::ServeDir;
@@ -29,6 +30,13 @@ pub(crate) struct WebState {
     pub(crate) ctx: ServerCtx,
     /// `scheme://host:port` of the public URL, accepted as an `Origin`.
     public_origin: String,
+}
+
+/// What every answer says about how browsers may treat it (issue 23).
+#[derive(Debug, Clone, Copy)]
+struct HeaderPolicy {
+    /// `Strict-Transport-Security`: only when the public URL is https.
+    hsts: bool,
 }
 
 pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> Router {
@@ -48,6 +56,13 @@ pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> R
         public_origin,
     };
 
+    let policy = HeaderPolicy {
+        hsts: settings
+            .public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://")),
+    };
+
     let routes = generate_route_list(app::App);
     let pages_and_functions = Router::new()
         .route("/connect/{provider}", get(oauth::connect))
@@ -59,7 +74,7 @@ pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> R
             routes,
             {
                 let ctx = ctx.clone();
-                move || provide_context(ctx.clone())
+                move || provide_request_context(&ctx)
             },
             move || app::shell(leptos_options.clone()),
         )
@@ -82,9 +97,87 @@ pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> R
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             WebState,
             _,
-        >(move || provide_context(ctx.clone()), app::shell))
+        >(move || provide_request_context(&ctx), app::shell))
+        .layer(middleware::from_fn_with_state(policy, security_headers))
         .layer(middleware::from_fn(record_metrics))
         .with_state(state)
+}
+
+/// What pages and server functions find in their Leptos context: the server's state, and the
+/// CSP nonce [`security_headers`] minted for this request (it replaces the one leptos_axum
+/// makes up, which no header would name), so the hydration scripts carry the nonce the
+/// `Content-Security-Policy` header allows.
+fn provide_request_context(ctx: &ServerCtx) {
+    provide_context(ctx.clone());
+    if let Some(nonce) = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Nonce>().cloned())
+    {
+        provide_context(nonce);
+    }
+}
+
+/// The one layer that sets the security headers of every answer (pages, server functions,
+/// redirects, errors, static files):
+///
+/// - `Content-Security-Policy`: scripts only from us and the inline hydration script carrying
+///   this request's nonce (no `'unsafe-inline'`), WebAssembly compilation
+///   (`'wasm-unsafe-eval'`), styles only from `/style/zqsync.css` (no inline styles), fetches
+///   to us, forms posting to us, no plugins, no `<base>`, and no framing by anyone.
+/// - `X-Frame-Options: DENY` for browsers that predate `frame-ancestors`.
+/// - `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin` (OAuth callback URLs
+///   carry codes; no other site learns our URLs), `Cross-Origin-Opener-Policy: same-origin`.
+/// - `Cache-Control: no-store` on everything but `/pkg` and `/style`: pages and answers hold
+///   tenant data and must not stay in shared or back-button caches.
+/// - `Strict-Transport-Security` when the public URL is https.
+async fn security_headers(
+    State(policy): State<HeaderPolicy>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let nonce = Nonce::new();
+    let cacheable = is_static_asset(request.uri().path());
+    request.extensions_mut().insert(nonce.clone());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce)) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if !cacheable {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if policy.hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; \
+         form-action 'self'; object-src 'none'; frame-ancestors 'none'"
+    )
+}
+
+/// The WebAssembly bundle and the stylesheet: the same for everyone, cached as they say.
+fn is_static_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path.starts_with("/style/")
 }
 
 /// Resolves the session cookie once per request, stores the outcome for server functions,

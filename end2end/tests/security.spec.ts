@@ -1,0 +1,106 @@
+import { expect, Page } from '@playwright/test';
+import { hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
+
+/**
+ * Records Content-Security-Policy violations: the `securitypolicyviolation` events of every
+ * document the page loads (the listener is installed through the DevTools protocol, which the
+ * policy does not govern) and the console errors Chromium prints for them.
+ */
+async function watchCsp(page: Page): Promise<() => Promise<string[]>> {
+  const seen: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      seen.push(`console: ${message.text()}`);
+    }
+  });
+  await page.addInitScript(() => {
+    const w = window as unknown as { zqCsp: string[] };
+    w.zqCsp = [];
+    document.addEventListener('securitypolicyviolation', (event) => {
+      w.zqCsp.push(`${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber}`);
+    });
+  });
+  // The events of the current document; the console ones of every document so far.
+  return async () => [
+    ...seen,
+    ...(await page.evaluate(() => (window as unknown as { zqCsp?: string[] }).zqCsp ?? [])),
+  ];
+}
+
+test('every page hydrates and works under the Content-Security-Policy, which is enforced', async ({ page }, testInfo) => {
+  const violations = await watchCsp(page);
+  const found: string[] = [];
+
+  const login = await page.goto('/login');
+  const csp = login?.headers()['content-security-policy'] ?? '';
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]+' 'wasm-unsafe-eval'/);
+  expect(csp).not.toContain('unsafe-inline');
+  await hydrated(page);
+  found.push(...(await violations()));
+
+  await signUp(page, 'Policy Abiding Ltd', uniqueEmail('csp'));
+  await hydrated(page);
+  found.push(...(await violations()));
+
+  for (const path of [
+    '/',
+    '/logs',
+    '/filters',
+    '/settings',
+    '/settings?tab=direction',
+    '/settings?tab=history',
+    '/settings?tab=inventory',
+    '/settings?tab=schedule',
+    '/plan',
+    '/outbox',
+    '/quickbooks',
+    '/help',
+    '/no-such-page',
+  ]) {
+    await page.goto(path);
+    await hydrated(page);
+    found.push(...(await violations()));
+  }
+
+  // Interactive after hydration: the user menu opens, and client-side navigation works.
+  await page.goto('/');
+  await hydrated(page);
+  const menuButton = page.locator('.user-menu-button');
+  await menuButton.click();
+  await expect(menuButton).toHaveAttribute('aria-expanded', 'true');
+  await page.keyboard.press('Escape');
+  await page.getByRole('navigation').getByRole('link', { name: 'Filters' }).click();
+  await expect(page).toHaveURL(/\/filters$/);
+  await expect(page.getByRole('heading', { name: 'Filters', exact: true })).toBeVisible();
+  found.push(...(await violations()));
+  await screenshot(page, testInfo, 'security-01-filters-under-csp');
+  expect(found).toEqual([]);
+
+  // The watch is not blind: an injected inline script and an inline style are refused, and
+  // both refusals are reported.
+  await page.evaluate(() => {
+    const script = document.createElement('script');
+    script.textContent = 'window.zqInjected = true;';
+    document.body.append(script);
+    document.body.setAttribute('style', 'background: red');
+  });
+  await expect.poll(violations).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^script-src/), expect.stringMatching(/^style-src/)]),
+  );
+  expect(await page.evaluate(() => (window as unknown as { zqInjected?: boolean }).zqInjected)).toBeUndefined();
+  expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).not.toBe('rgb(255, 0, 0)');
+});
+
+test('no other site can frame zqsync (clickjacking)', async ({ page, baseURL }, testInfo) => {
+  await signUp(page, 'Unframeable Co', uniqueEmail('frame'));
+  // A page of another origin (about:blank here) that frames the QuickBooks page, where the
+  // Activate switch lives: Chromium refuses to show it and puts its error page in the frame.
+  await page.goto('about:blank');
+  await page.setContent(`<h1>Win a prize</h1><iframe title="framed" src="${baseURL}/quickbooks"></iframe>`);
+  await expect
+    .poll(() => page.frames().filter((frame) => frame !== page.mainFrame()).map((frame) => frame.url()))
+    .toEqual(['chrome-error://chromewebdata/']);
+  await expect(page.frameLocator('iframe').getByRole('heading', { name: 'QuickBooks Online' })).toHaveCount(0);
+  await screenshot(page, testInfo, 'security-02-framing-refused');
+});
