@@ -1,5 +1,5 @@
 import { expect, Page } from '@playwright/test';
-import { hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
+import { hydrated, PASSWORD, screenshot, signUp, test, uniqueEmail } from './helpers';
 
 /**
  * Records Content-Security-Policy violations: the `securitypolicyviolation` events of every
@@ -103,4 +103,40 @@ test('no other site can frame zqsync (clickjacking)', async ({ page, baseURL }, 
     .toEqual(['chrome-error://chromewebdata/']);
   await expect(page.frameLocator('iframe').getByRole('heading', { name: 'QuickBooks Online' })).toHaveCount(0);
   await screenshot(page, testInfo, 'security-02-framing-refused');
+});
+
+test('logging in while the browser holds a dead session cookie lands in the app', async ({ page, browser }, testInfo) => {
+  const email = uniqueEmail('stale');
+  // Tab 1 shows the log-in page, before any session exists.
+  await page.goto('/login');
+  await hydrated(page);
+
+  // Tab 2 of the same browser signs up: the browser now holds a session cookie.
+  const tab2 = await page.context().newPage();
+  await signUp(tab2, 'Stale Cookie Co', email);
+  await tab2.close();
+
+  // That session ends elsewhere (logged out from another browser with the same cookie), so the
+  // cookie this browser holds is dead, and nothing has told this browser yet.
+  const elsewhere = await browser.newContext();
+  await elsewhere.addCookies(await page.context().cookies());
+  const other = await elsewhere.newPage();
+  await other.goto('/');
+  await hydrated(other);
+  await other.locator('.user-menu-button').click();
+  await other.getByRole('menu').getByRole('menuitem', { name: 'Logout' }).click();
+  await expect(other).toHaveURL(/\/login$/);
+  await elsewhere.close();
+
+  // Logging in from tab 1 sends the dead cookie along; the fresh session must win.
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator('.company-name')).toHaveText('Stale Cookie Co');
+  // And it is a real session: a full reload stays in the app.
+  await page.reload();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator('.company-name')).toHaveText('Stale Cookie Co');
+  await screenshot(page, testInfo, 'security-03-logged-in-over-dead-cookie');
 });

@@ -235,13 +235,29 @@ async fn sessions(State(state): State<WebState>, mut request: Request, next: Nex
     } else {
         next.run(request).await
     };
-    if dead_token {
+    // Not when the answer sets a session cookie itself (a log-in gives a fresh one): the
+    // browser applies Set-Cookie headers in order, so a clearing one after it would log the
+    // person straight out again.
+    if dead_token && !sets_session_cookie(&response) {
         response.headers_mut().append(
             header::SET_COOKIE,
             clear_session_cookie(state.ctx.cookie_secure),
         );
     }
     response
+}
+
+fn sets_session_cookie(response: &Response) -> bool {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|cookie| {
+            cookie
+                .split_once('=')
+                .is_some_and(|(name, _)| name.trim() == app::ssr::SESSION_COOKIE)
+        })
 }
 
 /// Server functions anyone may call: the ones that start or end a session.

@@ -3,9 +3,10 @@
 
 mod common;
 
-use common::TestApp;
+use chrono::Duration;
+use common::{PASSWORD, TestApp};
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, SET_COOKIE};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
     headers
@@ -157,5 +158,60 @@ async fn https_public_urls_get_hsts() {
         header(page.headers(), "strict-transport-security"),
         "max-age=31536000; includeSubDomains"
     );
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Log-in with a stale session cookie
+// ---------------------------------------------------------------------------------------------
+
+/// The session cookies a response sets (`zqsync_session=…` lines).
+fn session_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("zqsync_session="))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn logging_in_with_a_dead_session_cookie_keeps_the_new_session() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    let signed_up = app.sign_up(&client, "Acme", "ann@acme.test").await;
+    let old_cookie = session_cookies(signed_up.headers())
+        .pop()
+        .expect("a session cookie");
+    let old_pair = old_cookie.split(';').next().unwrap_or_default().to_owned();
+
+    // Logged out in another browser: this browser's cookie is now dead.
+    let elsewhere = reqwest::Client::new()
+        .post(format!("{}/api/logout", app.url))
+        .header("cookie", &old_pair)
+        .send()
+        .await
+        .expect("logout elsewhere");
+    assert_eq!(elsewhere.status(), StatusCode::OK);
+
+    let login = app.log_in(&client, "ann@acme.test", PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let cookies = session_cookies(login.headers());
+    assert_eq!(
+        cookies.len(),
+        1,
+        "one session cookie, not a fresh one and a clearing one: {cookies:?}"
+    );
+    assert!(!cookies[0].contains("Max-Age=0"), "{cookies:?}");
+    assert_ne!(cookies[0].split(';').next(), Some(old_pair.as_str()));
+    let (status, account) = app.account(&client).await;
+    assert_eq!(status, StatusCode::OK, "{account}");
+
+    // The same after the session expired while idle.
+    app.advance(Duration::minutes(11));
+    let login = app.log_in(&client, "ann@acme.test", PASSWORD).await;
+    assert_eq!(session_cookies(login.headers()).len(), 1);
+    assert_eq!(app.account(&client).await.0, StatusCode::OK);
     app.stop().await;
 }
