@@ -77,12 +77,7 @@ pub fn request_session() -> Result<RequestSession, AppError> {
 pub fn require_session() -> Result<Session, AppError> {
     match request_session()? {
         RequestSession::Active { session, .. } => Ok(session),
-        RequestSession::Expired | RequestSession::None => {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(http::StatusCode::UNAUTHORIZED);
-            }
-            Err(AppError::NotLoggedIn)
-        }
+        RequestSession::Expired | RequestSession::None => Err(AppError::NotLoggedIn),
     }
 }
 
@@ -129,12 +124,9 @@ pub fn set_cookie(value: HeaderValue) {
 /// Turns an engine error into what the browser may see; faults are logged here, once.
 pub fn account_error(error: AccountError) -> AppError {
     match error {
-        AccountError::TooManyAttempts { .. } => {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(http::StatusCode::TOO_MANY_REQUESTS);
-            }
-            AppError::TooManyRequests(error.to_string())
-        }
+        AccountError::TooManyAttempts { .. } => AppError::TooManyRequests(error.to_string()),
+        AccountError::InvalidCredentials => AppError::WrongCredentials(error.to_string()),
+        AccountError::DuplicateEmail => AppError::Conflict(error.to_string()),
         e if e.is_user_error() => AppError::Invalid(e.to_string()),
         e => internal(&e),
     }

@@ -8,14 +8,16 @@ use app::error::AppError;
 use app::ssr::{ClientAddr, RequestSession, ServerCtx, clear_session_cookie, session_token};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, FromRef, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use engine::sessions::Lookup;
+use http_body_util::BodyExt as _;
 use leptos::nonce::Nonce;
 use leptos::prelude::*;
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::services::ServeDir;
 
@@ -38,6 +40,10 @@ struct HeaderPolicy {
     /// `Strict-Transport-Security`: only when the public URL is https.
     hsts: bool,
 }
+
+/// The largest Stripe event body accepted (axum's default limit, stated): events carry whole
+/// objects, and Stripe does not document a maximum.
+const STRIPE_WEBHOOK_MAX_BYTES: usize = 2 * 1024 * 1024;
 
 pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> Router {
     let leptos_options = LeptosOptions::builder()
@@ -82,14 +88,18 @@ pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> R
         .layer(middleware::from_fn_with_state(
             state.clone(),
             same_origin_only,
-        ));
+        ))
+        .layer(middleware::from_fn(api_answers));
 
     let pkg_dir = settings.site_root.join("pkg");
     Router::new()
         .route("/healthz", get(healthz))
         // Stripe calls this from its servers: no session, no same-origin check; the signature
         // is the authentication.
-        .route("/webhooks/stripe", post(stripe_webhook))
+        .route(
+            "/webhooks/stripe",
+            post(stripe_webhook).layer(DefaultBodyLimit::max(STRIPE_WEBHOOK_MAX_BYTES)),
+        )
         .route("/metrics", get(metrics_text))
         .route("/style/zqsync.css", get(stylesheet))
         .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_gzip())
@@ -180,6 +190,102 @@ fn is_static_asset(path: &str) -> bool {
     path.starts_with("/pkg/") || path.starts_with("/style/")
 }
 
+/// The largest request body each server function accepts: a log-in or sign-up form is a few
+/// hundred bytes, most settings forms a few kilobytes; only a whole mapping or filter set
+/// may be larger.
+fn body_limit(path: &str) -> usize {
+    match path {
+        "/api/login" | "/api/signup" | "/api/logout" => 8 * 1024,
+        "/api/save_mapping" | "/api/save_filters" => 256 * 1024,
+        _ => 32 * 1024,
+    }
+}
+
+/// Server functions' answers, for all of them at once (issue 14):
+///
+/// - the request body is read here within [`body_limit`]: larger is 413, unreadable is 400;
+/// - an error answer gets the status of its [`AppError`] variant (server functions answer
+///   every error with 500 otherwise): 400 invalid input, 401, 409, 413, 429, and 500 only
+///   for our faults;
+/// - every refusal (4xx) is logged at info with the path, status and kind, never the message
+///   (it may echo input). Our faults were logged with detail where they happened.
+async fn api_answers(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if !path.starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let response = match read_body(request, body_limit(&path)).await {
+        Ok(request) => {
+            let response = next.run(request).await;
+            settle_error(response).await
+        }
+        Err(error) => error_response(&error),
+    };
+    let status = response.status();
+    if status.is_client_error() {
+        tracing::info!(path, status = status.as_u16(), "refused a request");
+    }
+    response
+}
+
+/// The request with its body read into memory, or the error for a body that is too large or
+/// cannot be read.
+async fn read_body(request: Request, limit: usize) -> Result<Request, AppError> {
+    let too_large = || {
+        AppError::TooLarge(format!(
+            "This request is too large for zqsync (at most {} KB). Shorten what you entered and try again.",
+            limit / 1024
+        ))
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    let (parts, body) = request.into_parts();
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(Request::from_parts(parts, Body::from(collected.to_bytes()))),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(_) => Err(AppError::unreadable("the request body was cut off")),
+    }
+}
+
+/// Server functions answer an error with 500 and the error as JSON, marked by the
+/// `serverfnerror` header: this gives it the status of its variant.
+async fn settle_error(response: Response) -> Response {
+    let status = response.status();
+    let is_error = status.is_client_error() || status.is_server_error();
+    if !is_error || !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(collected) = http_body_util::Limited::new(body, 64 * 1024)
+        .collect()
+        .await
+    else {
+        tracing::error!("could not read a server function's error answer");
+        return error_response(&AppError::Internal);
+    };
+    let bytes = collected.to_bytes();
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes)
+        && let Ok(status) = StatusCode::from_u16(error.status())
+    {
+        parts.status = status;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// An `AppError` as a JSON answer with its status, as the browser's server-function client
+/// reads it.
+fn error_response(error: &AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_string(error).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 /// Resolves the session cookie once per request, stores the outcome for server functions,
 /// and sends page requests to the right side of the log-in wall.
 async fn sessions(State(state): State<WebState>, mut request: Request, next: Next) -> Response {
@@ -225,13 +331,7 @@ async fn sessions(State(state): State<WebState>, mut request: Request, next: Nex
     } else if needs_session(&request) && !matches!(session, RequestSession::Active { .. }) {
         // Server functions check the session themselves too; this wall means one that forgot
         // still cannot run for a stranger.
-        let body = serde_json::to_string(&AppError::NotLoggedIn).unwrap_or_default();
-        (
-            StatusCode::UNAUTHORIZED,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response()
+        error_response(&AppError::NotLoggedIn)
     } else {
         next.run(request).await
     };

@@ -3,8 +3,10 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
+
 use chrono::Duration;
-use common::{PASSWORD, TestApp};
+use common::{PASSWORD, TestApp, error_message};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 
@@ -213,5 +215,260 @@ async fn logging_in_with_a_dead_session_cookie_keeps_the_new_session() {
     let login = app.log_in(&client, "ann@acme.test", PASSWORD).await;
     assert_eq!(session_cookies(login.headers()).len(), 1);
     assert_eq!(app.account(&client).await.0, StatusCode::OK);
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capturing the server's log
+// ---------------------------------------------------------------------------------------------
+
+/// Collects what the server logs during a test (JSON lines). `#[tokio::test]` runs the server
+/// on the test's own thread, so one global subscriber that writes each line to the emitting
+/// thread's buffer keeps the tests apart. (Thread-local subscribers would do the same, but
+/// tracing caches per-callsite interest across threads, and a test running in parallel can
+/// leave an event switched off for them.)
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+thread_local! {
+    static SINK: std::cell::RefCell<Option<Captured>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes to the buffer of the thread it runs on, if that thread captures.
+struct ThreadSink;
+
+impl std::io::Write for ThreadSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        SINK.with(|sink| {
+            if let Some(captured) = &*sink.borrow() {
+                captured
+                    .0
+                    .lock()
+                    .expect("log buffer")
+                    .extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Stops capturing when dropped.
+struct CaptureGuard;
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        SINK.with(|sink| sink.borrow_mut().take());
+    }
+}
+
+impl Captured {
+    fn start() -> (Self, CaptureGuard) {
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .json()
+                .flatten_event(true)
+                .with_max_level(tracing::Level::INFO)
+                .with_writer(|| ThreadSink)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        });
+        let captured = Self::default();
+        SINK.with(|sink| *sink.borrow_mut() = Some(captured.clone()));
+        (captured, CaptureGuard)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
+    }
+
+    fn lines(&self) -> Vec<serde_json::Value> {
+        self.text()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+}
+
+async fn metrics(app: &TestApp) -> String {
+    app.client()
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statuses of bad input (issue 14)
+// ---------------------------------------------------------------------------------------------
+
+async fn post_raw(
+    client: &reqwest::Client,
+    url: String,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, HeaderMap, serde_json::Value) {
+    let response = client
+        .post(url)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.json().await.unwrap_or(serde_json::Value::Null);
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_4xx_with_a_clear_message() {
+    let (captured, _guard) = Captured::start();
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    app.sign_up(&client, "Acme", "ann@acme.test").await;
+
+    // Oversized: a 10 MB log-in, and a 10 MB mapping.
+    let huge = vec![b'a'; 10 * 1024 * 1024];
+    let (status, _, body) = post_raw(
+        &app.client(),
+        format!("{}/api/login", app.url),
+        "application/x-www-form-urlencoded",
+        huge.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        error_message(&body, "TooLarge").contains("too large"),
+        "{body}"
+    );
+    let (status, _, body) = post_raw(
+        &client,
+        format!("{}/api/save_mapping", app.url),
+        "application/json",
+        huge,
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+
+    // Malformed: not JSON at all, and a form that is not one.
+    let (status, _, body) = post_raw(
+        &client,
+        format!("{}/api/save_filters", app.url),
+        "application/json",
+        b"{\"pair\": \"accounts_customers\", \"filters\": {".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        error_message(&body, "Invalid").contains("could not read"),
+        "{body}"
+    );
+    let (status, _, body) = post_raw(
+        &client,
+        format!("{}/api/change_plan", app.url),
+        "application/x-www-form-urlencoded",
+        b"nothing=here".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        error_message(&body, "Invalid").contains("missing"),
+        "{body}"
+    );
+
+    // An unknown enum value.
+    let (status, body) = app
+        .call_with_json(
+            &client,
+            "save_filters",
+            &serde_json::json!({
+                "pair": "accounts_customers",
+                "filters": {"zoho_to_qbo": {"rows": [
+                    {"field": "Account_Name", "condition": "sounds_like", "value": "x"}
+                ]}}
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        error_message(&body, "Invalid").contains("sounds_like"),
+        "the message names the value it could not read: {body}"
+    );
+
+    // Validation.
+    let response = app
+        .call(
+            &app.client(),
+            "signup",
+            &[
+                ("company_name", "Acme"),
+                ("email", "b@acme.test"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert!(
+        error_message(&body, "Invalid").contains("at least 10"),
+        "{body}"
+    );
+
+    // Wrong password.
+    let response = app
+        .log_in(&app.client(), "ann@acme.test", "wrong one!")
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert!(
+        error_message(&body, "WrongCredentials").contains("not right"),
+        "{body}"
+    );
+
+    // Duplicate sign-up.
+    let response = app.sign_up(&app.client(), "Again", "ANN@acme.test").await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert!(
+        error_message(&body, "Conflict").contains("already exists"),
+        "{body}"
+    );
+
+    // Rate limited.
+    for _ in 0..5 {
+        app.log_in(&app.client(), "ann@acme.test", "wrong one!")
+            .await;
+    }
+    let response = app.log_in(&app.client(), "ann@acme.test", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    // Each refusal is logged at info, without the input; none is counted as our fault.
+    let refusals: Vec<serde_json::Value> = captured
+        .lines()
+        .into_iter()
+        .filter(|l| l["message"] == "refused a request" && l["level"] == "INFO")
+        .collect();
+    for status in [400, 401, 409, 413, 429] {
+        assert!(
+            refusals.iter().any(|l| l["status"] == status),
+            "no info line for {status}: {refusals:#?}"
+        );
+    }
+    let text = captured.text();
+    assert!(!text.contains("ann@acme.test") && !text.contains("sounds_like"));
+    let metrics = metrics(&app).await;
+    assert!(
+        !metrics
+            .lines()
+            .any(|l| l.starts_with("zqsync_http_requests_total") && l.contains("status=\"5")),
+        "a refusal was counted as a 5xx: {metrics}"
+    );
     app.stop().await;
 }
