@@ -49,7 +49,11 @@ pub async fn sign_up(
         email,
         password,
     };
-    let account = ctx.accounts.sign_up(&new).await.map_err(account_error)?;
+    let account = ctx
+        .accounts
+        .sign_up(&new, client_addr().as_deref())
+        .await
+        .map_err(account_error)?;
     let token = ctx
         .sessions
         .create(&account.tenant_id, &account.user_id)

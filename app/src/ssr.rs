@@ -123,8 +123,15 @@ pub fn set_cookie(value: HeaderValue) {
 
 /// Turns an engine error into what the browser may see; faults are logged here, once.
 pub fn account_error(error: AccountError) -> AppError {
+    if let Some(secs) = error.retry_after_secs()
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        response.insert_header(http::header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     match error {
-        AccountError::TooManyAttempts { .. } => AppError::TooManyRequests(error.to_string()),
+        AccountError::TooManyAttempts { .. } | AccountError::TooManySignUps { .. } => {
+            AppError::TooManyRequests(error.to_string())
+        }
         AccountError::InvalidCredentials => AppError::WrongCredentials(error.to_string()),
         AccountError::DuplicateEmail => AppError::Conflict(error.to_string()),
         e if e.is_user_error() => AppError::Invalid(e.to_string()),

@@ -12,6 +12,7 @@ pub mod integration;
 pub mod sessions;
 pub mod sync;
 mod throttle;
+pub use throttle::SignupLimit;
 pub mod vault;
 
 pub use clock::{Clock, ManualClock, SystemClock};

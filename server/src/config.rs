@@ -67,6 +67,10 @@ pub struct ServeArgs {
     #[arg(long, env = "ZQSYNC_SESSION_IDLE_SECS", default_value_t = engine::sessions::DEFAULT_IDLE_SECS)]
     pub session_idle_secs: u64,
 
+    /// Sign-ups allowed from one client address per ten minutes.
+    #[arg(long, env = "ZQSYNC_SIGNUPS_PER_ADDRESS", default_value_t = engine::SignupLimit::default().per_address)]
+    pub signups_per_address: u32,
+
     #[command(flatten)]
     pub remotes: RemoteCredentials,
 

@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
@@ -448,6 +449,7 @@ async fn bad_input_gets_a_4xx_with_a_clear_message() {
     }
     let response = app.log_in(&app.client(), "ann@acme.test", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().get("retry-after").is_some());
 
     // Each refusal is logged at info, without the input; none is counted as our fault.
     let refusals: Vec<serde_json::Value> = captured
@@ -469,6 +471,188 @@ async fn bad_input_gets_a_4xx_with_a_clear_message() {
             .lines()
             .any(|l| l.starts_with("zqsync_http_requests_total") && l.contains("status=\"5")),
         "a refusal was counted as a 5xx: {metrics}"
+    );
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lock-out and sign-up limit
+// ---------------------------------------------------------------------------------------------
+
+/// A browser-like client whose requests come from `127.0.0.{last}`: loopback has the whole
+/// 127/8, so tests can play several client addresses against one server.
+fn client_from(last: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
+        .build()
+        .expect("build an HTTP client")
+}
+
+#[tokio::test]
+async fn a_strangers_failures_do_not_lock_the_owner_out() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&client_from(1), "Acme", "ann@acme.test").await;
+
+    let stranger = client_from(2);
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(
+            app.log_in(&stranger, "ann@acme.test", "guess guess guess")
+                .await
+                .status(),
+        );
+    }
+    assert!(
+        statuses[..5].iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[5..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "the stranger's address is slowed down: {statuses:?}"
+    );
+
+    // The owner, from their own address, gets in at once.
+    let owner = client_from(3);
+    let response = app.log_in(&owner, "ann@acme.test", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(app.account(&owner).await.0, StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn failures_from_one_address_back_off_exponentially() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&client_from(1), "Acme", "ann@acme.test").await;
+    let client = client_from(4);
+    for _ in 0..5 {
+        let r = app
+            .log_in(&client, "ann@acme.test", "not the password")
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    // After the fifth failure: wait 30 s, even with the right password.
+    let throttled = app.log_in(&client, "ann@acme.test", PASSWORD).await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(header(throttled.headers(), "retry-after"), "30");
+    let body: serde_json::Value = throttled.json().await.expect("JSON");
+    assert!(
+        error_message(&body, "TooManyRequests").contains("30 seconds"),
+        "{body}"
+    );
+
+    // One more failure after the wait doubles it.
+    app.advance(Duration::seconds(30));
+    let r = app.log_in(&client, "ann@acme.test", "still not it").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let throttled = app.log_in(&client, "ann@acme.test", PASSWORD).await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(header(throttled.headers(), "retry-after"), "60");
+
+    // Another account from the same address is not held up by a handful of failures.
+    app.sign_up(&client_from(1), "Other", "bob@other.test")
+        .await;
+    assert_eq!(
+        app.log_in(&client, "bob@other.test", PASSWORD)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // Once the wait is over, the right password works and clears the count.
+    app.advance(Duration::seconds(60));
+    assert_eq!(
+        app.log_in(&client, "ann@acme.test", PASSWORD)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.log_in(&client, "ann@acme.test", "typo").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_distributed_attack_slows_every_address_but_not_a_clean_one() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&client_from(1), "Acme", "ann@acme.test").await;
+    // Fifty failures on one email from ten addresses: an attack from many places.
+    for last in 30..40 {
+        let attacker = client_from(last);
+        for _ in 0..5 {
+            let status = app
+                .log_in(&attacker, "ann@acme.test", "guess guess")
+                .await
+                .status();
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+    }
+    // Now a new address gets one free failure instead of five…
+    let newcomer = client_from(40);
+    assert_eq!(
+        app.log_in(&newcomer, "ann@acme.test", "guess guess")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.log_in(&newcomer, "ann@acme.test", "guess again")
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // …while the owner, from an address without failures, logs in at once.
+    assert_eq!(
+        app.log_in(&client_from(41), "ann@acme.test", PASSWORD)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_per_address() {
+    let app = TestApp::spawn().await;
+    for n in 0..5 {
+        let status = app
+            .sign_up(&client_from(5), "Acme", &format!("owner{n}@acme.test"))
+            .await
+            .status();
+        assert_eq!(status, StatusCode::OK, "sign-up {n}");
+    }
+    let sixth = app
+        .sign_up(&client_from(5), "Acme", "owner5@acme.test")
+        .await;
+    assert_eq!(sixth.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = header(sixth.headers(), "retry-after")
+        .parse()
+        .expect("a Retry-After in seconds");
+    assert!((1..=600).contains(&retry_after), "{retry_after}");
+    let body: serde_json::Value = sixth.json().await.expect("JSON");
+    assert!(
+        error_message(&body, "TooManyRequests").contains("sign-ups"),
+        "{body}"
+    );
+
+    // Another address is not affected; the first one may sign up again after ten minutes.
+    assert_eq!(
+        app.sign_up(&client_from(6), "Beta", "owner@beta.test")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    app.advance(Duration::minutes(10));
+    assert_eq!(
+        app.sign_up(&client_from(5), "Acme", "owner5@acme.test")
+            .await
+            .status(),
+        StatusCode::OK
     );
     app.stop().await;
 }
