@@ -37,6 +37,8 @@ pub struct Settings {
     pub session_idle_secs: u64,
     /// Sign-ups allowed per client address and window.
     pub signup_limit: engine::SignupLimit,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (empty: the header is ignored).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub sandbox_mode: bool,
     /// Stripe and email; `None` runs without billing (the Change Plan page says so).
     pub billing: Option<BillingConfig>,

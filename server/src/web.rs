@@ -1,7 +1,8 @@
 //! The HTTP router: Leptos pages and server functions behind the session and same-origin
 //! middleware; health, metrics and static files beside them.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use app::error::AppError;
@@ -32,6 +33,8 @@ pub(crate) struct WebState {
     pub(crate) ctx: ServerCtx,
     /// `scheme://host:port` of the public URL, accepted as an `Origin`.
     public_origin: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`ZQSYNC_TRUSTED_PROXIES`).
+    trusted_proxies: Arc<[IpAddr]>,
 }
 
 /// What every answer says about how browsers may treat it (issue 23).
@@ -60,6 +63,7 @@ pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> R
         leptos_options: leptos_options.clone(),
         ctx: ctx.clone(),
         public_origin,
+        trusted_proxies: settings.trusted_proxies.clone().into(),
     };
 
     let policy = HeaderPolicy {
@@ -319,8 +323,10 @@ async fn sessions(State(state): State<WebState>, mut request: Request, next: Nex
         }
     };
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
-        let addr = ClientAddr(peer.ip().to_string());
-        request.extensions_mut().insert(addr);
+        let addr = client_ip(peer.ip(), request.headers(), &state.trusted_proxies);
+        request
+            .extensions_mut()
+            .insert(ClientAddr(addr.to_string()));
     }
     request.extensions_mut().insert(session.clone());
 
@@ -358,6 +364,36 @@ fn sets_session_cookie(response: &Response) -> bool {
                 .split_once('=')
                 .is_some_and(|(name, _)| name.trim() == app::ssr::SESSION_COOKIE)
         })
+}
+
+/// The client's address: the peer's, unless the peer is a trusted reverse proxy; then the
+/// `X-Forwarded-For` entries are read from the right (each proxy appends the address it saw),
+/// passing over trusted proxies, and the first other address is the client. Entries left of it
+/// are the client's own claims and are never believed; without trusted proxies the header is
+/// ignored, so nobody can pick the address their log-in failures count against.
+fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.contains(&ip.to_canonical());
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for entry in forwarded.iter().rev() {
+        let Ok(ip) = entry.parse::<IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client.to_canonical()
 }
 
 /// Server functions anyone may call: the ones that start or end a session.
@@ -581,6 +617,39 @@ mod tests {
         assert_eq!(login_url("/", true), "/login?expired=1");
         assert_eq!(login_url("/logs", true), "/login?expired=1&next=/logs");
         assert_eq!(login_url("/a b", false), "/login?next=/a%20b");
+    }
+
+    #[test]
+    fn the_client_address_comes_from_trusted_proxies_only() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("an address");
+        let proxy = ip("10.0.0.2");
+        let forwarded = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                "x-forwarded-for",
+                HeaderValue::from_str(value).expect("value"),
+            );
+            headers
+        };
+        // No trusted proxies: the header is ignored.
+        assert_eq!(client_ip(proxy, &forwarded("203.0.113.9"), &[]), proxy);
+        // From a trusted proxy: the rightmost address it did not add itself.
+        let trusted = [proxy, ip("10.0.0.3")];
+        assert_eq!(
+            client_ip(proxy, &forwarded("198.51.100.1, 203.0.113.9"), &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_ip(proxy, &forwarded("203.0.113.9, 10.0.0.3"), &trusted),
+            ip("203.0.113.9")
+        );
+        // A peer that is not a proxy cannot claim an address.
+        assert_eq!(
+            client_ip(ip("192.0.2.5"), &forwarded("203.0.113.9"), &trusted),
+            ip("192.0.2.5")
+        );
+        // Garbage stops the walk at the last good hop.
+        assert_eq!(client_ip(proxy, &forwarded("nonsense"), &trusted), proxy);
     }
 
     #[test]

@@ -617,6 +617,60 @@ async fn a_distributed_attack_slows_every_address_but_not_a_clean_one() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_counts() {
+    let proxy_ip: IpAddr = "127.0.0.10".parse().expect("an address");
+    let app = TestApp::spawn_with(|s| s.trusted_proxies = vec![proxy_ip]).await;
+    app.sign_up(&client_from(1), "Acme", "ann@acme.test").await;
+    let log_in = |client: reqwest::Client, forwarded: &'static str, password: &'static str| {
+        let url = format!("{}/api/login", app.url);
+        async move {
+            client
+                .post(url)
+                .header("x-forwarded-for", forwarded)
+                .form(&[("email", "ann@acme.test"), ("password", password)])
+                .send()
+                .await
+                .expect("log-in")
+                .status()
+        }
+    };
+
+    // Through the proxy, a stranger is slowed down by their own address…
+    let proxy = client_from(10);
+    for _ in 0..5 {
+        let status = log_in(proxy.clone(), "203.0.113.9", "guess guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        log_in(proxy.clone(), "203.0.113.9", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // …and the owner, behind the same proxy, is not.
+    assert_eq!(
+        log_in(proxy, "198.51.100.7", PASSWORD).await,
+        StatusCode::OK
+    );
+
+    // A client that is not a trusted proxy cannot pick the address it is counted under.
+    let direct = client_from(11);
+    for forwarded in [
+        "192.0.2.1",
+        "192.0.2.2",
+        "192.0.2.3",
+        "192.0.2.4",
+        "192.0.2.5",
+    ] {
+        let status = log_in(direct.clone(), forwarded, "guess guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        log_in(direct, "192.0.2.6", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn sign_ups_are_limited_per_address() {
     let app = TestApp::spawn().await;
     for n in 0..5 {
