@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::audit::{self, Actor, AuthEvent, Outcome};
 use crate::clock::Clock;
 use crate::db::{BeginWrite, Db};
 use crate::throttle::{self, LoginSubjects, SignupLimit};
@@ -164,8 +165,40 @@ impl Accounts {
         self
     }
 
-    /// A sign-up from the web: limited per client address, then [`Accounts::create_account`].
+    /// A sign-up from the web: limited per client address and audited, then
+    /// [`Accounts::create_account`].
     pub async fn sign_up(
+        &self,
+        new: &NewAccount,
+        client_addr: Option<&str>,
+    ) -> Result<Account, AccountError> {
+        let result = self.limited_sign_up(new, client_addr).await;
+        let outcome = match &result {
+            Ok(_) => Outcome::Success,
+            Err(AccountError::DuplicateEmail) => Outcome::Duplicate,
+            Err(AccountError::TooManySignUps { .. }) => Outcome::RateLimited,
+            Err(e) if e.is_user_error() => Outcome::Invalid,
+            Err(_) => Outcome::Error,
+        };
+        let account = result.as_ref().ok();
+        audit::record(
+            AuthEvent::Signup,
+            outcome,
+            &Actor {
+                tenant_id: account.map(|a| a.tenant_id.as_str()),
+                user_id: account.map(|a| a.user_id.as_str()),
+                client_addr,
+                email: Some(&new.email),
+            },
+            result
+                .as_ref()
+                .err()
+                .and_then(AccountError::retry_after_secs),
+        );
+        result
+    }
+
+    async fn limited_sign_up(
         &self,
         new: &NewAccount,
         client_addr: Option<&str>,
@@ -188,8 +221,8 @@ impl Accounts {
         self.create_account(new).await
     }
 
-    /// Creates a tenant on the Freemium plan with its owner, without the sign-up limit: for
-    /// accounts the operator creates (the sandbox's demo login).
+    /// Creates a tenant on the Freemium plan with its owner, without the sign-up limit or the
+    /// audit: for accounts the operator creates (the sandbox's demo login).
     pub async fn create_account(&self, new: &NewAccount) -> Result<Account, AccountError> {
         let (company, email) = validate(new)?;
         if self.find_user_by_email(&email).await?.is_some() {
@@ -230,7 +263,7 @@ impl Accounts {
             }
             Err(e) => return Err(e.into()),
         }
-        tracing::info!(tenant_id = %tenant_id, "tenant signed up");
+        tracing::debug!(tenant_id = %tenant_id, "tenant created");
         Ok(Account {
             tenant_id,
             user_id,
@@ -241,33 +274,80 @@ impl Accounts {
     }
 
     /// Checks an email and password. Failures slow down the address they come from (see
-    /// `throttle`).
+    /// `throttle`); every attempt is audited.
     pub async fn log_in(
         &self,
         email: &str,
         password: &str,
         client_addr: Option<&str>,
     ) -> Result<Account, AccountError> {
-        let email = normalize_email(email).map_err(|_| AccountError::InvalidCredentials)?;
-        let subjects = LoginSubjects::new(&email, client_addr);
+        let actor = Actor {
+            client_addr,
+            email: Some(email),
+            ..Actor::default()
+        };
+        let result = self.check_log_in(email, password, &actor).await;
+        if let Err(error) = &result
+            && !error.is_user_error()
+        {
+            audit::record(AuthEvent::Login, Outcome::Error, &actor, None);
+        }
+        result
+    }
+
+    async fn check_log_in(
+        &self,
+        email: &str,
+        password: &str,
+        actor: &Actor<'_>,
+    ) -> Result<Account, AccountError> {
+        let Ok(email) = normalize_email(email) else {
+            audit::record(AuthEvent::Login, Outcome::Failure, actor, None);
+            return Err(AccountError::InvalidCredentials);
+        };
+        let subjects = LoginSubjects::new(&email, actor.client_addr);
         let now = self.clock.now_millis();
         if let Some(wait) = throttle::login_wait(&self.db, &subjects, now).await? {
-            return Err(AccountError::TooManyAttempts {
-                retry_after_secs: throttle::retry_after_secs(wait),
-            });
+            let retry_after_secs = throttle::retry_after_secs(wait);
+            audit::record(
+                AuthEvent::Login,
+                Outcome::Throttled,
+                actor,
+                Some(retry_after_secs),
+            );
+            return Err(AccountError::TooManyAttempts { retry_after_secs });
         }
         let found = self.find_user_by_email(&email).await?;
         let hash = found
             .as_ref()
             .map_or_else(|| decoy_hash().to_owned(), |(_, hash)| hash.clone());
         let password_ok = verify_password(password.to_owned(), hash).await?;
-        match found {
-            Some((account, _)) if password_ok => {
+        let account = found.map(|(account, _)| account);
+        let ids = account
+            .as_ref()
+            .map(|a| (a.tenant_id.clone(), a.user_id.clone()));
+        let actor = Actor {
+            tenant_id: ids.as_ref().map(|(tenant, _)| tenant.as_str()),
+            user_id: ids.as_ref().map(|(_, user)| user.as_str()),
+            ..*actor
+        };
+        match account {
+            Some(account) if password_ok => {
                 throttle::clear_pair(&self.db, &subjects).await?;
+                audit::record(AuthEvent::Login, Outcome::Success, &actor, None);
                 Ok(account)
             }
             _ => {
-                throttle::record_login_failure(&self.db, &subjects, now).await?;
+                let wait = throttle::record_login_failure(&self.db, &subjects, now).await?;
+                audit::record(AuthEvent::Login, Outcome::Failure, &actor, None);
+                if let Some(wait) = wait {
+                    audit::record(
+                        AuthEvent::Lockout,
+                        Outcome::Started,
+                        &actor,
+                        Some(throttle::retry_after_secs(wait)),
+                    );
+                }
                 Err(AccountError::InvalidCredentials)
             }
         }

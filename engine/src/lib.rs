@@ -3,6 +3,7 @@
 //! compiled to wasm.
 
 pub mod accounts;
+pub mod audit;
 pub mod billing;
 pub mod clock;
 pub mod connections;

@@ -292,6 +292,13 @@ impl Captured {
             .filter_map(|line| serde_json::from_str(line).ok())
             .collect()
     }
+
+    fn audit(&self) -> Vec<serde_json::Value> {
+        self.lines()
+            .into_iter()
+            .filter(|line| line["target"] == "zqsync::audit")
+            .collect()
+    }
 }
 
 async fn metrics(app: &TestApp) -> String {
@@ -708,5 +715,107 @@ async fn sign_ups_are_limited_per_address() {
             .status(),
         StatusCode::OK
     );
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit
+// ---------------------------------------------------------------------------------------------
+
+/// The value of `zqsync_auth_events_total{event,outcome}`, 0 when absent.
+fn auth_count(metrics: &str, event: &str, outcome: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("zqsync_auth_events_total{"))
+        .filter(|l| {
+            l.contains(&format!("event=\"{event}\""))
+                && l.contains(&format!("outcome=\"{outcome}\""))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+#[tokio::test]
+async fn authentication_is_audited_without_personal_data() {
+    let (captured, _guard) = Captured::start();
+    let app = TestApp::spawn().await;
+    let before = metrics(&app).await;
+
+    let owner = client_from(7);
+    let signed_up = app.sign_up(&owner, "Acme", "ann@acme.test").await;
+    let token = session_cookies(signed_up.headers())
+        .pop()
+        .and_then(|c| c.split(';').next().map(str::to_owned))
+        .and_then(|c| c.split_once('=').map(|(_, v)| v.to_owned()))
+        .expect("session token");
+    app.sign_up(&client_from(8), "Copy", "ann@acme.test").await;
+    let stranger = client_from(9);
+    for _ in 0..6 {
+        app.log_in(&stranger, "ann@acme.test", "hunter2 hunter2")
+            .await;
+    }
+    app.log_in(&stranger, "nobody@acme.test", "hunter2 hunter2")
+        .await;
+    app.call(&owner, "logout", &[]).await;
+    let login = app.log_in(&owner, "ann@acme.test", PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let after = metrics(&app).await;
+
+    let audit = captured.audit();
+    let find = |event: &str, outcome: &str| -> Vec<serde_json::Value> {
+        audit
+            .iter()
+            .filter(|l| l["event"] == event && l["outcome"] == outcome)
+            .cloned()
+            .collect()
+    };
+    let signup = find("signup", "success");
+    assert_eq!(signup.len(), 1, "{audit:#?}");
+    assert_eq!(signup[0]["client_addr"], "127.0.0.7");
+    assert!(signup[0]["tenant_id"].is_string() && signup[0]["user_id"].is_string());
+    assert_eq!(find("signup", "duplicate").len(), 1, "{audit:#?}");
+    let failures = find("login", "failure");
+    assert_eq!(
+        failures.len(),
+        6,
+        "5 wrong passwords and an unknown email: {audit:#?}"
+    );
+    assert!(failures.iter().all(|l| l["client_addr"] == "127.0.0.9"));
+    assert!(
+        failures[0]["email_hash"].is_string(),
+        "failures name the (hashed) email: {audit:#?}"
+    );
+    assert_eq!(find("lockout", "started").len(), 1, "{audit:#?}");
+    assert_eq!(find("login", "throttled").len(), 1, "{audit:#?}");
+    assert_eq!(find("logout", "success").len(), 1, "{audit:#?}");
+    let success = find("login", "success");
+    assert_eq!(success.len(), 1, "{audit:#?}");
+    assert_eq!(success[0]["tenant_id"], signup[0]["tenant_id"]);
+
+    // Nothing personal or secret in any log line.
+    let text = captured.text();
+    for secret in [
+        "ann@acme.test",
+        "nobody@acme.test",
+        PASSWORD,
+        "hunter2",
+        token.as_str(),
+    ] {
+        assert!(!text.contains(secret), "the log holds {secret:?}");
+    }
+
+    for (event, outcome, at_least) in [
+        ("signup", "success", 1),
+        ("signup", "duplicate", 1),
+        ("login", "failure", 6),
+        ("login", "throttled", 1),
+        ("lockout", "started", 1),
+        ("login", "success", 1),
+        ("logout", "success", 1),
+    ] {
+        let grew = auth_count(&after, event, outcome) - auth_count(&before, event, outcome);
+        assert!(grew >= at_least, "{event}/{outcome} grew by {grew}");
+    }
     app.stop().await;
 }
