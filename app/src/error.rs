@@ -67,6 +67,35 @@ impl AppError {
         }
     }
 
+    /// The form of this error that may travel in a page's URL. A form posted without
+    /// JavaScript comes back to its page with the error in the query string (`__err`, Leptos'
+    /// progressive enhancement), and anyone can make such a URL: so only these fixed texts,
+    /// one per kind, go that way, and the server turns away a URL carrying anything else.
+    pub fn for_url(&self) -> Self {
+        match self {
+            Self::NotLoggedIn => Self::NotLoggedIn,
+            Self::Invalid(_) => Self::Invalid(
+                "Some of what you entered could not be accepted. Check the form and try again."
+                    .to_owned(),
+            ),
+            Self::WrongCredentials(_) => Self::WrongCredentials(
+                "The email or password is not right. Check both and try again.".to_owned(),
+            ),
+            Self::Conflict(_) => Self::Conflict(
+                "An account with this email already exists. Log in instead, or use another email."
+                    .to_owned(),
+            ),
+            Self::TooLarge(_) => Self::TooLarge(
+                "This request is too large for zqsync. Shorten what you entered and try again."
+                    .to_owned(),
+            ),
+            Self::TooManyRequests(_) => Self::TooManyRequests(
+                "Too many attempts. Wait a few minutes and try again.".to_owned(),
+            ),
+            Self::Internal | Self::Network => Self::Internal,
+        }
+    }
+
     /// A request whose arguments could not be read (malformed, a missing field, a value that
     /// is not one of the choices): what serde said, which names the field or value.
     pub fn unreadable(detail: &str) -> Self {
@@ -118,6 +147,15 @@ mod tests {
         assert_eq!(AppError::TooLarge(String::new()).status(), 413);
         assert_eq!(AppError::TooManyRequests(String::new()).status(), 429);
         assert_eq!(AppError::Internal.status(), 500);
+    }
+
+    #[test]
+    fn errors_in_urls_are_fixed_texts() {
+        let echo = AppError::Invalid("unknown variant `call 555`".to_owned());
+        assert_ne!(echo.for_url(), echo);
+        assert_eq!(echo.for_url().for_url(), echo.for_url());
+        assert_eq!(echo.for_url().status(), 400);
+        assert_eq!(AppError::Internal.for_url(), AppError::Internal);
     }
 
     #[test]

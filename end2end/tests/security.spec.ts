@@ -140,3 +140,26 @@ test('logging in while the browser holds a dead session cookie lands in the app'
   await expect(page.locator('.company-name')).toHaveText('Stale Cookie Co');
   await screenshot(page, testInfo, 'security-03-logged-in-over-dead-cookie');
 });
+
+test('words planted in a link never show as our error', async ({ page }, testInfo) => {
+  // Leptos brings a form posted without JavaScript back with its error in the URL; a link can
+  // carry any error there, and an `?error=` of its own on Settings.
+  const planted = Buffer.from(
+    JSON.stringify({ Invalid: 'Your account is suspended. Call +1-555-0100 to restore it.' }),
+  ).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+  await page.goto(`/login?__path=/api/login&__err=${encodeURIComponent(planted)}`);
+  await hydrated(page);
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole('heading', { name: 'Log in' })).toBeVisible();
+  await expect(page.getByText('suspended')).toHaveCount(0);
+
+  await signUp(page, 'Spoof Proof Ltd', uniqueEmail('spoof'));
+  await page.goto('/settings?error=Your%20account%20is%20suspended.%20Call%20%2B1-555-0100');
+  await hydrated(page);
+  const alert = page.locator('.banner-error-inline');
+  await expect(alert).toHaveText(
+    'Connecting Zoho CRM did not work. Start connecting again; if it keeps happening, contact support.',
+  );
+  await expect(page.getByText('suspended')).toHaveCount(0);
+  await screenshot(page, testInfo, 'security-04-planted-error-ignored');
+});

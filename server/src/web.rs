@@ -18,7 +18,7 @@ use engine::sessions::Lookup;
 use http_body_util::BodyExt as _;
 use leptos::nonce::Nonce;
 use leptos::prelude::*;
-use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+use leptos::server_fn::error::{SERVER_FN_ERROR_HEADER, ServerFnUrlError};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::services::ServeDir;
 
@@ -88,6 +88,7 @@ pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> R
             },
             move || app::shell(leptos_options.clone()),
         )
+        .layer(middleware::from_fn(only_our_form_errors))
         .layer(middleware::from_fn_with_state(state.clone(), sessions))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -221,7 +222,7 @@ async fn api_answers(request: Request, next: Next) -> Response {
     let response = match read_body(request, body_limit(&path)).await {
         Ok(request) => {
             let response = next.run(request).await;
-            settle_error(response).await
+            settle_error(response, &path).await
         }
         Err(error) => error_response(&error),
     };
@@ -258,11 +259,15 @@ async fn read_body(request: Request, limit: usize) -> Result<Request, AppError> 
 }
 
 /// Server functions answer an error with 500 and the error as JSON, marked by the
-/// `serverfnerror` header: this gives it the status of its variant.
-async fn settle_error(response: Response) -> Response {
+/// `serverfnerror` header: this gives it the status of its variant. A form posted without
+/// JavaScript is redirected back to its page instead, with the error in the URL: there the
+/// error becomes its fixed text ([`AppError::for_url`]), the only kind pages accept.
+async fn settle_error(response: Response, path: &str) -> Response {
     let status = response.status();
     let is_error = status.is_client_error() || status.is_server_error();
-    if !is_error || !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+    if !(is_error || status.is_redirection())
+        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -274,12 +279,67 @@ async fn settle_error(response: Response) -> Response {
         return error_response(&AppError::Internal);
     };
     let bytes = collected.to_bytes();
-    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes)
-        && let Ok(status) = StatusCode::from_u16(error.status())
-    {
+    let Ok(error) = serde_json::from_slice::<AppError>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    if status.is_redirection() {
+        let location = parts
+            .headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if let Some(mut location) = location.filter(|l| l.contains("__err=")) {
+            ServerFnUrlError::<AppError>::strip_error_info(&mut location);
+            let fixed = ServerFnUrlError::new(path, error.for_url())
+                .to_url(&location)
+                .map(|url| url.to_string())
+                .unwrap_or(location);
+            if let Ok(value) = HeaderValue::from_str(&fixed) {
+                parts.headers.insert(header::LOCATION, value);
+            }
+        }
+    } else if let Ok(status) = StatusCode::from_u16(error.status()) {
         parts.status = status;
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Pages accept a form error in their URL (`?__path=…&__err=…`, how Leptos brings a form
+/// posted without JavaScript back with its error) only in its fixed form: anything else —
+/// someone else's words for our red alert — is dropped by a redirect to the same page
+/// without it.
+async fn only_our_form_errors(request: Request, next: Next) -> Response {
+    let Some(query) = request.uri().query().filter(|q| q.contains("__err")) else {
+        return next.run(request).await;
+    };
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let genuine = pairs
+        .iter()
+        .find(|(key, _)| key == "__err")
+        .map(|(_, value)| ServerFnUrlError::<AppError>::decode_err(value))
+        .is_some_and(|error| error == error.for_url());
+    if genuine {
+        return next.run(request).await;
+    }
+    tracing::info!(
+        path = request.uri().path(),
+        "dropped a form error from a page URL"
+    );
+    let rest: Vec<(String, String)> = pairs
+        .into_iter()
+        .filter(|(key, _)| key != "__err" && key != "__path")
+        .collect();
+    let clean = if rest.is_empty() {
+        request.uri().path().to_owned()
+    } else {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(rest)
+            .finish();
+        format!("{}?{query}", request.uri().path())
+    };
+    Redirect::to(&clean).into_response()
 }
 
 /// An `AppError` as a JSON answer with its status, as the browser's server-function client
@@ -434,7 +494,7 @@ fn login_url(path: &str, expired: bool) -> String {
     }
 }
 
-pub(crate) fn percent_encode(path: &str) -> String {
+fn percent_encode(path: &str) -> String {
     path.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
-use common::{PASSWORD, TestApp, error_message};
+use common::{PASSWORD, TestApp, error_message, location};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 
@@ -817,5 +817,137 @@ async fn authentication_is_audited_without_personal_data() {
         let grew = auth_count(&after, event, outcome) - auth_count(&before, event, outcome);
         assert!(grew >= at_least, "{event}/{outcome} grew by {grew}");
     }
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Callback errors are codes, not text
+// ---------------------------------------------------------------------------------------------
+
+async fn page_html(client: &reqwest::Client, url: &str) -> String {
+    let response = client.get(url).send().await.expect("page");
+    assert_eq!(response.status(), StatusCode::OK, "{url}");
+    response.text().await.expect("html")
+}
+
+#[tokio::test]
+async fn made_up_error_text_never_reaches_the_page() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    app.sign_up(&client, "Acme", "ann@acme.test").await;
+
+    for (path, planted) in [
+        (
+            "/settings?error=Your%20account%20is%20suspended.%20Call%20%2B1-555-0100",
+            "suspended",
+        ),
+        (
+            "/quickbooks?error=Pay%20the%20invoice%20at%20evil.example",
+            "evil.example",
+        ),
+        ("/settings?connected=Evil%20Corp", "Evil Corp"),
+    ] {
+        let html = page_html(&client, &format!("{}{path}", app.url)).await;
+        assert!(!html.contains(planted), "{path} shows {planted:?}");
+    }
+    let html = page_html(&client, &format!("{}/settings?error=made_up_code", app.url)).await;
+    assert!(
+        html.contains("Connecting Zoho CRM did not work. Start connecting again"),
+        "an unknown code gets the generic message"
+    );
+
+    // Real callback failures carry codes and still say what happened.
+    let forged = client
+        .get(format!(
+            "{}/oauth/intuit/callback?code=AB1x&state=not-ours&realmId=9341453050298464",
+            app.url
+        ))
+        .send()
+        .await
+        .expect("callback");
+    let to = location(&forged);
+    assert_eq!(to, "/quickbooks?error=state_mismatch");
+    let html = page_html(&client, &format!("{}{to}", app.url)).await;
+    assert!(html.contains("expired or was already used"), "{to}");
+
+    let declined = client
+        .get(format!(
+            "{}/oauth/zoho/callback?error=access_denied&state=x",
+            app.url
+        ))
+        .send()
+        .await
+        .expect("callback");
+    let to = location(&declined);
+    assert_eq!(to, "/settings?error=access_denied");
+    let html = page_html(&client, &format!("{}{to}", app.url)).await;
+    assert!(html.contains("Zoho CRM was not connected"), "{to}");
+    assert!(html.contains("declined"), "{to}");
+    app.stop().await;
+}
+
+/// `__err` as Leptos puts it into a URL: URL-safe base64 (padded) of the error's JSON.
+fn url_error(error: &serde_json::Value) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE.encode(error.to_string())
+}
+
+fn query_value(url: &str, key: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+#[tokio::test]
+async fn form_errors_planted_in_a_link_are_dropped() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+
+    // Leptos shows a no-JavaScript form's error from the URL: a link could carry any text.
+    let planted = url_error(&serde_json::json!({
+        "Invalid": "Your account is suspended. Call +1-555-0100 to restore it."
+    }));
+    for (query, clean) in [
+        (format!("__path=/api/login&__err={planted}"), "/login"),
+        (
+            format!("next=%2Flogs&__path=/api/login&__err={planted}"),
+            "/login?next=%2Flogs",
+        ),
+        ("__path=/api/login&__err=not-base64".to_owned(), "/login"),
+    ] {
+        let response = client
+            .get(format!("{}/login?{query}", app.url))
+            .send()
+            .await
+            .expect("page");
+        assert!(response.status().is_redirection(), "{query}");
+        assert_eq!(location(&response), clean, "{query}");
+    }
+
+    // A real form posted without JavaScript comes back with the fixed text of its error, which
+    // the page accepts.
+    let response = client
+        .post(format!("{}/api/login", app.url))
+        .header("accept", "text/html")
+        .header("referer", format!("{}/login?next=/logs", app.url))
+        .form(&[("email", "ann@acme.test"), ("password", "wrong one!")])
+        .send()
+        .await
+        .expect("form post");
+    assert!(response.status().is_redirection());
+    let back = location(&response);
+    assert_eq!(query_value(&back, "__path").as_deref(), Some("/api/login"));
+    assert_eq!(query_value(&back, "next").as_deref(), Some("/logs"));
+    let error = query_value(&back, "__err").expect("the error travels");
+    assert_eq!(
+        error,
+        url_error(&serde_json::json!({
+            "WrongCredentials": "The email or password is not right. Check both and try again."
+        }))
+    );
+    let page = client.get(&back).send().await.expect("page");
+    assert_eq!(page.status(), StatusCode::OK, "{back}");
     app.stop().await;
 }
