@@ -30,6 +30,9 @@ function server(port: number, idleSecs: number, sandboxPort: number) {
       // Emails (file transport) land here, not in the checkout.
       ZQSYNC_DATA_DIR: `${runDir}/${port}`,
       ZQSYNC_SANDBOX_PORT: String(sandboxPort),
+      // Every test signs up from 127.0.0.1: lift the per-address sign-up limit (5 per 10
+      // minutes by default; server/tests/security.rs tests it).
+      ZQSYNC_SIGNUPS_PER_ADDRESS: '10000',
       ...(process.env.ZQSYNC_SITE_ROOT ? { ZQSYNC_SITE_ROOT: process.env.ZQSYNC_SITE_ROOT } : {}),
     },
   };

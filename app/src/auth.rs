@@ -49,7 +49,11 @@ pub async fn sign_up(
         email,
         password,
     };
-    let account = ctx.accounts.sign_up(&new).await.map_err(account_error)?;
+    let account = ctx
+        .accounts
+        .sign_up(&new, client_addr().as_deref())
+        .await
+        .map_err(account_error)?;
     let token = ctx
         .sessions
         .create(&account.tenant_id, &account.user_id)
@@ -89,12 +93,27 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
 #[server(endpoint = "logout")]
 pub async fn log_out() -> Result<(), AppError> {
     use crate::ssr::*;
+    use engine::audit::{Actor, AuthEvent, Outcome};
     let ctx = server_ctx()?;
-    if let RequestSession::Active { token, .. } = request_session()? {
+    let addr = client_addr();
+    if let RequestSession::Active { token, session } = request_session()? {
         ctx.sessions
             .delete(&token)
             .await
             .map_err(|e| internal(&e))?;
+        let actor = Actor {
+            tenant_id: Some(&session.tenant_id),
+            user_id: Some(&session.user_id),
+            client_addr: addr.as_deref(),
+            email: None,
+        };
+        engine::audit::record(AuthEvent::Logout, Outcome::Success, &actor, None);
+    } else {
+        let actor = Actor {
+            client_addr: addr.as_deref(),
+            ..Actor::default()
+        };
+        engine::audit::record(AuthEvent::Logout, Outcome::NoSession, &actor, None);
     }
     set_cookie(clear_session_cookie(ctx.cookie_secure));
     leptos_axum::redirect("/login");

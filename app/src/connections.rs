@@ -55,6 +55,102 @@ pub struct CheckView {
     pub lines: Vec<CheckLineView>,
 }
 
+/// Why connecting a system failed, as the OAuth callbacks report it in their redirect
+/// (`?error=<code>`). Only codes travel in URLs: the page shows our own message for each, so
+/// a link cannot put its words into our red alert (content spoofing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectFailure {
+    /// The person pressed Deny, or the provider refused consent.
+    AccessDenied,
+    /// The `state` was not ours, expired or already used.
+    StateMismatch,
+    /// The callback lacked the code, realm or refresh token.
+    IncompleteAnswer,
+    /// This server has no OAuth app for the system.
+    NotConfigured,
+    /// The provider was busy or unreachable.
+    ProviderUnavailable,
+    /// The provider refused to exchange the code.
+    ProviderRefused,
+    /// The provider answered something we could not use.
+    UnexpectedAnswer,
+    /// A fault on our side (logged with detail).
+    OurSide,
+}
+
+impl ConnectFailure {
+    pub const ALL: [Self; 8] = [
+        Self::AccessDenied,
+        Self::StateMismatch,
+        Self::IncompleteAnswer,
+        Self::NotConfigured,
+        Self::ProviderUnavailable,
+        Self::ProviderRefused,
+        Self::UnexpectedAnswer,
+        Self::OurSide,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "access_denied",
+            Self::StateMismatch => "state_mismatch",
+            Self::IncompleteAnswer => "incomplete_answer",
+            Self::NotConfigured => "not_configured",
+            Self::ProviderUnavailable => "provider_unavailable",
+            Self::ProviderRefused => "provider_refused",
+            Self::UnexpectedAnswer => "unexpected_answer",
+            Self::OurSide => "our_side",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.code() == code)
+    }
+
+    /// What the page says, for `system` ("Zoho CRM", "QuickBooks Online").
+    pub fn message(self, system: &str) -> String {
+        match self {
+            Self::AccessDenied => format!(
+                "{system} was not connected: access was declined on its sign-in page. Connect again and choose Accept."
+            ),
+            Self::StateMismatch => {
+                "This sign-in link has expired or was already used. Start connecting again.".to_owned()
+            }
+            Self::IncompleteAnswer => {
+                format!("{system} sent back an incomplete answer. Start connecting again.")
+            }
+            Self::NotConfigured => {
+                format!("{system} connections are not configured on this server.")
+            }
+            Self::ProviderUnavailable => format!(
+                "{system} did not answer properly just now. Try connecting again in a minute."
+            ),
+            Self::ProviderRefused => format!(
+                "{system} refused to complete the sign-in. Start connecting again; if it keeps happening, contact support."
+            ),
+            Self::UnexpectedAnswer => format!(
+                "zqsync could not understand {system}'s answer. Try connecting again; if it keeps happening, contact support."
+            ),
+            Self::OurSide => {
+                "Connecting failed on our side. Try again in a minute; if it keeps happening, contact support.".to_owned()
+            }
+        }
+    }
+}
+
+/// The message for an `?error=` code; a code we do not know (a hand-made link) gets a
+/// generic message, never its own text.
+pub fn connect_failure_message(code: &str, system: &str) -> String {
+    ConnectFailure::from_code(code).map_or_else(
+        || {
+            format!(
+                "Connecting {system} did not work. Start connecting again; if it keeps happening, contact support."
+            )
+        },
+        |failure| failure.message(system),
+    )
+}
+
 /// Formats Unix milliseconds for the pages (UTC; the pages say so).
 pub fn format_time(millis: i64) -> String {
     let secs = millis.div_euclid(1000);

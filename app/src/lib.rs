@@ -26,7 +26,7 @@ use crate::components::shell::Shell;
 use crate::pages::{auth_pages, help, not_found, outbox, plan, quickbooks, settings};
 
 /// Bumped with the stylesheet so browsers never keep a stale copy.
-pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=6";
+pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=7";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -77,12 +77,7 @@ pub fn request_session() -> Result<RequestSession, AppError> {
 pub fn require_session() -> Result<Session, AppError> {
     match request_session()? {
         RequestSession::Active { session, .. } => Ok(session),
-        RequestSession::Expired | RequestSession::None => {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(http::StatusCode::UNAUTHORIZED);
-            }
-            Err(AppError::NotLoggedIn)
-        }
+        RequestSession::Expired | RequestSession::None => Err(AppError::NotLoggedIn),
     }
 }
 
@@ -128,13 +123,17 @@ pub fn set_cookie(value: HeaderValue) {
 
 /// Turns an engine error into what the browser may see; faults are logged here, once.
 pub fn account_error(error: AccountError) -> AppError {
+    if let Some(secs) = error.retry_after_secs()
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        response.insert_header(http::header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     match error {
-        AccountError::TooManyAttempts { .. } => {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(http::StatusCode::TOO_MANY_REQUESTS);
-            }
+        AccountError::TooManyAttempts { .. } | AccountError::TooManySignUps { .. } => {
             AppError::TooManyRequests(error.to_string())
         }
+        AccountError::InvalidCredentials => AppError::WrongCredentials(error.to_string()),
+        AccountError::DuplicateEmail => AppError::Conflict(error.to_string()),
         e if e.is_user_error() => AppError::Invalid(e.to_string()),
         e => internal(&e),
     }

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::audit::{self, Actor, AuthEvent, Outcome};
 use crate::clock::Clock;
 use crate::db::{BeginWrite, Db};
-use crate::throttle::{self, Throttled};
+use crate::throttle::{self, LoginSubjects, SignupLimit};
 use crate::with_pool;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -29,18 +30,39 @@ pub enum AccountError {
     DuplicateEmail,
     #[error("The email or password is not right. Check both and try again.")]
     InvalidCredentials,
-    #[error(
-        "Too many failed log-ins. Wait {} minute(s) and try again.",
-        .retry_after_secs.div_ceil(60)
-    )]
+    #[error("Too many failed log-ins. Wait {} and try again.", wait_text(*.retry_after_secs))]
     TooManyAttempts { retry_after_secs: u64 },
+    #[error(
+        "Too many sign-ups from your network. Wait {} and try again, or log in to an account you created.",
+        wait_text(*.retry_after_secs)
+    )]
+    TooManySignUps { retry_after_secs: u64 },
     #[error("storage error: {0}")]
     Storage(#[from] sqlx::Error),
     #[error("password hashing failed: {0}")]
     Hashing(String),
 }
 
+/// "30 seconds", "2 minutes": how long to wait, in words.
+fn wait_text(secs: u64) -> String {
+    match secs {
+        0..=1 => "a second".to_owned(),
+        2..=59 => format!("{secs} seconds"),
+        60..=119 => "a minute".to_owned(),
+        _ => format!("{} minutes", secs.div_ceil(60)),
+    }
+}
+
 impl AccountError {
+    /// How long the client should wait before trying again, for `Retry-After`.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::TooManyAttempts { retry_after_secs }
+            | Self::TooManySignUps { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     /// Whether the message is about the user's input (safe and useful to show) rather than a
     /// fault on our side (logged, and replaced by a generic message at the edge).
     pub fn is_user_error(&self) -> bool {
@@ -125,15 +147,83 @@ fn decoy_hash() -> &'static str {
 pub struct Accounts {
     db: Db,
     clock: Arc<dyn Clock>,
+    signup_limit: SignupLimit,
 }
 
 impl Accounts {
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
-        Self { db, clock }
+        Self {
+            db,
+            clock,
+            signup_limit: SignupLimit::default(),
+        }
     }
 
-    /// Creates a tenant on the Freemium plan with its owner.
-    pub async fn sign_up(&self, new: &NewAccount) -> Result<Account, AccountError> {
+    /// Sign-ups allowed per client address (default: five per ten minutes).
+    pub fn with_signup_limit(mut self, limit: SignupLimit) -> Self {
+        self.signup_limit = limit;
+        self
+    }
+
+    /// A sign-up from the web: limited per client address and audited, then
+    /// [`Accounts::create_account`].
+    pub async fn sign_up(
+        &self,
+        new: &NewAccount,
+        client_addr: Option<&str>,
+    ) -> Result<Account, AccountError> {
+        let result = self.limited_sign_up(new, client_addr).await;
+        let outcome = match &result {
+            Ok(_) => Outcome::Success,
+            Err(AccountError::DuplicateEmail) => Outcome::Duplicate,
+            Err(AccountError::TooManySignUps { .. }) => Outcome::RateLimited,
+            Err(e) if e.is_user_error() => Outcome::Invalid,
+            Err(_) => Outcome::Error,
+        };
+        let account = result.as_ref().ok();
+        audit::record(
+            AuthEvent::Signup,
+            outcome,
+            &Actor {
+                tenant_id: account.map(|a| a.tenant_id.as_str()),
+                user_id: account.map(|a| a.user_id.as_str()),
+                client_addr,
+                email: Some(&new.email),
+            },
+            result
+                .as_ref()
+                .err()
+                .and_then(AccountError::retry_after_secs),
+        );
+        result
+    }
+
+    async fn limited_sign_up(
+        &self,
+        new: &NewAccount,
+        client_addr: Option<&str>,
+    ) -> Result<Account, AccountError> {
+        let Some(addr) = client_addr else {
+            return self.create_account(new).await;
+        };
+        let subject = throttle::signup_subject(addr);
+        let now = self.clock.now_millis();
+        if let Some(wait) =
+            throttle::signup_wait(&self.db, &subject, self.signup_limit, now).await?
+        {
+            return Err(AccountError::TooManySignUps {
+                retry_after_secs: throttle::retry_after_secs(wait),
+            });
+        }
+        validate(new)?;
+        // Counted before the duplicate check: answers about taken emails are limited too.
+        throttle::record_signup(&self.db, &subject, now).await?;
+        self.create_account(new).await
+    }
+
+    /// Creates a tenant on the Freemium plan with its owner, without the sign-up limit or the
+    /// audit: for accounts the operator creates (the sandbox's demo login).
+    pub async fn create_account(&self, new: &NewAccount) -> Result<Account, AccountError> {
         let (company, email) = validate(new)?;
         if self.find_user_by_email(&email).await?.is_some() {
             return Err(AccountError::DuplicateEmail);
@@ -173,7 +263,7 @@ impl Accounts {
             }
             Err(e) => return Err(e.into()),
         }
-        tracing::info!(tenant_id = %tenant_id, "tenant signed up");
+        tracing::debug!(tenant_id = %tenant_id, "tenant created");
         Ok(Account {
             tenant_id,
             user_id,
@@ -183,37 +273,90 @@ impl Accounts {
         })
     }
 
-    /// Checks an email and password. Failures are throttled per email and per client address.
+    /// Checks an email and password. Failures slow down the address they come from (see
+    /// `throttle`); every attempt is audited.
     pub async fn log_in(
         &self,
         email: &str,
         password: &str,
         client_addr: Option<&str>,
     ) -> Result<Account, AccountError> {
-        let email = normalize_email(email).map_err(|_| AccountError::InvalidCredentials)?;
-        let subjects = throttle_subjects(&email, client_addr);
+        let actor = Actor {
+            client_addr,
+            email: Some(email),
+            ..Actor::default()
+        };
+        let result = self.check_log_in(email, password, &actor).await;
+        if let Err(error) = &result
+            && !error.is_user_error()
+        {
+            audit::record(AuthEvent::Login, Outcome::Error, &actor, None);
+        }
+        result
+    }
+
+    async fn check_log_in(
+        &self,
+        email: &str,
+        password: &str,
+        actor: &Actor<'_>,
+    ) -> Result<Account, AccountError> {
+        let Ok(email) = normalize_email(email) else {
+            audit::record(AuthEvent::Login, Outcome::Failure, actor, None);
+            return Err(AccountError::InvalidCredentials);
+        };
+        let subjects = LoginSubjects::new(&email, actor.client_addr);
         let now = self.clock.now_millis();
-        match throttle::check(&self.db, &subjects, now).await? {
-            Throttled::No => {}
-            Throttled::Yes { retry_after_secs } => {
-                return Err(AccountError::TooManyAttempts { retry_after_secs });
-            }
+        if let Some(wait) = throttle::login_wait(&self.db, &subjects, now).await? {
+            let retry_after_secs = throttle::retry_after_secs(wait);
+            audit::record(
+                AuthEvent::Login,
+                Outcome::Throttled,
+                actor,
+                Some(retry_after_secs),
+            );
+            return Err(AccountError::TooManyAttempts { retry_after_secs });
         }
         let found = self.find_user_by_email(&email).await?;
         let hash = found
             .as_ref()
             .map_or_else(|| decoy_hash().to_owned(), |(_, hash)| hash.clone());
         let password_ok = verify_password(password.to_owned(), hash).await?;
-        match found {
-            Some((account, _)) if password_ok => {
-                throttle::clear(&self.db, &subjects[..1]).await?;
+        let account = found.map(|(account, _)| account);
+        let ids = account
+            .as_ref()
+            .map(|a| (a.tenant_id.clone(), a.user_id.clone()));
+        let actor = Actor {
+            tenant_id: ids.as_ref().map(|(tenant, _)| tenant.as_str()),
+            user_id: ids.as_ref().map(|(_, user)| user.as_str()),
+            ..*actor
+        };
+        match account {
+            Some(account) if password_ok => {
+                throttle::clear_pair(&self.db, &subjects).await?;
+                audit::record(AuthEvent::Login, Outcome::Success, &actor, None);
                 Ok(account)
             }
             _ => {
-                throttle::record_failure(&self.db, &subjects, now).await?;
+                let wait = throttle::record_login_failure(&self.db, &subjects, now).await?;
+                audit::record(AuthEvent::Login, Outcome::Failure, &actor, None);
+                if let Some(wait) = wait {
+                    audit::record(
+                        AuthEvent::Lockout,
+                        Outcome::Started,
+                        &actor,
+                        Some(throttle::retry_after_secs(wait)),
+                    );
+                }
                 Err(AccountError::InvalidCredentials)
             }
         }
+    }
+
+    /// Housekeeping: forgets log-in failures and sign-ups older than their windows. Returns
+    /// the rows removed.
+    pub async fn purge_expired_attempts(&self) -> Result<u64, AccountError> {
+        Ok(throttle::purge(&self.db, self.clock.now_millis(), self.signup_limit).await?)
     }
 
     /// The account of a user within a tenant. Both ids must match: a user id alone never
@@ -265,16 +408,6 @@ impl Accounts {
             }),
         )
     }
-}
-
-/// What failed log-ins are counted against: the email (hashed: the table holds no personal
-/// data) and, when known, the client address.
-fn throttle_subjects(email: &str, client_addr: Option<&str>) -> Vec<String> {
-    let mut subjects = vec![format!("email:{}", hex_sha256(email))];
-    if let Some(addr) = client_addr {
-        subjects.push(format!("ip:{}", hex_sha256(addr)));
-    }
-    subjects
 }
 
 pub(crate) fn hex_sha256(input: &str) -> String {
@@ -344,16 +477,5 @@ mod tests {
             validate(&bad_email),
             Err(AccountError::InvalidEmail)
         ));
-    }
-
-    #[test]
-    fn throttle_subjects_hold_no_plain_email() {
-        let subjects = throttle_subjects("ann@example.com", Some("127.0.0.1"));
-        assert_eq!(subjects.len(), 2);
-        assert!(
-            subjects
-                .iter()
-                .all(|s| !s.contains("ann") && !s.contains("127.0"))
-        );
     }
 }

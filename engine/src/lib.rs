@@ -3,6 +3,7 @@
 //! compiled to wasm.
 
 pub mod accounts;
+pub mod audit;
 pub mod billing;
 pub mod clock;
 pub mod connections;
@@ -12,6 +13,7 @@ pub mod integration;
 pub mod sessions;
 pub mod sync;
 mod throttle;
+pub use throttle::SignupLimit;
 pub mod vault;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -136,7 +136,7 @@ impl Sessions {
         Ok(())
     }
 
-    /// Housekeeping: removes idle sessions and stale log-in failures. Returns sessions removed.
+    /// Housekeeping: removes idle sessions. Returns sessions removed.
     pub async fn purge_expired(&self) -> Result<u64, sqlx::Error> {
         let now = self.clock.now_millis();
         let removed = with_pool!(&self.db, pool => {
@@ -146,7 +146,6 @@ impl Sessions {
                 .await?
                 .rows_affected()
         });
-        crate::throttle::purge(&self.db, now).await?;
         Ok(removed)
     }
 }

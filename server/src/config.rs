@@ -67,6 +67,15 @@ pub struct ServeArgs {
     #[arg(long, env = "ZQSYNC_SESSION_IDLE_SECS", default_value_t = engine::sessions::DEFAULT_IDLE_SECS)]
     pub session_idle_secs: u64,
 
+    /// Reverse proxies in front of this server (comma-separated IP addresses): from these, the
+    /// client's address is read from `X-Forwarded-For`. Unset: the header is ignored.
+    #[arg(long, env = "ZQSYNC_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// Sign-ups allowed from one client address per ten minutes.
+    #[arg(long, env = "ZQSYNC_SIGNUPS_PER_ADDRESS", default_value_t = engine::SignupLimit::default().per_address)]
+    pub signups_per_address: u32,
+
     #[command(flatten)]
     pub remotes: RemoteCredentials,
 

@@ -35,6 +35,10 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub site_root: PathBuf,
     pub session_idle_secs: u64,
+    /// Sign-ups allowed per client address and window.
+    pub signup_limit: engine::SignupLimit,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (empty: the header is ignored).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub sandbox_mode: bool,
     /// Stripe and email; `None` runs without billing (the Change Plan page says so).
     pub billing: Option<BillingConfig>,
@@ -203,7 +207,7 @@ pub async fn start_on(
     let connections = connection_store(&settings.remotes, &db, &clock, &base_url)?;
     let ctx = ServerCtx {
         billing,
-        accounts: Accounts::new(db.clone(), clock.clone()),
+        accounts: Accounts::new(db.clone(), clock.clone()).with_signup_limit(settings.signup_limit),
         sessions: Sessions::new(db.clone(), clock.clone(), settings.session_idle_secs),
         integration: Integration::new(db.clone(), clock.clone()),
         sync: engine::sync::SyncStores::new(db.clone(), clock.clone()),
@@ -228,7 +232,7 @@ pub async fn start_on(
         })
         .await
     });
-    let housekeeping = tokio::spawn(housekeeping(ctx.sessions.clone()));
+    let housekeeping = tokio::spawn(housekeeping(ctx.sessions.clone(), ctx.accounts.clone()));
     Ok(RunningServer {
         addr,
         ctx,
@@ -297,8 +301,8 @@ pub fn connection_store(
     )))
 }
 
-/// Removes idle sessions and old log-in failures once a minute.
-async fn housekeeping(sessions: Sessions) {
+/// Removes idle sessions, and log-in failures and sign-ups past their windows, once a minute.
+async fn housekeeping(sessions: Sessions, accounts: Accounts) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
@@ -306,6 +310,9 @@ async fn housekeeping(sessions: Sessions) {
             Ok(0) => {}
             Ok(removed) => tracing::debug!(removed, "purged idle sessions"),
             Err(error) => tracing::warn!(%error, "session housekeeping failed"),
+        }
+        if let Err(error) = accounts.purge_expired_attempts().await {
+            tracing::warn!(%error, "throttle housekeeping failed");
         }
     }
 }
@@ -317,7 +324,7 @@ pub async fn ensure_demo_account(accounts: &Accounts) -> anyhow::Result<()> {
         email: DEMO_EMAIL.to_owned(),
         password: DEMO_PASSWORD.to_owned(),
     };
-    match accounts.sign_up(&demo).await {
+    match accounts.create_account(&demo).await {
         Ok(_) | Err(AccountError::DuplicateEmail) => Ok(()),
         Err(e) => Err(anyhow::anyhow!("could not create the demo account: {e}")),
     }

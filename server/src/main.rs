@@ -134,6 +134,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.clone(),
         site_root: args.site_root.clone().unwrap_or_else(default_site_root),
         session_idle_secs: args.session_idle_secs,
+        trusted_proxies: args.trusted_proxies.clone(),
+        signup_limit: engine::SignupLimit {
+            per_address: args.signups_per_address,
+            ..engine::SignupLimit::default()
+        },
         sandbox_mode,
         billing: Some(billing),
         remotes,

@@ -1,17 +1,20 @@
 //! Connecting Zoho CRM and QuickBooks Online: `/connect/{zoho|qbo}` sends the browser to the
 //! provider's consent page; the provider sends it back to our callback with a code, which the
 //! connection store exchanges for tokens. Every outcome lands on the page the system is
-//! managed from, with `?connected=` or a plain-language `?error=`.
+//! managed from, with `?connected={provider}` or `?error={code}` ([`ConnectFailure`]): codes,
+//! not text, so that nobody can make our page say their words with a crafted link.
 
 use std::collections::HashMap;
 
+use app::connections::ConnectFailure;
 use app::ssr::RequestSession;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use engine::connections::{ConnectionError, IntuitCallback, Provider, ZohoCallback};
+use engine::connectors::ConnectorError;
 
-use crate::web::{WebState, percent_encode};
+use crate::web::WebState;
 
 /// Where the providers send the browser back after consent (registered with each OAuth app).
 pub(crate) const ZOHO_CALLBACK: &str = "/oauth/zoho/callback";
@@ -106,36 +109,54 @@ fn connected(provider: Provider) -> Response {
     Redirect::to(&format!(
         "{}?connected={}",
         home_of(provider),
-        percent_encode(provider.display_name())
+        provider.as_str()
     ))
     .into_response()
+}
+
+fn failed(provider: Provider, failure: ConnectFailure) -> Response {
+    Redirect::to(&format!("{}?error={}", home_of(provider), failure.code())).into_response()
 }
 
 /// The person pressed Deny (or the provider refused): back to the page, saying so.
 fn consent_refused(provider: Provider, query: &HashMap<String, String>) -> Option<Response> {
     query.get("error").map(|_| {
-        let message = format!(
-            "{} was not connected: access was declined on its sign-in page. Connect again and choose Accept.",
-            provider.display_name()
-        );
-        Redirect::to(&format!("{}?error={}", home_of(provider), percent_encode(&message))).into_response()
+        tracing::info!(provider = provider.as_str(), "consent was declined");
+        failed(provider, ConnectFailure::AccessDenied)
     })
 }
 
 fn back_with_error(provider: Provider, error: &ConnectionError) -> Response {
-    let message = if error.is_user_error() {
-        match error {
-            ConnectionError::Remote(remote) => remote.plain_message(),
-            other => other.to_string(),
+    let failure = match error {
+        ConnectionError::InvalidState => ConnectFailure::StateMismatch,
+        ConnectionError::InvalidCallback(_) => ConnectFailure::IncompleteAnswer,
+        ConnectionError::NotConfigured(_) => ConnectFailure::NotConfigured,
+        ConnectionError::Remote(
+            ConnectorError::RateLimited { .. } | ConnectorError::Transient { .. },
+        ) => ConnectFailure::ProviderUnavailable,
+        ConnectionError::Remote(ConnectorError::Unexpected { .. }) => {
+            ConnectFailure::UnexpectedAnswer
         }
-    } else {
-        tracing::error!(%error, provider = provider.as_str(), "connecting failed");
-        "Connecting failed on our side. Try again in a minute; if it keeps happening, contact support.".to_owned()
+        ConnectionError::Remote(_)
+        | ConnectionError::NotConnected(_)
+        | ConnectionError::NeedsReconnect(_) => ConnectFailure::ProviderRefused,
+        ConnectionError::Storage(_) | ConnectionError::Vault(_) => ConnectFailure::OurSide,
     };
-    Redirect::to(&format!(
-        "{}?error={}",
-        home_of(provider),
-        percent_encode(&message)
-    ))
-    .into_response()
+    if failure == ConnectFailure::OurSide {
+        tracing::error!(%error, provider = provider.as_str(), "connecting failed");
+    } else {
+        // The remote's status and error code, not its text: no token or personal data.
+        let remote = match error {
+            ConnectionError::Remote(remote) => Some(remote.remote()),
+            _ => None,
+        };
+        tracing::info!(
+            provider = provider.as_str(),
+            failure = failure.code(),
+            remote_status = remote.and_then(|r| r.status),
+            remote_code = remote.and_then(|r| r.code.as_deref()),
+            "connecting did not complete"
+        );
+    }
+    failed(provider, failure)
 }

@@ -24,7 +24,12 @@ pub fn init_logging(format: LogFormat) {
         .with_target(false);
     let result = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        // The target too, so that audit events (`zqsync::audit`) can be routed.
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_target(true)
+            .try_init(),
     };
     // Tests start several servers in one process: the first subscriber wins.
     let _ = result;

@@ -1,20 +1,24 @@
 //! The HTTP router: Leptos pages and server functions behind the session and same-origin
 //! middleware; health, metrics and static files beside them.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use app::error::AppError;
 use app::ssr::{ClientAddr, RequestSession, ServerCtx, clear_session_cookie, session_token};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, FromRef, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use engine::sessions::Lookup;
+use http_body_util::BodyExt as _;
+use leptos::nonce::Nonce;
 use leptos::prelude::*;
+use leptos::server_fn::error::{SERVER_FN_ERROR_HEADER, ServerFnUrlError};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::services::ServeDir;
 
@@ -29,7 +33,20 @@ pub(crate) struct WebState {
     pub(crate) ctx: ServerCtx,
     /// `scheme://host:port` of the public URL, accepted as an `Origin`.
     public_origin: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`ZQSYNC_TRUSTED_PROXIES`).
+    trusted_proxies: Arc<[IpAddr]>,
 }
+
+/// What every answer says about how browsers may treat it (issue 23).
+#[derive(Debug, Clone, Copy)]
+struct HeaderPolicy {
+    /// `Strict-Transport-Security`: only when the public URL is https.
+    hsts: bool,
+}
+
+/// The largest Stripe event body accepted (axum's default limit, stated): events carry whole
+/// objects, and Stripe does not document a maximum.
+const STRIPE_WEBHOOK_MAX_BYTES: usize = 2 * 1024 * 1024;
 
 pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> Router {
     let leptos_options = LeptosOptions::builder()
@@ -46,6 +63,14 @@ pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> R
         leptos_options: leptos_options.clone(),
         ctx: ctx.clone(),
         public_origin,
+        trusted_proxies: settings.trusted_proxies.clone().into(),
+    };
+
+    let policy = HeaderPolicy {
+        hsts: settings
+            .public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://")),
     };
 
     let routes = generate_route_list(app::App);
@@ -59,22 +84,27 @@ pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> R
             routes,
             {
                 let ctx = ctx.clone();
-                move || provide_context(ctx.clone())
+                move || provide_request_context(&ctx)
             },
             move || app::shell(leptos_options.clone()),
         )
+        .layer(middleware::from_fn(only_our_form_errors))
         .layer(middleware::from_fn_with_state(state.clone(), sessions))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             same_origin_only,
-        ));
+        ))
+        .layer(middleware::from_fn(api_answers));
 
     let pkg_dir = settings.site_root.join("pkg");
     Router::new()
         .route("/healthz", get(healthz))
         // Stripe calls this from its servers: no session, no same-origin check; the signature
         // is the authentication.
-        .route("/webhooks/stripe", post(stripe_webhook))
+        .route(
+            "/webhooks/stripe",
+            post(stripe_webhook).layer(DefaultBodyLimit::max(STRIPE_WEBHOOK_MAX_BYTES)),
+        )
         .route("/metrics", get(metrics_text))
         .route("/style/zqsync.css", get(stylesheet))
         .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_gzip())
@@ -82,9 +112,242 @@ pub(crate) fn router(settings: &Settings, ctx: ServerCtx, addr: SocketAddr) -> R
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             WebState,
             _,
-        >(move || provide_context(ctx.clone()), app::shell))
+        >(move || provide_request_context(&ctx), app::shell))
+        .layer(middleware::from_fn_with_state(policy, security_headers))
         .layer(middleware::from_fn(record_metrics))
         .with_state(state)
+}
+
+/// What pages and server functions find in their Leptos context: the server's state, and the
+/// CSP nonce [`security_headers`] minted for this request (it replaces the one leptos_axum
+/// makes up, which no header would name), so the hydration scripts carry the nonce the
+/// `Content-Security-Policy` header allows.
+fn provide_request_context(ctx: &ServerCtx) {
+    provide_context(ctx.clone());
+    if let Some(nonce) = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Nonce>().cloned())
+    {
+        provide_context(nonce);
+    }
+}
+
+/// The one layer that sets the security headers of every answer (pages, server functions,
+/// redirects, errors, static files):
+///
+/// - `Content-Security-Policy`: scripts only from us and the inline hydration script carrying
+///   this request's nonce (no `'unsafe-inline'`), WebAssembly compilation
+///   (`'wasm-unsafe-eval'`), styles only from `/style/zqsync.css` (no inline styles), fetches
+///   to us, forms posting to us, no plugins, no `<base>`, and no framing by anyone.
+/// - `X-Frame-Options: DENY` for browsers that predate `frame-ancestors`.
+/// - `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin` (OAuth callback URLs
+///   carry codes; no other site learns our URLs), `Cross-Origin-Opener-Policy: same-origin`.
+/// - `Cache-Control: no-store` on everything but `/pkg` and `/style`: pages and answers hold
+///   tenant data and must not stay in shared or back-button caches.
+/// - `Strict-Transport-Security` when the public URL is https.
+async fn security_headers(
+    State(policy): State<HeaderPolicy>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let nonce = Nonce::new();
+    let cacheable = is_static_asset(request.uri().path());
+    request.extensions_mut().insert(nonce.clone());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce)) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if !cacheable {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if policy.hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; \
+         form-action 'self'; object-src 'none'; frame-ancestors 'none'"
+    )
+}
+
+/// The WebAssembly bundle and the stylesheet: the same for everyone, cached as they say.
+fn is_static_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path.starts_with("/style/")
+}
+
+/// The largest request body each server function accepts: a log-in or sign-up form is a few
+/// hundred bytes, most settings forms a few kilobytes; only a whole mapping or filter set
+/// may be larger.
+fn body_limit(path: &str) -> usize {
+    match path {
+        "/api/login" | "/api/signup" | "/api/logout" => 8 * 1024,
+        "/api/save_mapping" | "/api/save_filters" => 256 * 1024,
+        _ => 32 * 1024,
+    }
+}
+
+/// Server functions' answers, for all of them at once (issue 14):
+///
+/// - the request body is read here within [`body_limit`]: larger is 413, unreadable is 400;
+/// - an error answer gets the status of its [`AppError`] variant (server functions answer
+///   every error with 500 otherwise): 400 invalid input, 401, 409, 413, 429, and 500 only
+///   for our faults;
+/// - every refusal (4xx) is logged at info with the path, status and kind, never the message
+///   (it may echo input). Our faults were logged with detail where they happened.
+async fn api_answers(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if !path.starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let response = match read_body(request, body_limit(&path)).await {
+        Ok(request) => {
+            let response = next.run(request).await;
+            settle_error(response, &path).await
+        }
+        Err(error) => error_response(&error),
+    };
+    let status = response.status();
+    if status.is_client_error() {
+        tracing::info!(path, status = status.as_u16(), "refused a request");
+    }
+    response
+}
+
+/// The request with its body read into memory, or the error for a body that is too large or
+/// cannot be read.
+async fn read_body(request: Request, limit: usize) -> Result<Request, AppError> {
+    let too_large = || {
+        AppError::TooLarge(format!(
+            "This request is too large for zqsync (at most {} KB). Shorten what you entered and try again.",
+            limit / 1024
+        ))
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    let (parts, body) = request.into_parts();
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(Request::from_parts(parts, Body::from(collected.to_bytes()))),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(_) => Err(AppError::unreadable("the request body was cut off")),
+    }
+}
+
+/// Server functions answer an error with 500 and the error as JSON, marked by the
+/// `serverfnerror` header: this gives it the status of its variant. A form posted without
+/// JavaScript is redirected back to its page instead, with the error in the URL: there the
+/// error becomes its fixed text ([`AppError::for_url`]), the only kind pages accept.
+async fn settle_error(response: Response, path: &str) -> Response {
+    let status = response.status();
+    let is_error = status.is_client_error() || status.is_server_error();
+    if !(is_error || status.is_redirection())
+        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(collected) = http_body_util::Limited::new(body, 64 * 1024)
+        .collect()
+        .await
+    else {
+        tracing::error!("could not read a server function's error answer");
+        return error_response(&AppError::Internal);
+    };
+    let bytes = collected.to_bytes();
+    let Ok(error) = serde_json::from_slice::<AppError>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    if status.is_redirection() {
+        let location = parts
+            .headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if let Some(mut location) = location.filter(|l| l.contains("__err=")) {
+            ServerFnUrlError::<AppError>::strip_error_info(&mut location);
+            let fixed = ServerFnUrlError::new(path, error.for_url())
+                .to_url(&location)
+                .map(|url| url.to_string())
+                .unwrap_or(location);
+            if let Ok(value) = HeaderValue::from_str(&fixed) {
+                parts.headers.insert(header::LOCATION, value);
+            }
+        }
+    } else if let Ok(status) = StatusCode::from_u16(error.status()) {
+        parts.status = status;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Pages accept a form error in their URL (`?__path=…&__err=…`, how Leptos brings a form
+/// posted without JavaScript back with its error) only in its fixed form: anything else —
+/// someone else's words for our red alert — is dropped by a redirect to the same page
+/// without it.
+async fn only_our_form_errors(request: Request, next: Next) -> Response {
+    let Some(query) = request.uri().query().filter(|q| q.contains("__err")) else {
+        return next.run(request).await;
+    };
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let genuine = pairs
+        .iter()
+        .find(|(key, _)| key == "__err")
+        .map(|(_, value)| ServerFnUrlError::<AppError>::decode_err(value))
+        .is_some_and(|error| error == error.for_url());
+    if genuine {
+        return next.run(request).await;
+    }
+    tracing::info!(
+        path = request.uri().path(),
+        "dropped a form error from a page URL"
+    );
+    let rest: Vec<(String, String)> = pairs
+        .into_iter()
+        .filter(|(key, _)| key != "__err" && key != "__path")
+        .collect();
+    let clean = if rest.is_empty() {
+        request.uri().path().to_owned()
+    } else {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(rest)
+            .finish();
+        format!("{}?{query}", request.uri().path())
+    };
+    Redirect::to(&clean).into_response()
+}
+
+/// An `AppError` as a JSON answer with its status, as the browser's server-function client
+/// reads it.
+fn error_response(error: &AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_string(error).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// Resolves the session cookie once per request, stores the outcome for server functions,
@@ -120,8 +383,10 @@ async fn sessions(State(state): State<WebState>, mut request: Request, next: Nex
         }
     };
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
-        let addr = ClientAddr(peer.ip().to_string());
-        request.extensions_mut().insert(addr);
+        let addr = client_ip(peer.ip(), request.headers(), &state.trusted_proxies);
+        request
+            .extensions_mut()
+            .insert(ClientAddr(addr.to_string()));
     }
     request.extensions_mut().insert(session.clone());
 
@@ -132,23 +397,63 @@ async fn sessions(State(state): State<WebState>, mut request: Request, next: Nex
     } else if needs_session(&request) && !matches!(session, RequestSession::Active { .. }) {
         // Server functions check the session themselves too; this wall means one that forgot
         // still cannot run for a stranger.
-        let body = serde_json::to_string(&AppError::NotLoggedIn).unwrap_or_default();
-        (
-            StatusCode::UNAUTHORIZED,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response()
+        error_response(&AppError::NotLoggedIn)
     } else {
         next.run(request).await
     };
-    if dead_token {
+    // Not when the answer sets a session cookie itself (a log-in gives a fresh one): the
+    // browser applies Set-Cookie headers in order, so a clearing one after it would log the
+    // person straight out again.
+    if dead_token && !sets_session_cookie(&response) {
         response.headers_mut().append(
             header::SET_COOKIE,
             clear_session_cookie(state.ctx.cookie_secure),
         );
     }
     response
+}
+
+fn sets_session_cookie(response: &Response) -> bool {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|cookie| {
+            cookie
+                .split_once('=')
+                .is_some_and(|(name, _)| name.trim() == app::ssr::SESSION_COOKIE)
+        })
+}
+
+/// The client's address: the peer's, unless the peer is a trusted reverse proxy; then the
+/// `X-Forwarded-For` entries are read from the right (each proxy appends the address it saw),
+/// passing over trusted proxies, and the first other address is the client. Entries left of it
+/// are the client's own claims and are never believed; without trusted proxies the header is
+/// ignored, so nobody can pick the address their log-in failures count against.
+fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.contains(&ip.to_canonical());
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for entry in forwarded.iter().rev() {
+        let Ok(ip) = entry.parse::<IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client.to_canonical()
 }
 
 /// Server functions anyone may call: the ones that start or end a session.
@@ -189,7 +494,7 @@ fn login_url(path: &str, expired: bool) -> String {
     }
 }
 
-pub(crate) fn percent_encode(path: &str) -> String {
+fn percent_encode(path: &str) -> String {
     path.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
@@ -372,6 +677,39 @@ mod tests {
         assert_eq!(login_url("/", true), "/login?expired=1");
         assert_eq!(login_url("/logs", true), "/login?expired=1&next=/logs");
         assert_eq!(login_url("/a b", false), "/login?next=/a%20b");
+    }
+
+    #[test]
+    fn the_client_address_comes_from_trusted_proxies_only() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("an address");
+        let proxy = ip("10.0.0.2");
+        let forwarded = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                "x-forwarded-for",
+                HeaderValue::from_str(value).expect("value"),
+            );
+            headers
+        };
+        // No trusted proxies: the header is ignored.
+        assert_eq!(client_ip(proxy, &forwarded("203.0.113.9"), &[]), proxy);
+        // From a trusted proxy: the rightmost address it did not add itself.
+        let trusted = [proxy, ip("10.0.0.3")];
+        assert_eq!(
+            client_ip(proxy, &forwarded("198.51.100.1, 203.0.113.9"), &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_ip(proxy, &forwarded("203.0.113.9, 10.0.0.3"), &trusted),
+            ip("203.0.113.9")
+        );
+        // A peer that is not a proxy cannot claim an address.
+        assert_eq!(
+            client_ip(ip("192.0.2.5"), &forwarded("203.0.113.9"), &trusted),
+            ip("192.0.2.5")
+        );
+        // Garbage stops the walk at the last good hop.
+        assert_eq!(client_ip(proxy, &forwarded("nonsense"), &trusted), proxy);
     }
 
     #[test]

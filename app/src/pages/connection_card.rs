@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::connections::{
-    CheckView, ConnectionCheck, ConnectionState, ConnectionView, Disconnect, format_time,
+    CheckView, ConnectionCheck, ConnectionState, ConnectionView, Disconnect,
+    connect_failure_message, format_time,
 };
 
 #[component]
@@ -18,22 +19,33 @@ pub fn StatusBadge(state: ConnectionState) -> impl IntoView {
     view! { <span class=class>{label}</span> }
 }
 
-/// The message a provider callback left in the query string (`?connected=` / `?error=`).
+/// What the provider callback of the system managed on this page reported in the query
+/// string: `?connected={provider}` or `?error={code}`. Both are codes, shown as our own words;
+/// no text from the URL reaches the page.
 #[component]
-pub fn CallbackNotice() -> impl IntoView {
+pub fn CallbackNotice(
+    /// `zoho` or `qbo`: the system whose callbacks land on this page.
+    provider: &'static str,
+    /// Its name: "Zoho CRM", "QuickBooks Online".
+    system: &'static str,
+) -> impl IntoView {
     let query = use_query_map();
     move || {
         let query = query.read();
-        if let Some(error) = query.get("error") {
+        if let Some(code) = query.get("error") {
             Some(
-                view! { <div class="banner banner-error-inline" role="alert">{error}</div> }
-                    .into_any(),
+                view! {
+                    <div class="banner banner-error-inline" role="alert">
+                        {connect_failure_message(&code, system)}
+                    </div>
+                }
+                .into_any(),
             )
         } else {
-            query.get("connected").map(|name| {
+            (query.get("connected").as_deref() == Some(provider)).then(|| {
                 view! {
                     <div class="banner banner-ok" role="status">
-                        {format!("{name} is connected.")}
+                        {format!("{system} is connected.")}
                     </div>
                 }
                 .into_any()

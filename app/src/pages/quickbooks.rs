@@ -26,7 +26,7 @@ pub fn QuickBooksPage() -> impl IntoView {
             <h1>"QuickBooks Online"</h1>
             <p class="lead">"Authenticate, verify and activate the connection to your QuickBooks company."</p>
         </div>
-        <CallbackNotice />
+        <CallbackNotice provider="qbo" system="QuickBooks Online" />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
                 state

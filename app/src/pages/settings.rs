@@ -170,7 +170,7 @@ fn ConnectionsTab() -> impl IntoView {
         |_| connections(),
     );
     view! {
-        <CallbackNotice />
+        <CallbackNotice provider="zoho" system="Zoho CRM" />
         <Transition fallback=|| view! { <p class="muted">"Loading connections…"</p> }>
             {move || {
                 state

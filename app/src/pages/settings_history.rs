@@ -199,17 +199,14 @@ fn BackfillBar(backfill: BackfillView) -> impl IntoView {
                 <span class="muted small">{format!("since {}", backfill.since)}</span>
                 <span class=badge>{backfill.status.clone()}</span>
             </div>
-            <div
+            // A native progress bar: its fill needs no inline style (which the
+            // Content-Security-Policy refuses); without a total it shows as indeterminate.
+            <progress
                 class="progress"
-                class:progress-waiting=percent.is_none()
-                role="progressbar"
+                max="100"
+                value=percent.map(|p| p.to_string())
                 aria-label=format!("Progress of {label}")
-                aria-valuemin="0"
-                aria-valuemax="100"
-                aria-valuenow=percent.map(|p| p.to_string())
-            >
-                <div class="progress-bar" style=format!("width: {}%", percent.unwrap_or(0))></div>
-            </div>
+            ></progress>
             <p class="small muted">
                 {count}
                 {percent.map(|p| format!(" · {p}%"))}

@@ -119,6 +119,8 @@ impl TestApp {
             public_url: None,
             site_root: std::env::temp_dir(),
             session_idle_secs: 600,
+            signup_limit: engine::SignupLimit::default(),
+            trusted_proxies: Vec::new(),
             sandbox_mode: true,
             billing: Some(engine::billing::BillingConfig {
                 stripe_secret_key: sandbox_config.stripe_secret_key.clone(),
