@@ -10,6 +10,7 @@ pub mod error;
 pub mod filters;
 pub mod logs;
 pub mod mapping;
+pub mod onboarding;
 pub mod pages;
 pub mod run_status;
 #[cfg(feature = "ssr")]
@@ -26,7 +27,7 @@ use crate::components::shell::Shell;
 use crate::pages::{auth_pages, help, not_found, outbox, plan, quickbooks, settings};
 
 /// Bumped with the stylesheet so browsers never keep a stale copy.
-pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=7";
+pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=8";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -73,6 +73,9 @@ pub struct MappingPageData {
     pub notices: Vec<PageNotice>,
     /// The pair is off: review its mapping, then turn it on.
     pub off: Option<TurnOnOffer>,
+    /// Both systems are connected; until then the page asks to connect them instead of showing
+    /// a table of fields neither system has confirmed.
+    pub both_connected: bool,
 }
 
 /// What Submit did: saved (with warnings) or refused (with errors per QBO field).
@@ -189,6 +192,7 @@ pub async fn get_mapping_page(pair: Option<String>) -> Result<MappingPageData, A
     let tenant = session.tenant_id.as_str();
     let (directions, pairs) = server::selectable_pairs(&ctx, tenant).await?;
     let options = server::options(&directions, &pairs);
+    let both_connected = crate::onboarding::server::both_connected(&ctx, tenant).await?;
     let chosen = match pair.filter(|p| !p.is_empty()) {
         Some(key) => Some(server::reachable_pair(&ctx, tenant, &key).await?.0),
         None => pairs.first().copied(),
@@ -203,6 +207,7 @@ pub async fn get_mapping_page(pair: Option<String>) -> Result<MappingPageData, A
             fields_synced: false,
             notices: Vec::new(),
             off: None,
+            both_connected,
         });
     };
     let config = &ctx.sync.config;
@@ -248,6 +253,7 @@ pub async fn get_mapping_page(pair: Option<String>) -> Result<MappingPageData, A
         fields_synced,
         notices,
         off,
+        both_connected,
     })
 }
 
@@ -306,6 +312,12 @@ pub async fn save_mapping(pair: String, mapping: Mapping) -> Result<SaveMappingR
             .save_mapping(tenant, pair, &mapping)
             .await
             .map_err(|e| internal(&e))?;
+        crate::onboarding::server::confirm(
+            &ctx,
+            tenant,
+            engine::onboarding::Confirmed::MappingReviewed,
+        )
+        .await;
     }
     Ok(SaveMappingResult {
         saved,

@@ -456,6 +456,12 @@ pub async fn save_sync_directions(
         .save_directions(tenant, &stored)
         .await
         .map_err(server::directions_error)?;
+    crate::onboarding::server::confirm(
+        &ctx,
+        tenant,
+        engine::onboarding::Confirmed::DirectionsChosen,
+    )
+    .await;
     Ok(server::directions_view(plan, stored))
 }
 

@@ -881,6 +881,22 @@ pub struct FieldCatalogue {
 }
 
 impl FieldCatalogue {
+    /// The label people see for a Zoho field (by API name), if the catalogue has it.
+    pub fn zoho_label(&self, api_name: &str) -> Option<String> {
+        self.zoho
+            .iter()
+            .find(|f| f.api_name == api_name)
+            .map(|f| f.label.clone())
+    }
+
+    /// The label people see for a QuickBooks field (by path), if the catalogue has it.
+    pub fn qbo_label(&self, path: &str) -> Option<String> {
+        self.qbo
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.label.clone())
+    }
+
     /// The standard fields of `pair` (Sales Orders per the tenant's target).
     pub fn standard(pair: ModulePair, sales_orders: SalesOrderTarget) -> FieldCatalogue {
         let qbo_entity = pair.qbo_entity(sales_orders);

@@ -127,15 +127,19 @@ impl FilterRow {
 
     /// "Billing_State equals "CA"" — how the row reads in messages.
     pub fn describe(&self) -> String {
+        self.describe_as(&self.field)
+    }
+
+    /// The row in words, naming its field `field` (the field's label, for people).
+    pub fn describe_as(&self, field: &str) -> String {
         if self.condition.needs_value() {
             format!(
-                "{} {} \"{}\"",
-                self.field,
+                "{field} {} \"{}\"",
                 self.condition.label(),
                 self.value.trim()
             )
         } else {
-            format!("{} {}", self.field, self.condition.label())
+            format!("{field} {}", self.condition.label())
         }
     }
 
@@ -350,6 +354,16 @@ impl FilterSet {
     /// Evaluates the filters against a record of the direction's source system.
     /// No rows → every record passes.
     pub fn evaluate(&self, record: &Value) -> FilterOutcome {
+        self.evaluate_labelled(record, |_| None)
+    }
+
+    /// [`Self::evaluate`], the reason naming each field by `label(field)` where it has one
+    /// (the label people see in the app, not the API name).
+    pub fn evaluate_labelled(
+        &self,
+        record: &Value,
+        label: impl Fn(&str) -> Option<String>,
+    ) -> FilterOutcome {
         if self.rows.is_empty() {
             return FilterOutcome {
                 passed: true,
@@ -377,7 +391,8 @@ impl FilterSet {
                     Some(text) if !text.trim().is_empty() => format!("\"{text}\""),
                     _ => "empty".to_owned(),
                 };
-                format!("{} (value was {actual})", row.describe())
+                let name = label(&row.field).unwrap_or_else(|| row.field.clone());
+                format!("{} (value was {actual})", row.describe_as(&name))
             })
             .collect();
         let reason = match self.combinator {
@@ -553,6 +568,14 @@ mod tests {
             Some("No filter matched: Billing_State equals \"NY\" (value was \"CA\")")
         );
         assert!(FilterSet::default().evaluate(&account()).passed);
+        assert_eq!(
+            none.evaluate_labelled(&account(), |f| (f == "Billing_State")
+                .then(|| "Billing State".to_owned()))
+                .reason
+                .as_deref(),
+            Some("No filter matched: Billing State equals \"NY\" (value was \"CA\")"),
+            "people read labels"
+        );
     }
 
     #[test]

@@ -105,3 +105,15 @@ export async function choosePlan(page: Page, planKey: string, button: 'Upgrade' 
   await expect(dialog).toBeVisible();
   return dialog;
 }
+
+/** Connects both systems through their (simulated) consent pages, from Settings. */
+export async function connectBoth(page: Page): Promise<void> {
+  await page.goto('/settings');
+  await hydrated(page);
+  await page.locator('.connection-card[data-provider="zoho"]').getByRole('link', { name: 'Connect Zoho CRM' }).click();
+  await page.getByRole('button', { name: 'Accept' }).click();
+  await expect(page).toHaveURL(/\/settings\?connected=/);
+  await page.locator('.connection-card[data-provider="qbo"]').getByRole('link', { name: 'Connect QuickBooks Online' }).click();
+  await page.getByRole('button', { name: 'Accept' }).click();
+  await expect(page).toHaveURL(/\/quickbooks\?connected=/);
+}

@@ -1,5 +1,5 @@
 import { expect, Page } from '@playwright/test';
-import { activate, hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
+import { activate, connectBoth, hydrated, screenshot, signUp, test, uniqueEmail } from './helpers';
 import { MAIN_STRIPE_URL } from '../playwright.config';
 
 // The simulators answer their control API (/_sandbox/...) on each of their ports.
@@ -13,19 +13,11 @@ function row(page: Page, qboLabel: string) {
   return page.locator('tr', { has: page.getByRole('rowheader', { name: qboLabel }) });
 }
 
-async function connectBoth(page: Page): Promise<void> {
-  await page.goto('/settings');
-  await hydrated(page);
-  await page.locator('.connection-card[data-provider="zoho"]').getByRole('link', { name: 'Connect Zoho CRM' }).click();
-  await page.getByRole('button', { name: 'Accept' }).click();
-  await expect(page).toHaveURL(/\/settings\?connected=/);
-  await page.locator('.connection-card[data-provider="qbo"]').getByRole('link', { name: 'Connect QuickBooks Online' }).click();
-  await page.getByRole('button', { name: 'Accept' }).click();
-  await expect(page).toHaveURL(/\/quickbooks\?connected=/);
-}
 
 test('the autocomplete narrows and is keyboard-navigable; X, Static, Reset, Submit and Reset Default Mapping', async ({ page }, testInfo) => {
   await signUp(page, 'Mapping Co', uniqueEmail('mapping'));
+  await connectBoth(page);
+  await page.goto('/');
   await hydrated(page);
   await expect(page.getByRole('heading', { name: 'QuickBooks Mapping' })).toBeVisible();
   await expect(page.getByLabel('Module')).toHaveValue('accounts_customers');
@@ -123,6 +115,8 @@ test('the autocomplete narrows and is keyboard-navigable; X, Static, Reset, Subm
 
 test('an invalid mapping shows the error next to the field and saves nothing; leaving with unsaved changes asks', async ({ page }, testInfo) => {
   await signUp(page, 'Careful Mapping Co', uniqueEmail('mapping-invalid'));
+  await connectBoth(page);
+  await page.goto('/');
   await hydrated(page);
   await page.getByRole('button', { name: 'Clear Display name' }).click();
   await page.getByRole('button', { name: 'Submit' }).click();
@@ -201,6 +195,7 @@ test('a module the plan does not include has no mapping page', async ({ page }, 
   await hydrated(page);
   const options = await page.getByLabel('Module').locator('option').count().catch(() => 0);
   expect(options).toBe(0);
+  await connectBoth(page);
   await page.goto('/');
   await hydrated(page);
   const modules = await page.getByLabel('Module').locator('option').allInnerTexts();
@@ -238,6 +233,8 @@ test('a static value is saved and appears in the QuickBooks record after Sync no
 
 test('a pair switched off keeps its mapping for review and is turned on from there', async ({ page }, testInfo) => {
   await signUp(page, 'Disable Co', uniqueEmail('mapping-disable'));
+  await connectBoth(page);
+  await page.goto('/');
   await hydrated(page);
   const before = await page.getByLabel('Module').locator('option').allInnerTexts();
   expect(before).toEqual(['Accounts ↔ Customers (Bi-Directional)', 'Products ↔ Items (Bi-Directional)']);

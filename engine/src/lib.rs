@@ -10,6 +10,7 @@ pub mod connections;
 pub mod connectors;
 pub mod db;
 pub mod integration;
+pub mod onboarding;
 pub mod sessions;
 pub mod sync;
 mod throttle;

@@ -1,4 +1,5 @@
 pub mod confirm_dialog;
+pub mod get_started;
 pub mod local_time;
 pub mod save_outcome;
 pub mod shell;

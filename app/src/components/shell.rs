@@ -100,6 +100,26 @@ fn TopBar(account: AccountView) -> impl IntoView {
     let sandbox = account.sandbox_mode;
     let billing_notice = account.billing_notice.clone();
     let reconnect = account.needs_reconnect.clone();
+    // A click anywhere outside the open menu closes it, as menus do.
+    let menu = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        let handle = window_event_listener(leptos::ev::click, move |ev| {
+            if !menu_open.get_untracked() {
+                return;
+            }
+            let inside = menu.get_untracked().is_some_and(|menu| {
+                ev.target()
+                    .and_then(|t| {
+                        leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::Node>(t).ok()
+                    })
+                    .is_some_and(|node| menu.contains(Some(&node)))
+            });
+            if !inside {
+                set_menu_open.set(false);
+            }
+        });
+        on_cleanup(move || handle.remove());
+    });
 
     view! {
         <header class="topbar">
@@ -109,6 +129,7 @@ fn TopBar(account: AccountView) -> impl IntoView {
             </div>
             <div
                 class="user-menu"
+                node_ref=menu
                 on:keydown=move |ev| {
                     if ev.key() == "Escape" {
                         set_menu_open.set(false);

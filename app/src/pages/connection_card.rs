@@ -4,9 +4,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::components::local_time::LocalTime;
+
 use crate::connections::{
     CheckView, ConnectionCheck, ConnectionState, ConnectionView, Disconnect,
-    connect_failure_message, format_time,
+    connect_failure_message,
 };
 
 #[component]
@@ -118,14 +120,15 @@ pub fn ConnectionCard(
                     .is_some_and(|input| input.provider == provider)
         }
     };
-    let times = match (view.connected_at, view.verified_at) {
-        (Some(connected), verified) => Some(format!(
-            "Connected {} · last verified {}",
-            format_time(connected),
-            verified.map_or_else(|| "never".to_owned(), format_time)
-        )),
-        (None, _) => None,
-    };
+    let times = view.connected_at.map(|connected| {
+        view! {
+            "Connected " <LocalTime millis=connected /> " · last verified "
+            {match view.verified_at {
+                Some(verified) => view! { <LocalTime millis=verified /> }.into_any(),
+                None => view! { "never" }.into_any(),
+            }}
+        }
+    });
 
     view! {
         <section class="card connection-card" data-provider=provider.clone()>
@@ -146,7 +149,7 @@ pub fn ConnectionCard(
                     }
                 })}
             {view.reason.map(|reason| view! { <p class="connection-reason">{reason}</p> })}
-            {times.map(|t| view! { <p class="muted small">{t}</p> })}
+            {times.map(|t| view! { <p class="muted small connection-times">{t}</p> })}
             <div class="actions">
                 {match state {
                     ConnectionState::NotConnected => {

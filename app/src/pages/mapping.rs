@@ -12,6 +12,7 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::components::get_started::GetStarted;
 use crate::components::save_outcome::SaveOutcome;
 use crate::components::summary::SyncSummary;
 use crate::components::unsaved::{confirm, confirm_discard, guard_unsaved_changes};
@@ -42,6 +43,7 @@ pub fn MappingPage() -> impl IntoView {
                 "Choose which Zoho CRM field fills each QuickBooks Online field, per module. Changes apply to the next sync after you Submit."
             </p>
         </div>
+        <GetStarted />
         <SyncSummary />
         <Transition fallback=|| view! { <p class="muted">"Loading the mapping…"</p> }>
             {move || {
@@ -139,6 +141,26 @@ pub fn NoModules() -> impl IntoView {
     }
 }
 
+/// Before both systems are connected there are no fields of theirs to map.
+#[component]
+fn ConnectFirst() -> impl IntoView {
+    view! {
+        <section class="card empty-state" id="connect-first">
+            <div class="empty-icon" aria-hidden="true">
+                "⇄"
+            </div>
+            <h2>"Connect both systems to map their fields"</h2>
+            <p>
+                "The mapping pairs your own Zoho CRM fields with your QuickBooks Online fields, custom ones included. Connect "
+                <a href="/settings?tab=connections">"Zoho CRM"</a>
+                " and "
+                <a href="/quickbooks">"QuickBooks Online"</a>
+                " first; the mapping then appears here with a sensible default."
+            </p>
+        </section>
+    }
+}
+
 /// What a button is doing right now (they are disabled meanwhile).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Busy {
@@ -155,6 +177,9 @@ fn MappingEditor(
     version: RwSignal<u32>,
     flash: RwSignal<Vec<PageNotice>>,
 ) -> impl IntoView {
+    if !data.both_connected {
+        return view! { <ConnectFirst /> }.into_any();
+    }
     let (Some(pair), Some(catalogue)) = (data.pair.clone(), data.catalogue.clone()) else {
         return view! { <NoModules /> }.into_any();
     };

@@ -8,7 +8,7 @@ use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::local_time::LocalTime;
 use crate::connections::{
     ConnectionCheck, ConnectionState, MAX_START_DAYS, PreflightView, SetActive,
-    activation_preflight, connections, format_time,
+    activation_preflight, connections,
 };
 
 #[component]
@@ -19,6 +19,20 @@ pub fn QuickBooksPage() -> impl IntoView {
         move || (check.version().get(), set_active.version().get()),
         |_| connections(),
     );
+    // After the switch is used, "… is connected." from the way in is old news: drop it.
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if set_active.version().get() > 0 && matches!(set_active.value().get(), Some(Ok(_))) {
+            navigate(
+                "/quickbooks",
+                leptos_router::NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    });
 
     view! {
         <Title text="QuickBooks Online" />
@@ -56,7 +70,16 @@ pub fn QuickBooksPage() -> impl IntoView {
                                             .iter()
                                             .map(|(k, v)| view! { <p class="small">{format!("{k}: {v}")}</p> })
                                             .collect_view()}
-                                        <a class="button button-primary" href="/connect/qbo" rel="external">
+                                        // Connected, the next step is Verify: Reconnect is a quiet option.
+                                        <a
+                                            class=if qbo.state == ConnectionState::Connected {
+                                                "button"
+                                            } else {
+                                                "button button-primary"
+                                            }
+                                            href="/connect/qbo"
+                                            rel="external"
+                                        >
                                             {match qbo.state {
                                                 ConnectionState::NotConnected => "Connect to QuickBooks",
                                                 _ => "Reconnect to QuickBooks",
@@ -71,7 +94,7 @@ pub fn QuickBooksPage() -> impl IntoView {
                                                 .map(|t| {
                                                     view! {
                                                         <span class="badge badge-ok">
-                                                            {format!("Verified {}", format_time(t))}
+                                                            "Verified " <LocalTime millis=t />
                                                         </span>
                                                     }
                                                 })}

@@ -941,7 +941,10 @@ impl TenantRun<'_> {
                 // (`details.read` is filled only when the row is kept: most records go on to
                 // a write, whose own row is made from the answer.)
                 let setup = &self.pairs[&pair];
-                let outcome = setup.filters.get(flow).evaluate(&record);
+                let outcome = setup
+                    .filters
+                    .get(flow)
+                    .evaluate_labelled(&record, |field| setup.catalogue.zoho_label(field));
                 if !outcome.passed {
                     row.status = LogStatus::NotValid;
                     row.message = Some(
@@ -1856,7 +1859,10 @@ impl TenantRun<'_> {
                     }
                 }
                 let setup = &self.pairs[&pair];
-                let outcome = setup.filters.get(flow).evaluate(&record);
+                let outcome = setup
+                    .filters
+                    .get(flow)
+                    .evaluate_labelled(&record, |field| setup.catalogue.qbo_label(field));
                 if !outcome.passed {
                     row.status = LogStatus::NotValid;
                     row.message = Some(
