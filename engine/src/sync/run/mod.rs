@@ -5,8 +5,6 @@
 //! (fingerprints and modified times per link) keeps bi-directional pairs from ping-ponging.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -32,6 +30,7 @@ use crate::connectors::zoho::{PageCursor, RecordPage};
 use crate::connectors::{ConnectorError, QboClient, ZohoClient};
 use crate::db::Db;
 
+mod flow;
 mod pipeline;
 mod qbo_to_zoho;
 mod references;
@@ -371,27 +370,23 @@ struct Prepared {
     left_out: Vec<String>,
 }
 
-/// A Zoho record that passed the filters and mapped, its references not yet resolved.
-struct Candidate {
-    zoho_id: String,
-    name: Option<String>,
-    modified: Option<String>,
-    link: Option<Link>,
-    row: NewLogRow,
-    record: Value,
-    mapped: MappedRecord,
-    hash: String,
-    conflict: Option<ConflictRecord>,
-    fresh_sync_token: Option<String>,
-}
-
 /// The records of one page, decided but not yet written.
+#[derive(Default)]
 struct Decided {
     commit: PageCommit,
     writes: Vec<Prepared>,
+    /// Records waiting for records they refer to, with those references (synced first).
+    waiting: Vec<(Value, Vec<(ModulePair, String)>)>,
 }
 
-type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+impl Decided {
+    fn absorb(&mut self, other: Decided) {
+        self.commit.logs.extend(other.commit.logs);
+        self.commit.links.extend(other.commit.links);
+        self.writes.extend(other.writes);
+        self.waiting.extend(other.waiting);
+    }
+}
 
 struct TenantRun<'e> {
     engine: &'e Engine,
@@ -624,7 +619,8 @@ impl super::worker::TenantRunner for Engine {
     fn run<'a>(
         &'a self,
         claim: &'a super::schedule::Claim,
-    ) -> Pin<Box<dyn Future<Output = super::worker::RunReport> + Send + 'a>> {
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = super::worker::RunReport> + Send + 'a>>
+    {
         Box::pin(async move {
             let summary = self.run_tenant(&claim.tenant_id).await;
             tracing::info!(

@@ -2,8 +2,12 @@
 //! a page's QBO batches are in flight while the next is decided, and a page's commit runs in
 //! the background; the walk's end (cursor or backfill checkpoint) moves in the page's commit.
 
+use super::flow::DecideOpts;
+use super::zoho_to_qbo::ZohoToQbo;
 #[allow(clippy::wildcard_imports)] // the run's shared types and helpers
 use super::*;
+use std::future::Future;
+use std::pin::Pin;
 
 /// A Zoho page being read by a task of its own; dropped unread (the walk failed), the read is
 /// stopped.
@@ -276,7 +280,11 @@ impl TenantRun<'_> {
             seen += (records.len() + waiting.len()) as u64;
             mark = mark.advance(&modified);
             let started = Instant::now();
-            let decided = self.decide_zoho(pair, records, &conflicts, false, 0).await;
+            let opts = DecideOpts {
+                force: false,
+                target_changes: &conflicts,
+            };
+            let decided = self.decide_page::<ZohoToQbo>(pair, records, &opts).await;
             self.stats.stages.decide += started.elapsed();
             let mut decided = match decided {
                 Ok(decided) => decided,
@@ -297,9 +305,7 @@ impl TenantRun<'_> {
                     self.commit_page(pair, commit, end).await?;
                 }
                 let started = Instant::now();
-                let more = self
-                    .decide_zoho(pair, waiting, &conflicts, false, 0)
-                    .await?;
+                let more = self.decide_page::<ZohoToQbo>(pair, waiting, &opts).await?;
                 self.stats.stages.decide += started.elapsed();
                 decided.commit.logs.extend(more.commit.logs);
                 decided.writes.extend(more.writes);

@@ -1,9 +1,105 @@
 //! QBO → Zoho: QBO changes read by CDC, decided, and written to Zoho (upserts that never
 //! land on a record linked to something else), then recorded.
 
+use super::flow::{DecideOpts, Fetched, FlowSide, RecordCx, Screen, Side, Written, found};
 use super::pipeline::chunked;
 #[allow(clippy::wildcard_imports)] // the run's shared types and helpers
 use super::*;
+
+/// QuickBooks Online is the source, Zoho CRM the target.
+pub(super) struct QboToZoho;
+
+impl FlowSide for QboToZoho {
+    const SIDE: Side = Side {
+        flow: Flow::QboToZoho,
+        link_by_zoho: false,
+        enable_hint: "QuickBooks → Zoho",
+        source_system: "QuickBooks Online",
+        id_at: "/Id",
+        modified_at: "/MetaData/LastUpdatedTime",
+        field_label: FieldCatalogue::qbo_label,
+        map: qbo_to_zoho,
+        stored_hash: |link| &link.qbo_hash,
+    };
+
+    fn name(record: &Value, link: Option<&Link>) -> Option<String> {
+        qbo_name(record).or_else(|| link.and_then(|l| l.display_name.clone()))
+    }
+
+    fn row(pair: ModulePair, id: &str, record: &Value, link: Option<&Link>) -> NewLogRow {
+        let mut row = log_row(pair, Flow::QboToZoho, LogStatus::Error);
+        row.qbo_id = Some(id.to_owned());
+        row.zoho_id = link.map(|l| l.zoho_id.clone());
+        row.record_name = Self::name(record, link);
+        row.details.qbo_id = Some(id.to_owned());
+        row.details.read = record.clone();
+        row
+    }
+
+    fn screen(cx: &RecordCx<'_>) -> Screen {
+        let (record, link) = (cx.record, cx.link);
+        // Name-list records are never deleted in QBO, only made inactive (and renamed).
+        let gone = if record.get("Active") == Some(&json!(false)) {
+            Some("Deleted (made inactive) in QuickBooks Online; the Zoho CRM record was kept.")
+        } else if record.get("status").and_then(Value::as_str) == Some("Deleted") {
+            Some("Deleted in QuickBooks Online; the Zoho CRM record was kept.")
+        } else {
+            None
+        };
+        if let Some(message) = gone {
+            return match link {
+                Some(_) => Screen::Log(LogStatus::NotSynced, message.to_owned()),
+                None => Screen::Skip { unchanged: false },
+            };
+        }
+        // Unchanged since we wrote or read it: QBO moves the SyncToken on every change, so the
+        // same token is the same version (a time of ours proves nothing: a person's edit in
+        // the second after our write has the same LastUpdatedTime).
+        if !cx.opts.force
+            && let Some(l) = link
+            && l.qbo_sync_token.is_some()
+            && l.qbo_sync_token == text(record.get("SyncToken"))
+        {
+            return Screen::Skip { unchanged: true };
+        }
+        if cx.pair == ModulePair::ProductsItems {
+            let item_type = record
+                .get("Type")
+                .and_then(Value::as_str)
+                .unwrap_or("Inventory");
+            if !cx.run.settings.item_types.allows(item_type) {
+                if link.is_none() && !cx.opts.force {
+                    return Screen::Skip { unchanged: false };
+                }
+                return Screen::Log(
+                    LogStatus::NotSynced,
+                    format!(
+                        "{item_type} items are not synced to Zoho CRM; allow them in Settings → Inventory Settings."
+                    ),
+                );
+            }
+        }
+        Screen::Go
+    }
+
+    /// The QBO id is stamped on the Zoho record when the org has the field (upserts key on it).
+    fn finish(cx: &RecordCx<'_>, id: &str, mapped: &mut MappedRecord) -> Result<(), String> {
+        if cx.run.pairs[&cx.pair].stamps_qbo_id
+            && let Some(object) = mapped.payload.as_object_mut()
+        {
+            object.insert(ZOHO_QBO_ID_FIELD.into(), json!(id));
+        }
+        Ok(())
+    }
+
+    async fn fetch(run: &TenantRun<'_>, pair: ModulePair, id: &str) -> Fetched {
+        found(run.qbo.read(run.pairs[&pair].entity.name(), id).await)
+    }
+
+    async fn write(run: &mut TenantRun<'_>, pair: ModulePair, page: Decided) -> Written {
+        run.write_zoho(pair, page).await
+    }
+}
 
 impl TenantRun<'_> {
     pub(super) async fn qbo_to_zoho_live(&mut self, pair: ModulePair) -> Result<(), RunError> {
@@ -45,7 +141,9 @@ impl TenantRun<'_> {
                     })
                 })
                 .collect();
-            let decided = self.decide_qbo(pair, chunk, false, 0).await?;
+            let decided = self
+                .decide_page::<QboToZoho>(pair, chunk, &DecideOpts::live())
+                .await?;
             let mut commit = self.write_zoho(pair, decided).await?;
             if let Some(current) = &mark {
                 let next = current.advance(&modified);
@@ -57,171 +155,14 @@ impl TenantRun<'_> {
         Ok(())
     }
 
-    pub(super) fn decide_qbo<'a>(
-        &'a mut self,
-        pair: ModulePair,
-        records: Vec<Value>,
-        force: bool,
-        depth: usize,
-    ) -> BoxFut<'a, Result<Decided, RunError>> {
-        Box::pin(async move {
-            let flow = Flow::QboToZoho;
-            // A newer version of a record written earlier in this run needs that write's link,
-            // which may still be in the page commit being stored.
-            if force
-                || records
-                    .iter()
-                    .any(|r| self.changed_since_synced(pair, flow, r))
-            {
-                self.settle_pending().await?;
-            }
-            let ids: Vec<String> = records.iter().filter_map(|r| text(r.get("Id"))).collect();
-            let links = self
-                .store()
-                .links(&self.tenant_id, pair, false, &ids)
-                .await?;
-            let mut decided = Decided {
-                commit: PageCommit::default(),
-                writes: Vec::new(),
-            };
-            for record in records {
-                self.stats.read += 1;
-                let Some(qbo_id) = text(record.get("Id")) else {
-                    continue;
-                };
-                let modified = qbo_modified(&record);
-                if !force && self.synced_already(pair, flow, &qbo_id, modified.as_deref()) {
-                    continue;
-                }
-                let link = links.get(&qbo_id).cloned();
-                let mut row = log_row(pair, flow, LogStatus::Error);
-                row.qbo_id = Some(qbo_id.clone());
-                row.zoho_id = link.as_ref().map(|l| l.zoho_id.clone());
-                row.record_name = qbo_name(&record)
-                    .or_else(|| link.as_ref().and_then(|l| l.display_name.clone()));
-                row.details.qbo_id = Some(qbo_id.clone());
-                row.details.read = record.clone();
-                // Name-list records are never deleted in QBO, only made inactive (and renamed).
-                if record.get("Active") == Some(&json!(false)) {
-                    if link.is_some() {
-                        row.status = LogStatus::NotSynced;
-                        row.message = Some(
-                            "Deleted (made inactive) in QuickBooks Online; the Zoho CRM record was kept.".to_owned(),
-                        );
-                        decided.commit.logs.push(row);
-                    }
-                    continue;
-                }
-                if record.get("status").and_then(Value::as_str) == Some("Deleted") {
-                    if link.is_some() {
-                        row.status = LogStatus::NotSynced;
-                        row.message = Some(
-                            "Deleted in QuickBooks Online; the Zoho CRM record was kept."
-                                .to_owned(),
-                        );
-                        decided.commit.logs.push(row);
-                    }
-                    continue;
-                }
-                // Unchanged since we wrote or read it: QBO moves the SyncToken on every change,
-                // so the same token is the same version (a time of ours proves nothing: a
-                // person's edit in the second after our write has the same LastUpdatedTime).
-                if !force
-                    && let Some(l) = &link
-                    && l.qbo_sync_token.is_some()
-                    && l.qbo_sync_token == text(record.get("SyncToken"))
-                {
-                    self.stats.skipped_unchanged += 1;
-                    continue;
-                }
-                if pair == ModulePair::ProductsItems {
-                    let item_type = record
-                        .get("Type")
-                        .and_then(Value::as_str)
-                        .unwrap_or("Inventory");
-                    if !self.settings.item_types.allows(item_type) {
-                        if link.is_none() && !force {
-                            continue;
-                        }
-                        row.status = LogStatus::NotSynced;
-                        row.message = Some(format!(
-                            "{item_type} items are not synced to Zoho CRM; allow them in Settings → Inventory Settings."
-                        ));
-                        decided.commit.logs.push(row);
-                        continue;
-                    }
-                }
-                let setup = &self.pairs[&pair];
-                let outcome = setup
-                    .filters
-                    .get(flow)
-                    .evaluate_labelled(&record, |field| setup.catalogue.qbo_label(field));
-                if !outcome.passed {
-                    row.status = LogStatus::NotValid;
-                    row.message = Some(
-                        outcome
-                            .reason
-                            .unwrap_or_else(|| "The record does not pass the filters.".to_owned()),
-                    );
-                    decided.commit.logs.push(row);
-                    continue;
-                }
-                let mut mapped = match qbo_to_zoho(&setup.mapping, pair, &setup.catalogue, &record)
-                {
-                    Ok(mapped) => mapped,
-                    Err(error) => {
-                        row.message = Some(format!(
-                            "The record could not be mapped: {error}. Fix the value in QuickBooks Online or the mapping, then Retry."
-                        ));
-                        row.action = Some(LogAction::Retry);
-                        decided.commit.logs.push(row);
-                        continue;
-                    }
-                };
-                let hash = mapped.fingerprint();
-                if !force
-                    && let Some(l) = &link
-                    && l.qbo_hash == hash
-                {
-                    self.stats.skipped_unchanged += 1;
-                    continue;
-                }
-                if let Err(message) = self.resolve_for_zoho(&mut mapped, depth).await? {
-                    row.message = Some(format!(
-                        "{message}. Sync it first (enable its module QuickBooks → Zoho), then Retry."
-                    ));
-                    row.action = Some(LogAction::Retry);
-                    decided.commit.logs.push(row);
-                    continue;
-                }
-                let stamps = self.pairs[&pair].stamps_qbo_id;
-                if stamps && let Some(object) = mapped.payload.as_object_mut() {
-                    object.insert(ZOHO_QBO_ID_FIELD.into(), json!(qbo_id));
-                }
-                decided.writes.push(Prepared {
-                    source_id: qbo_id,
-                    name: row.record_name.clone(),
-                    source_modified: modified,
-                    source_hash: hash,
-                    read: record,
-                    payload: mapped.payload,
-                    notes: mapped.notes,
-                    link,
-                    conflict: None,
-                    fresh_sync_token: None,
-                    left_out: Vec::new(),
-                });
-            }
-            Ok(decided)
-        })
-    }
-
     pub(super) async fn write_zoho(
         &mut self,
         pair: ModulePair,
         decided: Decided,
     ) -> Result<PageCommit, RunError> {
-        let Decided { mut commit, writes } = decided;
+        let Decided {
+            mut commit, writes, ..
+        } = decided;
         let module = pair.zoho_module().api_name();
         let duplicate_check = self.pairs[&pair].duplicate_check_fields(pair);
         let (creates, updates): (Vec<Prepared>, Vec<Prepared>) =

@@ -1,86 +1,68 @@
 //! References between records: a payload's customers, products, vendors and terms resolved
-//! through the links (one lookup per pair), and records not linked yet synced first.
+//! through the links (one lookup per pair); those not linked yet are named so the page loop
+//! syncs them first (`flow::decide_page`).
 
 #[allow(clippy::wildcard_imports)] // the run's shared types and helpers
 use super::*;
 
+use super::flow::Resolved;
+
 impl TenantRun<'_> {
-    /// The target ids of a payload's linked references (`known`: ids this page already
-    /// resolved). A reference whose record is not linked yet is synced first when its pair runs
-    /// in `flow`, a few levels deep at most; what that links is added to `known`.
-    pub(super) async fn linked_references(
+    /// Resolves a payload's references from `known` (the page's links): customers, products,
+    /// vendors by their links, terms by name in QBO. With `defer`, references not linked yet
+    /// whose pairs run this way are returned to be synced first.
+    pub(super) async fn resolve(
         &mut self,
         flow: Flow,
-        mapped: &MappedRecord,
-        depth: usize,
-        known: &mut HashMap<(ModulePair, String), String>,
-    ) -> Result<HashMap<(ModulePair, String), String>, RunError> {
-        let mut ids = self
-            .reference_ids(std::iter::once(mapped), flow == Flow::ZohoToQbo, known)
-            .await?;
-        let missing: Vec<(ModulePair, String)> = mapped
-            .references
-            .iter()
-            .filter_map(|r| Some((r.linked_pair?, r.source_id.clone()?)))
-            .filter(|key| !ids.contains_key(key))
-            .collect();
-        for (dep_pair, dep_id) in missing {
-            let runs_that_way = self.runnable.contains(&dep_pair)
-                && self
-                    .pairs
-                    .get(&dep_pair)
-                    .is_some_and(|s| s.direction.includes(flow));
-            if depth >= MAX_DEPENDENCY_DEPTH || !runs_that_way {
-                continue;
-            }
-            let synced = match flow {
-                Flow::ZohoToQbo => {
-                    self.sync_zoho_dependency(dep_pair, &dep_id, depth + 1)
-                        .await?
-                }
-                Flow::QboToZoho => {
-                    self.sync_qbo_dependency(dep_pair, &dep_id, depth + 1)
-                        .await?
-                }
-            };
-            if let Some(target_id) = synced {
-                known.insert((dep_pair, dep_id.clone()), target_id.clone());
-                ids.insert((dep_pair, dep_id), target_id);
-            }
-        }
-        Ok(ids)
-    }
-
-    /// Resolves the references of a Zoho → QBO payload (terms by name). `Ok(Err(message))`
-    /// names what is missing.
-    pub(super) async fn resolve_for_qbo(
-        &mut self,
         mapped: &mut MappedRecord,
-        depth: usize,
         known: &mut HashMap<(ModulePair, String), String>,
-    ) -> Result<Result<(), String>, RunError> {
-        let ids = self
-            .linked_references(Flow::ZohoToQbo, mapped, depth, known)
-            .await?;
-        // Terms are looked up by name.
-        for reference in mapped.references.clone() {
-            if reference.linked_pair.is_none()
-                && let Some(name) = &reference.name
-                && !self.terms.contains_key(name)
-            {
-                let id = self.lookup_qbo_term(name).await?;
-                self.terms.insert(name.clone(), id);
+        defer: bool,
+    ) -> Result<Resolved, RunError> {
+        if defer {
+            let syncable: Vec<(ModulePair, String)> = mapped
+                .references
+                .iter()
+                .filter_map(|r| Some((r.linked_pair?, r.source_id.clone()?)))
+                .filter(|key| !known.contains_key(key) && self.runs_that_way(key.0, flow))
+                .collect();
+            if !syncable.is_empty() {
+                return Ok(Resolved::Waits(syncable));
             }
         }
-        let terms = self.terms.clone();
+        // Terms are looked up by name, once a run.
+        if flow == Flow::ZohoToQbo {
+            for reference in &mapped.references {
+                if reference.linked_pair.is_none()
+                    && let Some(name) = &reference.name
+                    && !self.terms.contains_key(name)
+                {
+                    let id = self.lookup_qbo_term(name).await?;
+                    self.terms.insert(name.clone(), id);
+                }
+            }
+        }
+        let terms = &self.terms;
         let result = mapped.resolve(|r| match (r.linked_pair, &r.source_id) {
-            (Some(p), Some(id)) => ids.get(&(p, id.clone())).cloned(),
-            _ => r
+            (Some(p), Some(id)) => known.get(&(p, id.clone())).cloned(),
+            _ if flow == Flow::ZohoToQbo => r
                 .name
                 .as_ref()
                 .and_then(|n| terms.get(n).cloned().flatten()),
+            _ => None,
         });
-        Ok(result.map_err(|unresolved| unresolved.to_string()))
+        Ok(match result {
+            Ok(()) => Resolved::Done,
+            Err(unresolved) => Resolved::Missing(unresolved.to_string()),
+        })
+    }
+
+    /// Whether records of `pair` are synced in `flow` by this run.
+    fn runs_that_way(&self, pair: ModulePair, flow: Flow) -> bool {
+        self.runnable.contains(&pair)
+            && self
+                .pairs
+                .get(&pair)
+                .is_some_and(|s| s.direction.includes(flow))
     }
 
     /// The linked counterparts of payloads' references: (pair, source id) → target id, from
@@ -88,7 +70,7 @@ impl TenantRun<'_> {
     pub(super) async fn reference_ids<'m>(
         &self,
         mapped: impl Iterator<Item = &'m MappedRecord>,
-        zoho_source: bool,
+        flow: Flow,
         known: &HashMap<(ModulePair, String), String>,
     ) -> Result<HashMap<(ModulePair, String), String>, RunError> {
         let mut out = HashMap::new();
@@ -108,7 +90,7 @@ impl TenantRun<'_> {
             ids.dedup();
             let linked = self
                 .store()
-                .linked_ids(&self.tenant_id, p, zoho_source, &ids)
+                .linked_ids(&self.tenant_id, p, flow == Flow::ZohoToQbo, &ids)
                 .await?;
             out.extend(linked.into_iter().map(|(id, target)| ((p, id), target)));
         }
@@ -127,71 +109,5 @@ impl TenantRun<'_> {
             .await
             .map_err(RunError::Remote)?;
         Ok(rows.first().and_then(|r| text(r.get("Id"))))
-    }
-
-    /// Syncs one Zoho record of `pair` now (a dependency); returns its QBO id when linked.
-    pub(super) fn sync_zoho_dependency<'a>(
-        &'a mut self,
-        pair: ModulePair,
-        zoho_id: &'a str,
-        depth: usize,
-    ) -> BoxFut<'a, Result<Option<String>, RunError>> {
-        Box::pin(async move {
-            let module = pair.zoho_module().api_name();
-            let record = match self.zoho.get(module, zoho_id).await {
-                Ok(record) => record,
-                Err(ConnectorError::NotFound { .. }) => return Ok(None),
-                Err(error) => return Err(RunError::Remote(error)),
-            };
-            let decided = self
-                .decide_zoho(pair, vec![record], &HashMap::new(), false, depth)
-                .await?;
-            let commit = self.write_qbo(pair, decided).await?;
-            self.commit(commit).await?;
-            let links = self
-                .store()
-                .links(&self.tenant_id, pair, true, &[zoho_id.to_owned()])
-                .await?;
-            Ok(links.get(zoho_id).map(|l| l.qbo_id.clone()))
-        })
-    }
-
-    pub(super) async fn resolve_for_zoho(
-        &mut self,
-        mapped: &mut MappedRecord,
-        depth: usize,
-    ) -> Result<Result<(), String>, RunError> {
-        let ids = self
-            .linked_references(Flow::QboToZoho, mapped, depth, &mut HashMap::new())
-            .await?;
-        let result = mapped.resolve(|r| match (r.linked_pair, &r.source_id) {
-            (Some(p), Some(id)) => ids.get(&(p, id.clone())).cloned(),
-            _ => None,
-        });
-        Ok(result.map_err(|unresolved| unresolved.to_string()))
-    }
-
-    pub(super) fn sync_qbo_dependency<'a>(
-        &'a mut self,
-        pair: ModulePair,
-        qbo_id: &'a str,
-        depth: usize,
-    ) -> BoxFut<'a, Result<Option<String>, RunError>> {
-        Box::pin(async move {
-            let entity = self.pairs[&pair].entity.name();
-            let record = match self.qbo.read(entity, qbo_id).await {
-                Ok(record) => record,
-                Err(ConnectorError::NotFound { .. }) => return Ok(None),
-                Err(error) => return Err(RunError::Remote(error)),
-            };
-            let decided = self.decide_qbo(pair, vec![record], false, depth).await?;
-            let commit = self.write_zoho(pair, decided).await?;
-            self.commit(commit).await?;
-            let links = self
-                .store()
-                .links(&self.tenant_id, pair, false, &[qbo_id.to_owned()])
-                .await?;
-            Ok(links.get(qbo_id).map(|l| l.zoho_id.clone()))
-        })
     }
 }

@@ -1,7 +1,10 @@
 //! Work beside the live flows: Retry and Re-create requests from the log, and historical
 //! backfills taken a bounded slice per run.
 
+use super::flow::{DecideOpts, FlowSide};
 use super::pipeline::chunked;
+use super::qbo_to_zoho::QboToZoho;
+use super::zoho_to_qbo::ZohoToQbo;
 #[allow(clippy::wildcard_imports)] // the run's shared types and helpers
 use super::*;
 
@@ -12,7 +15,6 @@ impl TenantRun<'_> {
             .pending_retries(&self.tenant_id, pair, flow)
             .await?;
         for retry in pending {
-            let mut commit = PageCommit::default();
             if retry.recreate {
                 let by_zoho = flow == Flow::ZohoToQbo;
                 let links = self
@@ -36,54 +38,44 @@ impl TenantRun<'_> {
                         .await?;
                 }
             }
-            match flow {
-                Flow::ZohoToQbo => {
-                    let module = pair.zoho_module().api_name();
-                    match self.zoho.get(module, &retry.source_id).await {
-                        Ok(record) => {
-                            let decided = self
-                                .decide_zoho(pair, vec![record], &HashMap::new(), true, 0)
-                                .await?;
-                            commit = self.write_qbo(pair, decided).await?;
-                        }
-                        Err(ConnectorError::NotFound { .. }) => {
-                            let mut row = log_row(pair, flow, LogStatus::NotSynced);
-                            row.zoho_id = Some(retry.source_id.clone());
-                            row.message = Some(
-                                "The Zoho CRM record no longer exists; nothing to retry."
-                                    .to_owned(),
-                            );
-                            commit.logs.push(row);
-                        }
-                        Err(error) => return Err(RunError::Remote(error)),
-                    }
-                }
-                Flow::QboToZoho => {
-                    let entity = self.pairs[&pair].entity.name();
-                    match self.qbo.read(entity, &retry.source_id).await {
-                        Ok(record) => {
-                            let decided = self.decide_qbo(pair, vec![record], true, 0).await?;
-                            commit = self.write_zoho(pair, decided).await?;
-                        }
-                        Err(ConnectorError::NotFound { .. }) => {
-                            let mut row = log_row(pair, flow, LogStatus::NotSynced);
-                            row.qbo_id = Some(retry.source_id.clone());
-                            row.message = Some(
-                                "The QuickBooks Online record no longer exists; nothing to retry."
-                                    .to_owned(),
-                            );
-                            commit.logs.push(row);
-                        }
-                        Err(error) => return Err(RunError::Remote(error)),
-                    }
-                }
-            }
+            let mut commit = match flow {
+                Flow::ZohoToQbo => self.retry_one::<ZohoToQbo>(pair, &retry.source_id).await?,
+                Flow::QboToZoho => self.retry_one::<QboToZoho>(pair, &retry.source_id).await?,
+            };
             commit
                 .retries_done
                 .push((pair, flow, retry.source_id.clone()));
             self.commit(commit).await?;
         }
         Ok(())
+    }
+
+    /// One requested Retry or Re-create: the record read again and synced whatever it looks
+    /// like (forced), or a row saying it no longer exists.
+    async fn retry_one<F: FlowSide>(
+        &mut self,
+        pair: ModulePair,
+        source_id: &str,
+    ) -> Result<PageCommit, RunError> {
+        let Some(record) = F::fetch(self, pair, source_id).await? else {
+            let mut row = log_row(pair, F::SIDE.flow, LogStatus::NotSynced);
+            match F::SIDE.flow {
+                Flow::ZohoToQbo => row.zoho_id = Some(source_id.to_owned()),
+                Flow::QboToZoho => row.qbo_id = Some(source_id.to_owned()),
+            }
+            row.message = Some(format!(
+                "The {} record no longer exists; nothing to retry.",
+                F::SIDE.source_system
+            ));
+            return Ok(PageCommit {
+                logs: vec![row],
+                ..PageCommit::default()
+            });
+        };
+        let decided = self
+            .decide_page::<F>(pair, vec![record], &DecideOpts::forced())
+            .await?;
+        F::write(self, pair, decided).await
     }
 
     /// Works on the first active backfill for a bounded number of pages; returns whether any

@@ -1,6 +1,7 @@
 //! Zoho → QBO: deciding a page of Zoho records (echoes, filters, mapping, conflicts) and
 //! writing them to QBO in journaled batches, then recording what QBO accepted.
 
+use super::flow::{ConflictCheck, Fetched, FlowSide, RecordCx, Side, Written, found};
 use super::pipeline::{BatchRequest, BatchesInFlight, QboSending, chunked, join_all};
 #[allow(clippy::wildcard_imports)] // the run's shared types and helpers
 use super::*;
@@ -113,6 +114,127 @@ pub(super) fn changed_fields(payload: &Value, last_written: Option<&Value>) -> V
     }
 }
 
+/// Zoho CRM is the source, QuickBooks Online the target.
+pub(super) struct ZohoToQbo;
+
+impl FlowSide for ZohoToQbo {
+    const SIDE: Side = Side {
+        flow: Flow::ZohoToQbo,
+        link_by_zoho: true,
+        enable_hint: "Zoho → QuickBooks",
+        source_system: "Zoho CRM",
+        id_at: "/id",
+        modified_at: "/Modified_Time",
+        field_label: FieldCatalogue::zoho_label,
+        map: zoho_to_qbo,
+        stored_hash: |link| &link.zoho_hash,
+    };
+
+    fn name(record: &Value, _link: Option<&Link>) -> Option<String> {
+        zoho_name(record)
+    }
+
+    fn row(pair: ModulePair, id: &str, record: &Value, link: Option<&Link>) -> NewLogRow {
+        let mut row = log_row(pair, Flow::ZohoToQbo, LogStatus::Error);
+        row.zoho_id = Some(id.to_owned());
+        row.record_name = zoho_name(record);
+        row.qbo_id = link.map(|l| l.qbo_id.clone());
+        // (`details.read` is filled only when the row is kept: most records go on to a write,
+        // whose own row is made from the answer.)
+        row
+    }
+
+    /// Our own write to Zoho coming back. The time alone proves nothing (Zoho's Modified_Time
+    /// has whole seconds, so a person's edit in the second after our write has the same
+    /// time): it is our echo only when, besides the time, every value we agreed on is still
+    /// the one we wrote. Then the record's exact fingerprint is kept, so the next change is
+    /// compared with what Zoho holds.
+    fn echo(cx: &RecordCx<'_>, mapped: &MappedRecord, hash: &str) -> Option<Link> {
+        let link = cx.link?;
+        let ours = link.zoho_modified.is_some()
+            && link.zoho_modified.as_deref() == cx.modified
+            && link
+                .last_written
+                .as_ref()
+                .is_some_and(|written| agrees_with(&mapped.payload, written));
+        ours.then(|| Link {
+            zoho_hash: hash.to_owned(),
+            ..link.clone()
+        })
+    }
+
+    /// Bi-directional: changed in QBO too since the last sync? The policy decides. (A customer
+    /// made inactive — deleted — in QBO is not a competing edit: the write reports the deleted
+    /// counterpart.)
+    fn conflict(cx: &RecordCx<'_>, row: &NewLogRow) -> ConflictCheck {
+        let Some(l) = cx.link else {
+            return ConflictCheck::None;
+        };
+        let Some(qbo_record) = cx.opts.target_changes.get(&l.qbo_id) else {
+            return ConflictCheck::None;
+        };
+        if qbo_record.get("Active") == Some(&json!(false)) {
+            return ConflictCheck::None;
+        }
+        let setup = &cx.run.pairs[&cx.pair];
+        let qbo_mod = qbo_modified(qbo_record);
+        let changed_there = qbo_mod != l.qbo_modified
+            && qbo_to_zoho(&setup.mapping, cx.pair, &setup.catalogue, qbo_record)
+                .map(|m| m.fingerprint() != l.qbo_hash)
+                .unwrap_or(true);
+        if !changed_there {
+            return ConflictCheck::None;
+        }
+        let policy = cx.run.settings.conflict_policy;
+        let winner = policy.winner(cx.modified.unwrap_or(""), qbo_mod.as_deref().unwrap_or(""));
+        if winner == System::Qbo {
+            let mut row = row.clone();
+            row.status = LogStatus::NotSynced;
+            row.message = Some(format!(
+                "Changed in both systems since the last sync; the QuickBooks Online version was kept ({}). This Zoho version is in Details.",
+                policy.label()
+            ));
+            row.details.read = cx.record.clone();
+            row.details.conflict = Some(ConflictRecord {
+                policy,
+                winner,
+                losing_version: cx.record.clone(),
+            });
+            return ConflictCheck::Lost(Box::new(row));
+        }
+        ConflictCheck::Won {
+            conflict: ConflictRecord {
+                policy,
+                winner,
+                losing_version: qbo_record.clone(),
+            },
+            fresh_sync_token: text(qbo_record.get("SyncToken")),
+        }
+    }
+
+    /// New items get the Inventory Settings' accounts; the Zoho id is stamped on the record's
+    /// memo where the mapping leaves it free.
+    fn finish(cx: &RecordCx<'_>, id: &str, mapped: &mut MappedRecord) -> Result<(), String> {
+        if cx.link.is_none() && cx.pair == ModulePair::ProductsItems {
+            cx.run
+                .settings
+                .inventory
+                .apply_to_new_item(&mut mapped.payload, &cx.run.today)
+                .map_err(|missing| missing.to_string())?;
+        }
+        stamp_zoho_id(&mut mapped.payload, &cx.run.pairs[&cx.pair], id);
+        Ok(())
+    }
+
+    async fn fetch(run: &TenantRun<'_>, pair: ModulePair, id: &str) -> Fetched {
+        found(run.zoho.get(pair.zoho_module().api_name(), id).await)
+    }
+
+    async fn write(run: &mut TenantRun<'_>, pair: ModulePair, page: Decided) -> Written {
+        run.write_qbo(pair, page).await
+    }
+}
+
 impl TenantRun<'_> {
     /// QBO records of a bi-directional pair changed since the QBO cursor, by id: a Zoho change
     /// to one of them is a conflict.
@@ -138,232 +260,6 @@ impl TenantRun<'_> {
             .collect())
     }
 
-    /// Filters, maps and resolves a page of Zoho records; rows that stop here get their log
-    /// row in the returned commit, the rest are returned as writes.
-    pub(super) fn decide_zoho<'a>(
-        &'a mut self,
-        pair: ModulePair,
-        records: Vec<Value>,
-        qbo_changed: &'a HashMap<String, Value>,
-        force: bool,
-        depth: usize,
-    ) -> BoxFut<'a, Result<Decided, RunError>> {
-        Box::pin(async move {
-            let flow = Flow::ZohoToQbo;
-            // A newer version of a record written earlier in this run needs that write's link,
-            // which may still be in the page commit being stored.
-            if force
-                || records
-                    .iter()
-                    .any(|r| self.changed_since_synced(pair, flow, r))
-            {
-                self.settle_pending().await?;
-            }
-            let ids: Vec<String> = records.iter().filter_map(|r| text(r.get("id"))).collect();
-            let links = self
-                .store()
-                .links(&self.tenant_id, pair, true, &ids)
-                .await?;
-            let mut decided = Decided {
-                commit: PageCommit::default(),
-                writes: Vec::new(),
-            };
-            let mut candidates = Vec::with_capacity(records.len());
-            for record in records {
-                self.stats.read += 1;
-                let Some(zoho_id) = text(record.get("id")) else {
-                    continue;
-                };
-                let modified = text(record.get("Modified_Time"));
-                if !force && self.synced_already(pair, flow, &zoho_id, modified.as_deref()) {
-                    continue;
-                }
-                let name = zoho_name(&record);
-                let link = links.get(&zoho_id).cloned();
-                let mut row = log_row(pair, flow, LogStatus::Error);
-                row.zoho_id = Some(zoho_id.clone());
-                row.record_name = name.clone();
-                row.qbo_id = link.as_ref().map(|l| l.qbo_id.clone());
-                // (`details.read` is filled only when the row is kept: most records go on to
-                // a write, whose own row is made from the answer.)
-                let setup = &self.pairs[&pair];
-                let outcome = setup
-                    .filters
-                    .get(flow)
-                    .evaluate_labelled(&record, |field| setup.catalogue.zoho_label(field));
-                if !outcome.passed {
-                    row.status = LogStatus::NotValid;
-                    row.message = Some(
-                        outcome
-                            .reason
-                            .unwrap_or_else(|| "The record does not pass the filters.".to_owned()),
-                    );
-                    row.details.read = record;
-                    decided.commit.logs.push(row);
-                    continue;
-                }
-                let mapped = match zoho_to_qbo(&setup.mapping, pair, &setup.catalogue, &record) {
-                    Ok(mapped) => mapped,
-                    Err(error) => {
-                        row.message = Some(format!(
-                            "The record could not be mapped: {error}. Fix the value in Zoho CRM or the mapping, then Retry."
-                        ));
-                        row.action = Some(LogAction::Retry);
-                        row.details.read = record;
-                        decided.commit.logs.push(row);
-                        continue;
-                    }
-                };
-                let hash = mapped.fingerprint();
-                if !force
-                    && let Some(l) = &link
-                    && l.zoho_hash == hash
-                {
-                    self.stats.skipped_unchanged += 1;
-                    continue;
-                }
-                // Our own write to Zoho coming back. The time alone proves nothing (Zoho's
-                // Modified_Time has whole seconds, so a person's edit in the second after our
-                // write has the same time): it is our echo only when, besides the time, every
-                // value we agreed on is still the one we wrote. Then the record's exact
-                // fingerprint is kept, so the next change is compared with what Zoho holds.
-                if !force
-                    && let Some(l) = &link
-                    && l.zoho_modified.is_some()
-                    && l.zoho_modified == modified
-                    && l.last_written
-                        .as_ref()
-                        .is_some_and(|written| agrees_with(&mapped.payload, written))
-                {
-                    self.stats.skipped_unchanged += 1;
-                    decided.commit.links.push(Link {
-                        zoho_hash: hash,
-                        ..l.clone()
-                    });
-                    continue;
-                }
-                // Bi-directional: changed in QBO too since the last sync?
-                let mut conflict = None;
-                let mut fresh_sync_token = None;
-                // (A customer made inactive — deleted — in QBO is not a competing edit: the
-                // write below reports the deleted counterpart.)
-                if let Some(l) = &link
-                    && let Some(qbo_record) = qbo_changed.get(&l.qbo_id)
-                    && qbo_record.get("Active") != Some(&json!(false))
-                {
-                    let qbo_mod = qbo_modified(qbo_record);
-                    let changed_there = qbo_mod != l.qbo_modified
-                        && qbo_to_zoho(&setup.mapping, pair, &setup.catalogue, qbo_record)
-                            .map(|m| m.fingerprint() != l.qbo_hash)
-                            .unwrap_or(true);
-                    if changed_there {
-                        let policy = self.settings.conflict_policy;
-                        let winner = policy.winner(
-                            modified.as_deref().unwrap_or(""),
-                            qbo_mod.as_deref().unwrap_or(""),
-                        );
-                        if winner == System::Qbo {
-                            row.status = LogStatus::NotSynced;
-                            row.message = Some(format!(
-                                "Changed in both systems since the last sync; the QuickBooks Online version was kept ({}). This Zoho version is in Details.",
-                                policy.label()
-                            ));
-                            row.details.read = record.clone();
-                            row.details.conflict = Some(ConflictRecord {
-                                policy,
-                                winner,
-                                losing_version: record,
-                            });
-                            decided.commit.logs.push(row);
-                            continue;
-                        }
-                        fresh_sync_token = text(qbo_record.get("SyncToken"));
-                        conflict = Some(ConflictRecord {
-                            policy,
-                            winner,
-                            losing_version: qbo_record.clone(),
-                        });
-                    }
-                }
-                candidates.push(Candidate {
-                    zoho_id,
-                    name,
-                    modified,
-                    link,
-                    row,
-                    record,
-                    mapped,
-                    hash,
-                    conflict,
-                    fresh_sync_token,
-                });
-            }
-            // The links of every reference of the page in one lookup per pair, not one per record.
-            let mut prefetched = self
-                .reference_ids(candidates.iter().map(|c| &c.mapped), true, &HashMap::new())
-                .await?;
-            for candidate in candidates {
-                let Candidate {
-                    zoho_id,
-                    name,
-                    modified,
-                    link,
-                    mut row,
-                    record,
-                    mut mapped,
-                    hash,
-                    conflict,
-                    fresh_sync_token,
-                } = candidate;
-                // Synced meanwhile as another record's dependency.
-                if !force && self.synced_already(pair, flow, &zoho_id, modified.as_deref()) {
-                    continue;
-                }
-                // References: customers, products on lines, vendors, terms.
-                if let Err(message) = self
-                    .resolve_for_qbo(&mut mapped, depth, &mut prefetched)
-                    .await?
-                {
-                    row.message = Some(format!(
-                        "{message}. Sync it first (enable its module Zoho → QuickBooks), then Retry."
-                    ));
-                    row.action = Some(LogAction::Retry);
-                    row.details.read = record;
-                    decided.commit.logs.push(row);
-                    continue;
-                }
-                if link.is_none()
-                    && pair == ModulePair::ProductsItems
-                    && let Err(missing) = self
-                        .settings
-                        .inventory
-                        .apply_to_new_item(&mut mapped.payload, &self.today)
-                {
-                    row.message = Some(missing.to_string());
-                    row.action = Some(LogAction::Retry);
-                    row.details.read = record;
-                    decided.commit.logs.push(row);
-                    continue;
-                }
-                stamp_zoho_id(&mut mapped.payload, &self.pairs[&pair], &zoho_id);
-                decided.writes.push(Prepared {
-                    source_id: zoho_id,
-                    name,
-                    source_modified: modified,
-                    source_hash: hash,
-                    read: record,
-                    payload: mapped.payload,
-                    notes: mapped.notes,
-                    link,
-                    conflict,
-                    fresh_sync_token,
-                    left_out: Vec::new(),
-                });
-            }
-            Ok(decided)
-        })
-    }
-
     /// Writes decided records to QBO in batches (creates journaled with a requestid first),
     /// and returns the page commit with links and log rows.
     pub(super) async fn write_qbo(
@@ -384,7 +280,7 @@ impl TenantRun<'_> {
         pair: ModulePair,
         decided: Decided,
     ) -> Result<QboSending, RunError> {
-        let Decided { commit, writes } = decided;
+        let Decided { commit, writes, .. } = decided;
         let entity = self.pairs[&pair].entity.name();
         let (creates, updates): (Vec<Prepared>, Vec<Prepared>) =
             writes.into_iter().partition(|w| w.link.is_none());
