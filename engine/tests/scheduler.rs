@@ -494,11 +494,13 @@ impl TenantRunner for ScriptedRunner {
                     outcome: RunOutcome::Ok,
                     message: None,
                     more_work: false,
+                    stats: Default::default(),
                 },
                 Some(Script::MoreWork) => RunReport {
                     outcome: RunOutcome::Partial,
                     message: Some("Rate limited; the rest follows shortly.".to_owned()),
                     more_work: true,
+                    stats: Default::default(),
                 },
                 Some(Script::Panic) => panic!("a bug in the run"),
             }
@@ -666,6 +668,7 @@ impl TenantRunner for GatedRunner {
                 outcome: RunOutcome::Ok,
                 message: None,
                 more_work: false,
+                stats: Default::default(),
             }
         })
     }
@@ -800,6 +803,7 @@ impl TenantRunner for CountingRunner {
                 outcome: RunOutcome::Ok,
                 message: None,
                 more_work: false,
+                stats: Default::default(),
             }
         })
     }

@@ -94,7 +94,7 @@ async fn set_policy(world: &SyncWorld, policy: ConflictPolicy) {
         .expect("save");
 }
 
-async fn run(world: &SyncWorld) -> engine::sync::run::RunSummary {
+async fn run(world: &SyncWorld) -> engine::sync::RunReport {
     let summary = world.engine.run_tenant(TENANT).await;
     assert_eq!(
         summary.outcome,

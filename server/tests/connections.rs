@@ -287,6 +287,7 @@ impl engine::sync::TenantRunner for ReportingRunner {
                 outcome: engine::sync::RunOutcome::Ok,
                 message: None,
                 more_work: false,
+                stats: Default::default(),
             }
         })
     }

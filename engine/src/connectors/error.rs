@@ -325,6 +325,12 @@ pub(crate) fn zoho_error(
             remote,
         },
         "RECORD_NOT_FOUND" | "INVALID_URL_PATTERN" => ConnectorError::NotFound { remote },
+        // An update of a record that no longer exists: Zoho says its id is invalid.
+        "INVALID_DATA"
+            if body.pointer("/details/api_name").and_then(Value::as_str) == Some("id") =>
+        {
+            ConnectorError::NotFound { remote }
+        }
         "INTERNAL_ERROR" => ConnectorError::Transient { remote },
         _ if status == 401 => ConnectorError::unauthorized(api, Some(status), code),
         _ if status >= 500 => ConnectorError::Transient { remote },
@@ -347,6 +353,21 @@ mod tests {
     use serde_json::json;
 
     const WAIT: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn a_zoho_update_of_a_deleted_record_is_not_found() {
+        let gone = json!({"code": "INVALID_DATA", "details": {"api_name": "id", "json_path": "$.data[0].id"},
+            "message": "the related id given seems to be invalid", "status": "error"});
+        assert!(matches!(
+            zoho_error(400, &gone, "raw", WAIT),
+            ConnectorError::NotFound { .. }
+        ));
+        let bad_field = json!({"code": "INVALID_DATA", "details": {"api_name": "Phone"}, "message": "invalid data", "status": "error"});
+        assert!(matches!(
+            zoho_error(400, &bad_field, "raw", WAIT),
+            ConnectorError::Validation { .. }
+        ));
+    }
 
     #[test]
     fn qbo_faults_map_to_what_callers_do_next() {

@@ -162,6 +162,12 @@ pub struct Preferences {
     pub raw: Value,
 }
 
+/// A string inside a QBO query's quotes: backslashes and single quotes escaped (the one
+/// escape every query here uses).
+pub fn query_literal(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
 fn time_text(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -288,6 +294,49 @@ impl QboClient {
             .cloned()
             .unwrap_or_default();
         Ok(rows)
+    }
+
+    /// The `count` records of `entity` changed last, newest first (custom fields in use are
+    /// read off them).
+    pub async fn recently_changed(
+        &self,
+        entity: &str,
+        count: usize,
+    ) -> Result<Vec<Value>, ConnectorError> {
+        let statement = format!("SELECT * FROM {entity} ORDERBY MetaData.LastUpdatedTime DESC");
+        self.query_page(&statement, 1, count).await
+    }
+
+    /// Whether the company tracks any inventory item (then it has the inventory feature).
+    pub async fn has_inventory_item(&self) -> Result<bool, ConnectorError> {
+        let items = self
+            .query_page("SELECT * FROM Item WHERE Type = 'Inventory'", 1, 1)
+            .await?;
+        Ok(!items.is_empty())
+    }
+
+    /// Every account of the chart of accounts.
+    pub async fn accounts(&self) -> Result<Vec<Value>, ConnectorError> {
+        self.query("SELECT * FROM Account").await
+    }
+
+    /// The records of `entity` named `name` (Items and Terms by `Name`, customers and vendors
+    /// by `DisplayName`), inactive ones included when `entity` is a name list. QBO names are
+    /// unique per name space, so this is at most a handful.
+    pub async fn find_by_name(
+        &self,
+        entity: &str,
+        name: &str,
+    ) -> Result<Vec<Value>, ConnectorError> {
+        let field = match entity {
+            "Item" | "Term" | "Account" => "Name",
+            _ => "DisplayName",
+        };
+        let statement = format!(
+            "SELECT * FROM {entity} WHERE {field} = '{}'",
+            query_literal(name)
+        );
+        self.query_page(&statement, 1, 10).await
     }
 
     /// Every row a query matches, page by page (1,000 a page). Past the end QBO answers with

@@ -178,16 +178,9 @@ fn metadata_json(field: &zoho::ZohoField) -> Value {
 }
 
 async fn recent_records(qbo: &QboClient, entity: QboEntity) -> Result<Vec<Value>, RefreshError> {
-    let statement = format!(
-        "SELECT * FROM {} ORDERBY MetaData.LastUpdatedTime DESC",
-        entity.name()
-    );
-    Ok(qbo.query_page(&statement, 1, RECENT_RECORDS).await?)
+    Ok(qbo.recently_changed(entity.name(), RECENT_RECORDS).await?)
 }
 
 async fn has_inventory_item(qbo: &QboClient) -> Result<bool, RefreshError> {
-    let items = qbo
-        .query_page("SELECT * FROM Item WHERE Type = 'Inventory'", 1, 1)
-        .await?;
-    Ok(!items.is_empty())
+    Ok(qbo.has_inventory_item().await?)
 }

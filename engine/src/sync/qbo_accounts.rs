@@ -85,7 +85,7 @@ pub async fn list_accounts(
     tenant_id: &str,
 ) -> Result<Vec<AccountChoice>, ConnectionError> {
     let client = connections.qbo_client(tenant_id).await?;
-    let rows = client.query("SELECT * FROM Account").await?;
+    let rows = client.accounts().await?;
     let mut choices: Vec<AccountChoice> = rows.iter().filter_map(AccountChoice::from_qbo).collect();
     choices.sort_by_key(|c| (c.kind, c.name.to_lowercase()));
     Ok(choices)

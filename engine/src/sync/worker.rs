@@ -17,9 +17,11 @@ use tokio::task::JoinSet;
 use tracing::Instrument as _;
 
 use super::config::SyncConfigStore;
+use super::run::RunStats;
 use super::schedule::{Claim, RunOutcome, Scheduler};
 
-/// What a run reports back to the worker.
+/// What a run came to: the one result type of a run, for the worker, the scheduler's record,
+/// the log line and the bench.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunReport {
     pub outcome: RunOutcome,
@@ -28,6 +30,20 @@ pub struct RunReport {
     /// A backfill or a rate-limited remainder is pending: come back soon
     /// ([`WorkerConfig::more_work_delay`]) instead of after the tenant's interval.
     pub more_work: bool,
+    /// What the run did (records read, synced, failed; where the time went).
+    pub stats: RunStats,
+}
+
+impl RunReport {
+    /// A report of `outcome` with nothing counted (runs that did no records' work).
+    pub fn of(outcome: RunOutcome, message: Option<String>, more_work: bool) -> Self {
+        Self {
+            outcome,
+            message,
+            more_work,
+            stats: RunStats::default(),
+        }
+    }
 }
 
 /// One sync run for one claimed tenant. Implemented by the sync engine; tests use their own.
@@ -242,14 +258,14 @@ impl Worker {
                     Ok(report) => report,
                     Err(error) => {
                         tracing::error!(panicked = error.is_panic(), "the sync run did not complete");
-                        RunReport {
-                            outcome: RunOutcome::Failed,
-                            message: Some(
+                        RunReport::of(
+                            RunOutcome::Failed,
+                            Some(
                                 "The sync run stopped on an internal error; it runs again at the next interval."
                                     .to_owned(),
                             ),
-                            more_work: false,
-                        }
+                            false,
+                        )
                     }
                 },
                 () = tokio::time::sleep(renew_every) => {
@@ -294,6 +310,10 @@ impl Worker {
         tracing::info!(
             outcome = report.outcome.key(),
             more_work = report.more_work,
+            read = report.stats.read,
+            synced = report.stats.synced,
+            errors = report.stats.errors,
+            not_valid = report.stats.not_valid,
             elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
             "sync run finished"
         );

@@ -220,6 +220,7 @@ impl TenantRun<'_> {
 
     /// Syncs the records `needs` names (and what they need in turn, a few levels deep), each
     /// level as small pages through the same path, the deepest first.
+    #[tracing::instrument(name = "dependencies", skip_all, fields(tenant_id = %self.tenant_id, flow = F::SIDE.flow.key(), wanted = needs.len()))]
     async fn sync_dependencies<F: FlowSide>(
         &mut self,
         needs: BTreeSet<(ModulePair, String)>,

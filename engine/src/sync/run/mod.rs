@@ -23,6 +23,7 @@ use super::config::SyncConfigStore;
 use super::log::{LogAction, NewLogRow};
 use super::schedule::RunOutcome;
 use super::store::{BackfillCheckpoint, Cursor, Link, PageCommit, SyncStore, cursor_key};
+use super::worker::RunReport;
 use crate::clock::Clock;
 use crate::connections::{ConnectionError, ConnectionStore, Provider};
 use crate::connectors::qbo::{BatchItem, BatchOperation, BatchOutcome};
@@ -102,15 +103,6 @@ impl StageTimes {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct RunSummary {
-    pub outcome: RunOutcome,
-    pub message: Option<String>,
-    /// A backfill (or a throttled remainder) is left: come back soon.
-    pub more_work: bool,
-    pub stats: RunStats,
-}
-
 #[derive(Debug, thiserror::Error)]
 enum RunError {
     #[error("storage error: {0}")]
@@ -169,11 +161,12 @@ impl Engine {
 
     /// Runs one tenant: live changes of every runnable pair, requested retries, then a slice of
     /// any backfill. Never panics on remote trouble: the outcome says what happened.
-    pub async fn run_tenant(&self, tenant_id: &str) -> RunSummary {
+    #[tracing::instrument(name = "tenant_run", skip(self))]
+    pub async fn run_tenant(&self, tenant_id: &str) -> RunReport {
         let mut stats = RunStats::default();
         let result = self.run_inner(tenant_id, &mut stats).await;
         match result {
-            Ok(more_work) => RunSummary {
+            Ok(more_work) => RunReport {
                 outcome: RunOutcome::Ok,
                 message: None,
                 more_work,
@@ -193,27 +186,27 @@ impl Engine {
                     {
                         tracing::warn!(tenant_id, error = %e, "could not mark the connection for reconnect");
                     }
-                    return RunSummary {
+                    return RunReport {
                         outcome: RunOutcome::Failed,
                         message: Some(error.plain_message()),
                         more_work: false,
                         stats,
                     };
                 }
-                RunSummary {
+                RunReport {
                     outcome: RunOutcome::Partial,
                     message: Some(error.plain_message()),
                     more_work: error.is_retryable(),
                     stats,
                 }
             }
-            Err(RunError::Connection(error)) => RunSummary {
+            Err(RunError::Connection(error)) => RunReport {
                 outcome: RunOutcome::Failed,
                 message: Some(error.to_string()),
                 more_work: false,
                 stats,
             },
-            Err(RunError::Aborted) => RunSummary {
+            Err(RunError::Aborted) => RunReport {
                 outcome: RunOutcome::Failed,
                 message: Some(
                     "The run stopped before storing its last page; the next run resumes it."
@@ -224,7 +217,7 @@ impl Engine {
             },
             Err(error) => {
                 tracing::error!(tenant_id, %error, "sync run failed");
-                RunSummary {
+                RunReport {
                     outcome: RunOutcome::Failed,
                     message: Some("The run could not finish because of a problem on our side; it will be tried again.".to_owned()),
                     more_work: false,
@@ -619,23 +612,7 @@ impl super::worker::TenantRunner for Engine {
     fn run<'a>(
         &'a self,
         claim: &'a super::schedule::Claim,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = super::worker::RunReport> + Send + 'a>>
-    {
-        Box::pin(async move {
-            let summary = self.run_tenant(&claim.tenant_id).await;
-            tracing::info!(
-                tenant_id = %claim.tenant_id,
-                outcome = summary.outcome.key(),
-                read = summary.stats.read,
-                synced = summary.stats.synced,
-                errors = summary.stats.errors,
-                "sync run finished"
-            );
-            super::worker::RunReport {
-                outcome: summary.outcome,
-                message: summary.message,
-                more_work: summary.more_work,
-            }
-        })
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = RunReport> + Send + 'a>> {
+        Box::pin(self.run_tenant(&claim.tenant_id))
     }
 }

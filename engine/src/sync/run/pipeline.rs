@@ -130,6 +130,7 @@ pub(super) fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
 }
 
 impl TenantRun<'_> {
+    #[tracing::instrument(name = "zoho_to_qbo", skip_all, fields(tenant_id = %self.tenant_id, pair = pair.key()))]
     pub(super) async fn zoho_to_qbo_live(&mut self, pair: ModulePair) -> Result<(), RunError> {
         let cursor = self.live_cursor(pair, Flow::ZohoToQbo).await?;
         self.walk_zoho(pair, cursor, None, true).await.map(|_| ())

@@ -102,6 +102,7 @@ impl FlowSide for QboToZoho {
 }
 
 impl TenantRun<'_> {
+    #[tracing::instrument(name = "qbo_to_zoho", skip_all, fields(tenant_id = %self.tenant_id, pair = pair.key()))]
     pub(super) async fn qbo_to_zoho_live(&mut self, pair: ModulePair) -> Result<(), RunError> {
         let cursor = self.live_cursor(pair, Flow::QboToZoho).await?;
         let since = DateTime::<Utc>::from_timestamp_millis(cursor.at - CURSOR_OVERLAP_MS)
@@ -441,11 +442,7 @@ impl TenantRun<'_> {
             }
             Err(error) => {
                 row.status = LogStatus::Error;
-                let gone = matches!(error, ConnectorError::NotFound { .. })
-                    || (write.link.is_some()
-                        && error.remote().code.as_deref() == Some("INVALID_DATA")
-                        && error.remote().raw.contains("\"id\""));
-                if gone && write.link.is_some() {
+                if matches!(error, ConnectorError::NotFound { .. }) && write.link.is_some() {
                     row.message = Some(
                         "The Zoho CRM record was deleted. Re-create it, or unlink this record."
                             .to_owned(),

@@ -98,14 +98,9 @@ impl TenantRun<'_> {
     }
 
     pub(super) async fn lookup_qbo_term(&self, name: &str) -> Result<Option<String>, RunError> {
-        let escaped = name.replace('\'', "\\'");
         let rows = self
             .qbo
-            .query_page(
-                &format!("SELECT * FROM Term WHERE Name = '{escaped}'"),
-                1,
-                10,
-            )
+            .find_by_name("Term", name)
             .await
             .map_err(RunError::Remote)?;
         Ok(rows.first().and_then(|r| text(r.get("Id"))))

@@ -9,6 +9,7 @@ use super::zoho_to_qbo::ZohoToQbo;
 use super::*;
 
 impl TenantRun<'_> {
+    #[tracing::instrument(name = "retries", skip_all, fields(tenant_id = %self.tenant_id, pair = pair.key(), flow = flow.key()))]
     pub(super) async fn retries(&mut self, pair: ModulePair, flow: Flow) -> Result<(), RunError> {
         let pending = self
             .store()
@@ -80,6 +81,7 @@ impl TenantRun<'_> {
 
     /// Works on the first active backfill for a bounded number of pages; returns whether any
     /// backfill is left.
+    #[tracing::instrument(name = "backfill", skip_all, fields(tenant_id = %self.tenant_id))]
     pub(super) async fn backfill_slice(&mut self) -> Result<bool, RunError> {
         let progress = self.engine.backfills.progress(&self.tenant_id).await?;
         let Some(job) = progress.into_iter().find(|p| p.status.is_active()) else {

@@ -462,14 +462,9 @@ impl TenantRun<'_> {
         let Some(name) = write.payload.get(key).and_then(Value::as_str) else {
             return Ok(SameName::None);
         };
-        let escaped = name.replace('\\', "\\\\").replace('\'', "\\'");
         let rows = self
             .qbo
-            .query_page(
-                &format!("SELECT * FROM {entity} WHERE {key} = '{escaped}'"),
-                1,
-                10,
-            )
+            .find_by_name(entity, name)
             .await
             .map_err(RunError::Remote)?;
         let Some(existing) = rows
@@ -633,15 +628,9 @@ impl TenantRun<'_> {
                 return Err(RunError::Remote(error));
             }
             Err(error) => {
-                let deleted = error.remote().code.as_deref() == Some("610");
                 row.status = LogStatus::Error;
-                if deleted && write.link.is_some() {
-                    row.message = Some("The QuickBooks Online record was deleted. Re-create it, or unlink this record.".to_owned());
-                    row.action = Some(LogAction::Recreate);
-                } else {
-                    row.message = Some(error.plain_message());
-                    row.action = Some(LogAction::Retry);
-                }
+                row.message = Some(error.plain_message());
+                row.action = Some(LogAction::Retry);
             }
         }
         if row.status != LogStatus::Synced {
