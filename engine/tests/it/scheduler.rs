@@ -20,13 +20,8 @@ use engine::sync::{
     TenantRunner, Worker, WorkerConfig,
 };
 use engine::{Clock as _, Db, ManualClock};
-use sqlx::Executor as _;
 
 const LEASE: Duration = Duration::from_secs(300);
-
-fn backend_is_postgres() -> bool {
-    std::env::var("ZQSYNC_TEST_DATABASE").is_ok_and(|v| v == "postgres")
-}
 
 /// A fresh, migrated database (a file in a temporary directory, or a new Postgres database)
 /// and a clock that moves only when told.
@@ -34,38 +29,13 @@ struct World {
     db: Db,
     url: String,
     clock: Arc<ManualClock>,
-    postgres_cleanup: Option<(String, String)>,
-    sqlite_dir: Option<std::path::PathBuf>,
+    database: Option<test_support::FreshDatabase>,
 }
 
 impl World {
     async fn start() -> World {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let (url, postgres_cleanup, sqlite_dir) = if backend_is_postgres() {
-            let admin = std::env::var("ZQSYNC_TEST_POSTGRES_URL").expect(
-                "ZQSYNC_TEST_DATABASE=postgres needs ZQSYNC_TEST_POSTGRES_URL (scripts/test sets both)",
-            );
-            let name = format!("zqsync_test_{id}");
-            let pool = sqlx::PgPool::connect(&admin)
-                .await
-                .expect("connect to the test Postgres");
-            pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .await
-                .expect("create a test database");
-            pool.close().await;
-            let (base, _) = admin
-                .rsplit_once('/')
-                .expect("ZQSYNC_TEST_POSTGRES_URL ends in /DATABASE");
-            (format!("{base}/{name}"), Some((admin, name)), None)
-        } else {
-            let dir = std::env::temp_dir().join(format!("zqsync-test-{id}"));
-            std::fs::create_dir_all(&dir).expect("create a temporary directory");
-            (
-                format!("sqlite://{}/test.db", dir.display()),
-                None,
-                Some(dir),
-            )
-        };
+        let database = test_support::fresh_database().await;
+        let url = database.url.clone();
         let db = Db::connect(&url).await.expect("database");
         db.migrate().await.expect("migrations");
         let start = DateTime::from_timestamp(1_800_000_000, 0).expect("a valid instant");
@@ -73,8 +43,7 @@ impl World {
             db,
             url,
             clock: Arc::new(ManualClock::new(start)),
-            postgres_cleanup,
-            sqlite_dir,
+            database: Some(database),
         }
     }
 
@@ -156,17 +125,8 @@ impl World {
 
     async fn finish(mut self) {
         self.db.close().await;
-        if let Some((admin, name)) = self.postgres_cleanup.take() {
-            let pool = sqlx::PgPool::connect(&admin).await.expect("admin");
-            let _ = pool
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .await;
-            pool.close().await;
-        }
-        if let Some(dir) = self.sqlite_dir.take() {
-            let _ = std::fs::remove_dir_all(dir);
+        if let Some(database) = self.database.take() {
+            database.drop_it().await;
         }
     }
 }

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-mod support;
 
 use engine::connections::{
     ConnectionError, ConnectionStatus, ConnectionStore, IntuitCallback, Provider, ZohoCallback,
@@ -37,7 +36,7 @@ struct World {
     realm: String,
     intuit_app: OAuthApp,
     zoho_app: OAuthApp,
-    database: Option<support::FreshDatabase>,
+    database: Option<crate::support::FreshDatabase>,
 }
 
 const TENANT_A: &str = "0195f3a0-0000-7000-8000-00000000000a";
@@ -61,7 +60,7 @@ impl World {
             redirect_uri: REDIRECT.to_owned(),
         };
         let sandbox = Sandbox::start(config).await.expect("sandbox starts");
-        let database = support::fresh_database().await;
+        let database = crate::support::fresh_database().await;
         let database_url = database.url.clone();
         let db = Db::connect(&database_url).await.expect("database");
         db.migrate().await.expect("migrations");

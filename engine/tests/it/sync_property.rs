@@ -6,10 +6,9 @@
 //! renamed by the "user"). After the system settles: every linked pair agrees on every mapped
 //! field, nothing is duplicated, and every change has a log row.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::{SyncWorld, TENANT};
 use chrono::Duration;
 use domain::mapping::qbo_to_zoho;
 use domain::pairs::{Direction, ModulePair, SyncDirections};
@@ -17,7 +16,6 @@ use engine::sync::LogQuery;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-use support::{SyncWorld, TENANT};
 
 /// A person's edit of a customer's phone in QBO.
 async fn edit_qbo_phone(qbo: &engine::connectors::QboClient, id: &str, phone: &str) {

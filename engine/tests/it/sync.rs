@@ -2,8 +2,7 @@
 //! simulated Zoho CRM and QuickBooks Online, a real database (SQLite, or PostgreSQL with
 //! ZQSYNC_TEST_DATABASE=postgres), the engine run end to end.
 
-mod support;
-
+use crate::support::{SyncWorld, TENANT};
 use chrono::Duration;
 use domain::filters::{Combinator, Condition, FilterRow, FilterSet, PairFilters};
 use domain::log::LogStatus;
@@ -13,7 +12,6 @@ use domain::settings::{AccountRef, ConflictPolicy, SyncSettings};
 use engine::sync::run::FaultPoint;
 use engine::sync::{LogQuery, RunOutcome};
 use serde_json::{Value, json};
-use support::{SyncWorld, TENANT};
 
 /// Only the given pairs on, each in its direction.
 async fn directions(world: &SyncWorld, pairs: &[(ModulePair, Direction)]) {

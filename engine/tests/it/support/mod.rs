@@ -1,7 +1,6 @@
 //! Shared by the engine's sync tests: a fresh database (SQLite file, or a new PostgreSQL
 //! database when ZQSYNC_TEST_DATABASE=postgres), a sandbox, and a tenant connected to both
 //! simulated systems through the real OAuth flow (auto consent), on a plan that allows every pair.
-#![allow(dead_code)]
 
 use std::sync::Arc;
 
@@ -17,72 +16,12 @@ use engine::vault::Vault;
 use engine::{Db, ManualClock};
 use sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
-use sqlx::Executor as _;
 
 pub const KEY: [u8; 32] = *b"0123456789abcdef0123456789abcdef";
 pub const REDIRECT: &str = "http://127.0.0.1:9/oauth/callback";
 pub const TENANT: &str = "0195f3a0-0000-7000-8000-0000000000c1";
 
-pub fn backend_is_postgres() -> bool {
-    std::env::var("ZQSYNC_TEST_DATABASE").is_ok_and(|v| v == "postgres")
-}
-
-pub struct FreshDatabase {
-    pub url: String,
-    postgres: Option<(String, String)>,
-    sqlite_dir: Option<std::path::PathBuf>,
-}
-
-/// A fresh, empty database: a file in a temporary directory, or a new Postgres database.
-pub async fn fresh_database() -> FreshDatabase {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    if backend_is_postgres() {
-        let admin = std::env::var("ZQSYNC_TEST_POSTGRES_URL").expect(
-            "ZQSYNC_TEST_DATABASE=postgres needs ZQSYNC_TEST_POSTGRES_URL (scripts/test sets both)",
-        );
-        let name = format!("zqsync_test_{id}");
-        let pool = sqlx::PgPool::connect(&admin)
-            .await
-            .expect("connect to the test Postgres");
-        pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create a test database");
-        pool.close().await;
-        let (base, _) = admin
-            .rsplit_once('/')
-            .expect("ZQSYNC_TEST_POSTGRES_URL ends in /DATABASE");
-        FreshDatabase {
-            url: format!("{base}/{name}"),
-            postgres: Some((admin, name)),
-            sqlite_dir: None,
-        }
-    } else {
-        let dir = std::env::temp_dir().join(format!("zqsync-test-{id}"));
-        std::fs::create_dir_all(&dir).expect("create a temporary directory");
-        FreshDatabase {
-            url: format!("sqlite://{}/test.db", dir.display()),
-            postgres: None,
-            sqlite_dir: Some(dir),
-        }
-    }
-}
-
-impl FreshDatabase {
-    pub async fn drop_it(mut self) {
-        if let Some((admin, name)) = self.postgres.take() {
-            let pool = sqlx::PgPool::connect(&admin).await.expect("admin");
-            let _ = pool
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .await;
-            pool.close().await;
-        }
-        if let Some(dir) = self.sqlite_dir.take() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
+pub use test_support::{FreshDatabase, fresh_database};
 
 pub fn connectors_for(sandbox: &Sandbox) -> Connectors {
     let urls = sandbox.urls();
