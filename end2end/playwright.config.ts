@@ -47,6 +47,8 @@ export default defineConfig({
   workers: 1,
   forbidOnly: !!process.env.CI,
   retries: 0,
+  // A hang fails the run with a report in bounded time, never at CI's own deadline.
+  globalTimeout: 40 * 60_000,
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${MAIN_PORT}`,

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration};
 use engine::ManualClock;
 use server::{RunningServer, Settings};
-use sqlx::Executor as _;
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -24,47 +23,7 @@ pub struct TestApp {
     /// The simulated Zoho CRM, QuickBooks Online, OAuth servers and Stripe this app talks to.
     pub sandbox: Option<sandbox::Sandbox>,
     server: Option<RunningServer>,
-    postgres_cleanup: Option<(String, String)>,
-    sqlite_dir: Option<std::path::PathBuf>,
-}
-
-pub fn backend_is_postgres() -> bool {
-    std::env::var("ZQSYNC_TEST_DATABASE").is_ok_and(|v| v == "postgres")
-}
-
-pub fn postgres_admin_url() -> String {
-    std::env::var("ZQSYNC_TEST_POSTGRES_URL").expect(
-        "ZQSYNC_TEST_DATABASE=postgres needs ZQSYNC_TEST_POSTGRES_URL (scripts/test sets both)",
-    )
-}
-
-/// A fresh, empty database: a file in a temporary directory, or a new Postgres database.
-pub async fn fresh_database_url() -> (String, Option<(String, String)>, Option<std::path::PathBuf>)
-{
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    if backend_is_postgres() {
-        let admin = postgres_admin_url();
-        let name = format!("zqsync_test_{id}");
-        let pool = sqlx::PgPool::connect(&admin)
-            .await
-            .expect("connect to the test Postgres");
-        pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create a test database");
-        pool.close().await;
-        let (base, _) = admin
-            .rsplit_once('/')
-            .expect("ZQSYNC_TEST_POSTGRES_URL ends in /DATABASE");
-        (format!("{base}/{name}"), Some((admin, name)), None)
-    } else {
-        let dir = std::env::temp_dir().join(format!("zqsync-test-{id}"));
-        std::fs::create_dir_all(&dir).expect("create a temporary directory");
-        (
-            format!("sqlite://{}/test.db", dir.display()),
-            None,
-            Some(dir),
-        )
-    }
+    database: Option<test_support::FreshDatabase>,
 }
 
 impl TestApp {
@@ -83,8 +42,8 @@ impl TestApp {
     }
 
     async fn spawn_full(configure: impl FnOnce(&mut Settings), webhooks: bool) -> Self {
-        let (database_url, postgres_cleanup, sqlite_dir) = fresh_database_url().await;
-        let db = server::open_database(&database_url)
+        let database = test_support::fresh_database().await;
+        let db = server::open_database(&database.url)
             .await
             .expect("open the test database");
         let start = DateTime::from_timestamp(1_893_456_000, 0).expect("a valid start time");
@@ -147,8 +106,7 @@ impl TestApp {
             data_dir,
             sandbox: Some(simulators),
             server: Some(server),
-            postgres_cleanup,
-            sqlite_dir,
+            database: Some(database),
         }
     }
 
@@ -264,18 +222,8 @@ impl TestApp {
             simulators.shutdown().await;
         }
         let _ = std::fs::remove_dir_all(&self.data_dir);
-        if let Some((admin, name)) = self.postgres_cleanup.take()
-            && let Ok(pool) = sqlx::PgPool::connect(&admin).await
-        {
-            let _ = pool
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .await;
-            pool.close().await;
-        }
-        if let Some(dir) = self.sqlite_dir.take() {
-            let _ = std::fs::remove_dir_all(dir);
+        if let Some(database) = self.database.take() {
+            database.drop_it().await;
         }
     }
 }
