@@ -2690,6 +2690,141 @@ mod tests {
         );
     }
 
+    /// Links store the fingerprints of mapped records: the mapping may be rewritten, but what it
+    /// builds must hash the same, or every linked record would be written again after an
+    /// upgrade. Values computed by the first implementation (the two parallel directions).
+    #[test]
+    fn mapped_fingerprints_are_pinned() {
+        let mut seen = Vec::new();
+        for target in [SalesOrderTarget::Invoice, SalesOrderTarget::Estimate] {
+            for pair in ModulePair::ALL {
+                let cat = catalogue(pair, target);
+                let mapping = default_mapping(pair, target);
+                let mut record = Map::new();
+                for (n, row) in mapping.fields.iter().enumerate() {
+                    let name = row.zoho_field().unwrap();
+                    let value = match cat.zoho_field(name).unwrap().data_type.family() {
+                        TypeFamily::Number => json!(n as f64 * 12.5),
+                        TypeFamily::Boolean => json!(n % 2 == 0),
+                        TypeFamily::Date => json!(format!("2026-0{}-1{}", n % 9 + 1, n % 10)),
+                        TypeFamily::Reference => {
+                            json!({"id": format!("41508680000000{n}"), "name": format!("Record {n}")})
+                        }
+                        _ => json!(format!("Value {n}")),
+                    };
+                    record.insert(name.to_owned(), value);
+                }
+                if let Some(key) = pair.zoho_module().line_items_key() {
+                    record.insert(key.to_owned(), json!([
+                        {"Product_Name": {"id": "201", "name": "Pump"}, "Quantity": 2, "List_Price": 15.5, "Description": "Fountain pump"},
+                        {"Product_Name": {"id": "202"}, "Quantity": "3", "ListPrice": 0.1, "Discount": 1},
+                    ]));
+                }
+                let to_qbo = zoho_to_qbo(&mapping, pair, &cat, &Value::Object(record)).unwrap();
+                seen.push(to_qbo.fingerprint());
+                let mut resolved = to_qbo.clone();
+                resolved
+                    .resolve(|r| r.source_id.as_ref().map(|id| format!("Q{id}")))
+                    .unwrap();
+                seen.push(resolved.fingerprint());
+                let back = qbo_to_zoho(&mapping, pair, &cat, &resolved.payload).unwrap();
+                seen.push(back.fingerprint());
+            }
+        }
+        let mut accounts =
+            default_mapping(ModulePair::AccountsCustomers, SalesOrderTarget::Invoice);
+        accounts.set(
+            "SalesTermRef",
+            MappingSource::Static {
+                value: "Net 30".into(),
+            },
+        );
+        accounts.set("CustomField[1]", MappingSource::Zoho { field: "id".into() });
+        let cat = catalogue(ModulePair::AccountsCustomers, SalesOrderTarget::Invoice);
+        seen.push(
+            zoho_to_qbo(
+                &accounts,
+                ModulePair::AccountsCustomers,
+                &cat,
+                &accounts_record(),
+            )
+            .unwrap()
+            .fingerprint(),
+        );
+        let invoice = json!({
+            "Id": "130", "DocNumber": "1037", "TxnDate": "2026-04-08", "DueDate": "2026-05-08",
+            "CustomerRef": {"value": "24", "name": "Sonnenschein Family Store"},
+            "Line": [
+                {"Amount": 275, "DetailType": "SalesItemLineDetail", "Description": "Rock Fountain",
+                 "SalesItemLineDetail": {"ItemRef": {"value": "5", "name": "Rock Fountain"}, "UnitPrice": 275, "Qty": 1}},
+                {"Amount": 10, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": "6"}, "Qty": 4}},
+                {"Amount": 10, "DetailType": "DiscountLineDetail", "DiscountLineDetail": {}}
+            ]
+        });
+        let pair = ModulePair::InvoicesInvoices;
+        let cat = catalogue(pair, SalesOrderTarget::Invoice);
+        let mapping = default_mapping(pair, SalesOrderTarget::Invoice);
+        seen.push(
+            qbo_to_zoho(&mapping, pair, &cat, &invoice)
+                .unwrap()
+                .fingerprint(),
+        );
+        // Per pair and sales-order target: to QBO, to QBO resolved, and back to Zoho.
+        let pinned = [
+            "5e5e5c2d6a53d155",
+            "5e5e5c2d6a53d155",
+            "3f987dfc041dced6",
+            "de75c387bcabf1ac",
+            "de75c387bcabf1ac",
+            "61d30e7cb15d2f9d",
+            "0859e40cfb8f89cb",
+            "0859e40cfb8f89cb",
+            "5c0bd1166820ee3f",
+            "926448397f4b8bbc",
+            "926448397f4b8bbc",
+            "fa9a9cdfdf4ba0f5",
+            "b659dadbf8f848eb",
+            "6e57f40aeed14c97",
+            "95292d746cd4b081",
+            "c8d80b999b7170b6",
+            "41ab1d4eacef2c80",
+            "3bbea2c8a72b9fc5",
+            "76dcb1c0e39461d5",
+            "1599d2e469a1b2c7",
+            "7f5a5e16c1baf5e0",
+            "ecbf1a7daf69e66f",
+            "c6416c8bb463c55d",
+            "4fd7ca50ca5e7acb",
+            "5e5e5c2d6a53d155",
+            "5e5e5c2d6a53d155",
+            "3f987dfc041dced6",
+            "de75c387bcabf1ac",
+            "de75c387bcabf1ac",
+            "61d30e7cb15d2f9d",
+            "0859e40cfb8f89cb",
+            "0859e40cfb8f89cb",
+            "5c0bd1166820ee3f",
+            "926448397f4b8bbc",
+            "926448397f4b8bbc",
+            "fa9a9cdfdf4ba0f5",
+            "b659dadbf8f848eb",
+            "6e57f40aeed14c97",
+            "95292d746cd4b081",
+            "b659dadbf8f848eb",
+            "6e57f40aeed14c97",
+            "3bbea2c8a72b9fc5",
+            "76dcb1c0e39461d5",
+            "1599d2e469a1b2c7",
+            "7f5a5e16c1baf5e0",
+            "ecbf1a7daf69e66f",
+            "c6416c8bb463c55d",
+            "4fd7ca50ca5e7acb",
+            "74fb8677a631bcf2",
+            "602da94eeb1e6d2b",
+        ];
+        assert_eq!(seen, pinned, "{seen:#?}");
+    }
+
     proptest! {
         #[test]
         fn account_fields_round_trip(values in proptest::collection::vec("[A-Za-z0-9 .,'#-]{0,40}", 17)) {
