@@ -17,6 +17,7 @@ mod pages;
 mod qbo;
 mod seed;
 mod stripe;
+mod tokens;
 mod util;
 mod zoho;
 
