@@ -13,8 +13,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::util::{json_response, nest_form, parse_form, qbo_time};
-use crate::{Service, Shared, lock};
+use crate::service::{Delay, error_response};
+use crate::util::{json_response, nest_form, parse_form};
+use crate::{Service, Shared, lock, qbo, zoho};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -43,10 +44,6 @@ fn one() -> u32 {
     1
 }
 
-/// A slow response to serve from inside the service's concurrency accounting.
-#[derive(Debug, Clone, Copy)]
-pub struct Delay(pub std::time::Duration);
-
 #[derive(Debug, Default)]
 pub struct Faults {
     rules: Vec<FaultRule>,
@@ -65,34 +62,6 @@ impl Faults {
             self.rules.remove(index);
         }
         Some(taken)
-    }
-}
-
-/// The service's own error envelope for an injected or limit-triggered failure.
-pub fn error_body(shared: &Shared, service: Service, status: StatusCode) -> Value {
-    let time = qbo_time(shared.now());
-    match (service, status.as_u16()) {
-        (Service::QboApi, 429) => json!({"Fault": {"Error": [{
-            "Message": "message=ThrottleExceeded; errorCode=003001; statusCode=429",
-            "Detail": "The request limit was reached.  Try again later", "code": "3001"}], "type": "SERVICE"}, "time": time}),
-        (Service::QboApi, _) => json!({"Fault": {"Error": [{
-            "Message": "An application error has occurred while processing your request",
-            "Detail": "System Failure Error: simulated failure", "code": "10000"}], "type": "SystemFault"}, "time": time}),
-        (Service::ZohoApi, 429) => {
-            json!({"code": "RATE_LIMIT_EXCEEDED", "message": "Too many requests. Please try again later.", "status": "error"})
-        }
-        (Service::ZohoApi, _) => {
-            json!({"code": "INTERNAL_ERROR", "details": {}, "message": "Internal Server Error", "status": "error"})
-        }
-        (Service::StripeApi, 429) => {
-            json!({"error": {"type": "invalid_request_error", "code": "rate_limit",
-            "message": "Too many requests hit the API too quickly."}})
-        }
-        (Service::StripeApi, _) => {
-            json!({"error": {"type": "api_error", "message": "Something went wrong on Stripe's end."}})
-        }
-        (_, 429) => json!({"error": "too_many_requests"}),
-        _ => json!({"error": "server_error"}),
     }
 }
 
@@ -124,26 +93,14 @@ async fn apply_faults(
             _ => 0,
         }));
         tokio::time::sleep(delay).await;
-        match rule.kind {
-            FaultKind::RateLimit => {
-                return json_response(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &error_body(&shared, service, StatusCode::TOO_MANY_REQUESTS),
-                );
-            }
-            FaultKind::ServerError => {
-                return json_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &error_body(&shared, service, StatusCode::INTERNAL_SERVER_ERROR),
-                );
-            }
-            FaultKind::Timeout => {
-                return json_response(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    &error_body(&shared, service, StatusCode::GATEWAY_TIMEOUT),
-                );
-            }
-            FaultKind::Slow => {}
+        let status = match rule.kind {
+            FaultKind::RateLimit => Some(StatusCode::TOO_MANY_REQUESTS),
+            FaultKind::ServerError => Some(StatusCode::INTERNAL_SERVER_ERROR),
+            FaultKind::Timeout => Some(StatusCode::GATEWAY_TIMEOUT),
+            FaultKind::Slow => None,
+        };
+        if let Some(status) = status {
+            return error_response(&shared, service, status);
         }
     }
     if request.method() == Method::GET
@@ -203,30 +160,27 @@ fn control_router() -> Router<Arc<Shared>> {
         .route("/_sandbox/tokens/expire", post(expire_tokens))
         .route("/_sandbox/tokens/revoke", post(revoke_tokens))
         .route("/_sandbox/writes", get(list_writes).delete(clear_writes))
-        .route(
-            "/_sandbox/qbo/{realm}/{entity}",
-            get(crate::qbo::control_list),
-        )
+        .route("/_sandbox/qbo/{realm}/{entity}", get(qbo::control::list))
         .route(
             "/_sandbox/qbo/{realm}/{entity}/{id}",
-            get(crate::qbo::control_get).delete(crate::qbo::control_delete),
+            get(qbo::control::get).delete(qbo::control::delete),
         )
         .route(
             "/_sandbox/qbo/{realm}/{entity}/{id}/touch",
-            post(crate::qbo::control_touch),
+            post(qbo::control::touch),
         )
-        .route("/_sandbox/zoho/{module}", get(crate::zoho::control_list))
+        .route("/_sandbox/zoho/{module}", get(zoho::control::list))
         .route(
             "/_sandbox/zoho-fields/{module}",
-            post(crate::zoho::control_add_field),
+            post(zoho::control::add_field),
         )
         .route(
             "/_sandbox/zoho/{module}/{id}",
-            get(crate::zoho::control_get).delete(crate::zoho::control_delete),
+            get(zoho::control::get).delete(zoho::control::delete),
         )
         .route(
             "/_sandbox/zoho/{module}/{id}/touch",
-            post(crate::zoho::control_touch),
+            post(zoho::control::touch),
         )
         .route(
             "/_sandbox/stripe/events",

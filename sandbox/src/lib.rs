@@ -16,7 +16,9 @@ mod oauth;
 mod pages;
 mod qbo;
 mod seed;
+mod service;
 mod stripe;
+mod tokens;
 mod util;
 mod zoho;
 
@@ -515,11 +517,11 @@ impl ZohoEditor {
         id: &str,
         changes: serde_json::Map<String, serde_json::Value>,
     ) -> Option<serde_json::Value> {
-        zoho::touch_record(&self.0, module, id, changes).flatten()
+        zoho::control::touch_record(&self.0, module, id, changes).flatten()
     }
 
     /// A user deletes record `id`; whether it was there.
     pub fn delete(&self, module: &str, id: &str) -> bool {
-        zoho::delete_record(&self.0, module, id).unwrap_or(false)
+        zoho::control::delete_record(&self.0, module, id).unwrap_or(false)
     }
 }

@@ -6,6 +6,8 @@ use std::cmp::Ordering;
 use chrono::DateTime;
 use serde_json::Value;
 
+use crate::tokens::{self, TokenError};
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Literal {
     Text(String),
@@ -59,83 +61,24 @@ enum Token {
 }
 
 fn tokenize(input: &str) -> Result<Vec<Token>, String> {
-    let chars: Vec<char> = input.chars().collect();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-        } else if c == '\'' {
-            let mut text = String::new();
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => return Err("unterminated string literal".to_owned()),
-                    Some('\\') => {
-                        if let Some(next) = chars.get(i + 1) {
-                            text.push(*next);
-                        }
-                        i += 2;
-                    }
-                    Some('\'') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(other) => {
-                        text.push(*other);
-                        i += 1;
-                    }
+    tokens::tokenize(input, '*')
+        .map(|token| {
+            Ok(match token {
+                Err(TokenError::Unterminated) => {
+                    return Err("unterminated string literal".to_owned());
                 }
-            }
-            tokens.push(Token::Text(text));
-        } else if c.is_ascii_digit()
-            || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
-        {
-            let start = i;
-            i += 1;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                i += 1;
-            }
-            let text: String = chars[start..i].iter().collect();
-            tokens.push(Token::Number(
-                text.parse().map_err(|_| format!("invalid number {text}"))?,
-            ));
-        } else if c.is_alphanumeric() || c == '_' || c == '*' {
-            let start = i;
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '.' | '*'))
-            {
-                i += 1;
-            }
-            tokens.push(Token::Word(chars[start..i].iter().collect()));
-        } else {
-            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-            let symbol = match two.as_str() {
-                "<=" => Some("<="),
-                ">=" => Some(">="),
-                "!=" | "<>" => Some("!="),
-                _ => None,
-            };
-            if let Some(symbol) = symbol {
-                tokens.push(Token::Symbol(symbol));
-                i += 2;
-                continue;
-            }
-            let symbol = match c {
-                '=' => "=",
-                '<' => "<",
-                '>' => ">",
-                '(' => "(",
-                ')' => ")",
-                ',' => ",",
-                _ => return Err(format!("Encountered \" \"{c}\" \"\" at line 1")),
-            };
-            tokens.push(Token::Symbol(symbol));
-            i += 1;
-        }
-    }
-    Ok(tokens)
+                Err(TokenError::Unexpected(c)) => {
+                    return Err(format!("Encountered \" \"{c}\" \"\" at line 1"));
+                }
+                Ok(tokens::Token::Word(word)) => Token::Word(word),
+                Ok(tokens::Token::Text(text)) => Token::Text(text),
+                Ok(tokens::Token::Number(text)) => {
+                    Token::Number(text.parse().map_err(|_| format!("invalid number {text}"))?)
+                }
+                Ok(tokens::Token::Symbol(symbol)) => Token::Symbol(symbol),
+            })
+        })
+        .collect()
 }
 
 struct Parser {

@@ -8,81 +8,17 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use crate::qbo::query::compare_text;
+use crate::tokens::{self, Token, TokenError};
 
 pub const MAX_LIMIT: usize = 2000;
 
-#[derive(Debug, Clone, PartialEq)]
-enum Token {
-    Word(String),
-    Text(String),
-    Number(String),
-    Symbol(String),
-}
-
 fn tokenize(input: &str) -> Result<Vec<Token>, String> {
-    let chars: Vec<char> = input.chars().collect();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-        } else if c == '\'' {
-            let mut text = String::new();
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => return Err("unterminated string".to_owned()),
-                    Some('\\') => {
-                        text.extend(chars.get(i + 1));
-                        i += 2;
-                    }
-                    Some('\'') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(other) => {
-                        text.push(*other);
-                        i += 1;
-                    }
-                }
-            }
-            tokens.push(Token::Text(text));
-        } else if c.is_ascii_digit()
-            || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
-        {
-            let start = i;
-            i += 1;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                i += 1;
-            }
-            tokens.push(Token::Number(chars[start..i].iter().collect()));
-        } else if c.is_alphanumeric() || c == '_' || c == '$' {
-            let start = i;
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '.' | '$'))
-            {
-                i += 1;
-            }
-            tokens.push(Token::Word(chars[start..i].iter().collect()));
-        } else {
-            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-            if matches!(two.as_str(), "!=" | "<=" | ">=" | "<>") {
-                tokens.push(Token::Symbol(if two == "<>" {
-                    "!=".to_owned()
-                } else {
-                    two
-                }));
-                i += 2;
-            } else if matches!(c, '=' | '<' | '>' | '(' | ')' | ',') {
-                tokens.push(Token::Symbol(c.to_string()));
-                i += 1;
-            } else {
-                return Err(format!("unexpected character {c}"));
-            }
-        }
-    }
-    Ok(tokens)
+    tokens::tokenize(input, '$')
+        .collect::<Result<_, _>>()
+        .map_err(|error| match error {
+            TokenError::Unterminated => "unterminated string".to_owned(),
+            TokenError::Unexpected(c) => format!("unexpected character {c}"),
+        })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -123,7 +59,7 @@ impl Parser {
     }
 
     fn symbol(&mut self, symbol: &str) -> bool {
-        if matches!(self.tokens.get(self.pos), Some(Token::Symbol(s)) if s == symbol) {
+        if matches!(self.tokens.get(self.pos), Some(Token::Symbol(s)) if *s == symbol) {
             self.pos += 1;
             true
         } else {
