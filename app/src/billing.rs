@@ -43,6 +43,8 @@ pub struct OutboxEntry {
     pub delivery: String,
     /// `2030-01-01 00:00 UTC`
     pub sent_at: String,
+    /// A link to this server in the body (a password reset link), shown as a link.
+    pub link: Option<String>,
 }
 
 /// The banner text for a billing problem (also used by the shell).
@@ -238,9 +240,15 @@ pub async fn outbox() -> Result<Vec<OutboxEntry>, AppError> {
     let emails = engine::billing::mail::outbox(&ctx.db, &session.tenant_id)
         .await
         .map_err(|e| internal(&e))?;
+    let ours = format!("{}/", ctx.public_url);
     Ok(emails
         .into_iter()
         .map(|e| OutboxEntry {
+            link: e
+                .body
+                .split_whitespace()
+                .find(|word| word.starts_with(&ours))
+                .map(str::to_owned),
             id: e.id,
             kind: e.kind,
             recipient: e.recipient,

@@ -6,8 +6,10 @@ pub mod auth;
 pub mod billing;
 pub mod components;
 pub mod connections;
+pub mod drafts;
 pub mod error;
 pub mod filters;
+pub mod idle;
 pub mod logs;
 pub mod mapping;
 pub mod onboarding;
@@ -27,7 +29,13 @@ use crate::components::shell::Shell;
 use crate::pages::{auth_pages, help, not_found, outbox, plan, quickbooks, settings};
 
 /// Bumped with the stylesheet so browsers never keep a stale copy.
-pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=8";
+pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=9";
+
+/// Server functions a page calls on its own (status polls, the session's time left): the
+/// server resolves their session without counting them as the user's activity.
+pub fn is_passive_endpoint(path: &str) -> bool {
+    run_status::PASSIVE_ENDPOINTS.contains(&path) || idle::PASSIVE_ENDPOINTS.contains(&path)
+}
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -66,6 +74,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=not_found::NotFound>
                 <Route path=path!("/login") view=auth_pages::LoginPage />
                 <Route path=path!("/signup") view=auth_pages::SignupPage />
+                <Route path=path!("/forgot-password") view=auth_pages::ForgotPasswordPage />
+                <Route path=path!("/reset-password") view=auth_pages::ResetPasswordPage />
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=pages::mapping::MappingPage />
                     // Whole pages at once (not streamed), so the filters, the table and a `?details=`

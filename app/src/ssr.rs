@@ -36,6 +36,9 @@ pub struct ServerCtx {
     pub sync: engine::sync::SyncStores,
     /// The address the Help page gives for support (`ZQSYNC_SUPPORT_EMAIL`).
     pub support_email: String,
+    /// The URL people use (`ZQSYNC_PUBLIC_URL`, or `http://<bind address>`), without a
+    /// trailing `/`: links in emails start with it, never with a request's `Host`.
+    pub public_url: String,
 }
 
 /// The session of the current request, resolved once by the server's middleware and stored
@@ -129,9 +132,9 @@ pub fn account_error(error: AccountError) -> AppError {
         response.insert_header(http::header::RETRY_AFTER, HeaderValue::from(secs));
     }
     match error {
-        AccountError::TooManyAttempts { .. } | AccountError::TooManySignUps { .. } => {
-            AppError::TooManyRequests(error.to_string())
-        }
+        AccountError::TooManyAttempts { .. }
+        | AccountError::TooManySignUps { .. }
+        | AccountError::TooManyResetRequests { .. } => AppError::TooManyRequests(error.to_string()),
         AccountError::InvalidCredentials => AppError::WrongCredentials(error.to_string()),
         AccountError::DuplicateEmail => AppError::Conflict(error.to_string()),
         e if e.is_user_error() => AppError::Invalid(e.to_string()),

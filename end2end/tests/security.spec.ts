@@ -56,6 +56,9 @@ test('every page hydrates and works under the Content-Security-Policy, which is 
     '/outbox',
     '/quickbooks',
     '/help',
+    '/forgot-password',
+    '/forgot-password?sent=1',
+    '/reset-password?token=not-a-real-token',
     '/no-such-page',
   ]) {
     await page.goto(path);

@@ -1,4 +1,10 @@
-//! Tenants and their users: sign-up and password log-in.
+//! Tenants and their users: sign-up, password log-in, and password reset (`reset`).
+
+mod reset;
+pub use reset::{
+    PasswordChanged, RESET_LINK_MINUTES, ResetLink, ResetLinkState, reset_email,
+    send_reset_email_in_background,
+};
 
 use std::sync::Arc;
 
@@ -37,6 +43,15 @@ pub enum AccountError {
         wait_text(*.retry_after_secs)
     )]
     TooManySignUps { retry_after_secs: u64 },
+    #[error(
+        "Too many password reset requests. Wait {} and try again; the emails already sent stay valid for {RESET_LINK_MINUTES} minutes.",
+        wait_text(*.retry_after_secs)
+    )]
+    TooManyResetRequests { retry_after_secs: u64 },
+    #[error(
+        "This password reset link does not work any more: it was used already, or it is older than {RESET_LINK_MINUTES} minutes. Ask for a new one."
+    )]
+    ResetLinkInvalid,
     #[error("storage error: {0}")]
     Storage(#[from] sqlx::Error),
     #[error("password hashing failed: {0}")]
@@ -58,7 +73,8 @@ impl AccountError {
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             Self::TooManyAttempts { retry_after_secs }
-            | Self::TooManySignUps { retry_after_secs } => Some(*retry_after_secs),
+            | Self::TooManySignUps { retry_after_secs }
+            | Self::TooManyResetRequests { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         }
     }
@@ -114,13 +130,19 @@ fn validate(new: &NewAccount) -> Result<(String, String), AccountError> {
         return Err(AccountError::CompanyTooLong);
     }
     let email = normalize_email(&new.email)?;
-    if new.password.chars().count() < MIN_PASSWORD_CHARS {
+    validate_password(&new.password)?;
+    Ok((company, email))
+}
+
+/// The rules every new password meets, at sign-up and at a reset.
+pub fn validate_password(password: &str) -> Result<(), AccountError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AccountError::PasswordTooShort);
     }
-    if new.password.len() > MAX_PASSWORD_BYTES {
+    if password.len() > MAX_PASSWORD_BYTES {
         return Err(AccountError::PasswordTooLong);
     }
-    Ok((company, email))
+    Ok(())
 }
 
 /// Argon2id is deliberately slow: keep it off the async worker threads.

@@ -1,5 +1,6 @@
 //! The audit trail of authentication: one structured `tracing` event per log-in, lock-out,
-//! log-out and sign-up (target `zqsync::audit`), counted in
+//! log-out, sign-up, password reset request and password reset (target `zqsync::audit`),
+//! counted in
 //! `zqsync_auth_events_total{event,outcome}`.
 //!
 //! Fields: `event`, `outcome`, `tenant_id`, `user_id`, `client_addr`, `email_hash` (the first
@@ -19,6 +20,10 @@ pub enum AuthEvent {
     Lockout,
     Logout,
     Signup,
+    /// "Forgot your password?": a reset link asked for.
+    PasswordResetRequest,
+    /// A new password set through a reset link.
+    PasswordReset,
 }
 
 impl AuthEvent {
@@ -28,25 +33,31 @@ impl AuthEvent {
             Self::Lockout => "lockout",
             Self::Logout => "logout",
             Self::Signup => "signup",
+            Self::PasswordResetRequest => "password_reset_request",
+            Self::PasswordReset => "password_reset",
         }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// For a reset request: a link was sent.
     Success,
-    /// Wrong password, unknown email or a malformed email.
+    /// Wrong password, unknown email or a malformed email; for a reset request, no account
+    /// has the email; for a reset, the link is unknown or was used.
     Failure,
     /// Refused without checking the password: the address must wait.
     Throttled,
     /// A lock-out began.
     Started,
-    /// Sign-up input refused (missing company, weak password, …).
+    /// Sign-up or reset input refused (missing company, weak password, malformed email, …).
     Invalid,
     /// Sign-up with an email that already has an account.
     Duplicate,
-    /// Too many sign-ups from the address.
+    /// Too many sign-ups from the address, or reset requests for the email or from the address.
     RateLimited,
+    /// A password reset link past its 30 minutes.
+    Expired,
     /// Log-out without a live session.
     NoSession,
     /// A fault on our side (logged separately with detail).
@@ -63,6 +74,7 @@ impl Outcome {
             Self::Invalid => "invalid",
             Self::Duplicate => "duplicate",
             Self::RateLimited => "rate_limited",
+            Self::Expired => "expired",
             Self::NoSession => "no_session",
             Self::Error => "error",
         }

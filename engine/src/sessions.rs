@@ -29,6 +29,9 @@ const TOUCH_GRANULARITY_MILLIS: i64 = 1000;
 pub struct Session {
     pub tenant_id: String,
     pub user_id: String,
+    /// When the session ends (Unix milliseconds) unless another request counts as activity
+    /// first: the last activity plus the idle limit.
+    pub idle_ends_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +61,11 @@ impl Sessions {
 
     pub fn idle_secs(&self) -> u64 {
         u64::try_from(self.idle_millis / 1000).unwrap_or(0)
+    }
+
+    /// Milliseconds until `session` ends without further activity (0 when it is over).
+    pub fn millis_left(&self, session: &Session) -> i64 {
+        (session.idle_ends_at - self.clock.now_millis()).max(0)
     }
 
     /// Starts a session and returns the token for the cookie. Only its hash is stored.
@@ -109,6 +117,7 @@ impl Sessions {
             self.delete_hash(&hash).await?;
             return Ok(Lookup::Expired);
         }
+        let mut last_active = last_seen_at;
         if activity == Activity::User && now - last_seen_at >= TOUCH_GRANULARITY_MILLIS {
             with_pool!(&self.db, pool => {
                 sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $1")
@@ -117,8 +126,13 @@ impl Sessions {
                     .execute(pool)
                     .await?;
             });
+            last_active = now;
         }
-        Ok(Lookup::Active(Session { tenant_id, user_id }))
+        Ok(Lookup::Active(Session {
+            tenant_id,
+            user_id,
+            idle_ends_at: last_active.saturating_add(self.idle_millis),
+        }))
     }
 
     /// Ends the session of this token (log out).

@@ -16,6 +16,10 @@
 //!   slowed at once, while the right password from an address without failures still logs in.
 //!
 //! A sign-up is recorded against its client address; [`SignupLimit`] of them per window.
+//!
+//! A password reset request is recorded against the email asked about (whether or not it has
+//! an account, so a refusal tells nothing about accounts) and the client address:
+//! [`RESET_PER_EMAIL`] and [`RESET_PER_ADDRESS`] of them per [`RESET_WINDOW_MILLIS`].
 
 use crate::db::Db;
 use crate::with_pool;
@@ -84,6 +88,13 @@ impl Default for SignupLimit {
     }
 }
 
+/// Password reset requests counted per window (within the purge window of failures).
+pub(crate) const RESET_WINDOW_MILLIS: i64 = FAILURE_WINDOW_MILLIS;
+/// Reset emails one address may be sent per window: enough to ask again when one went astray.
+pub(crate) const RESET_PER_EMAIL: i64 = 3;
+/// Reset requests per client address per window, across emails.
+pub(crate) const RESET_PER_ADDRESS: i64 = 10;
+
 /// What a log-in attempt is counted against (hashes only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LoginSubjects {
@@ -113,6 +124,46 @@ impl LoginSubjects {
 
 pub(crate) fn signup_subject(client_addr: &str) -> String {
     format!("signup:{}", crate::accounts::hex_sha256(client_addr))
+}
+
+/// What a password reset request is counted against (hashes only): the email (normalised)
+/// and, when known, the client address.
+pub(crate) fn reset_subjects(email: &str, client_addr: Option<&str>) -> Vec<(String, i64)> {
+    use crate::accounts::hex_sha256;
+    let mut subjects = vec![(
+        format!("reset-email:{}", hex_sha256(email)),
+        RESET_PER_EMAIL,
+    )];
+    if let Some(addr) = client_addr {
+        subjects.push((format!("reset-ip:{}", hex_sha256(addr)), RESET_PER_ADDRESS));
+    }
+    subjects
+}
+
+/// Milliseconds until a password reset request may be made again, if one of its subjects
+/// reached its limit.
+pub(crate) async fn reset_wait(
+    db: &Db,
+    subjects: &[(String, i64)],
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let mut wait = None;
+    for (subject, limit) in subjects {
+        wait = wait.max(window_wait(db, subject, *limit, RESET_WINDOW_MILLIS, now).await?);
+    }
+    Ok(wait)
+}
+
+/// Counts a password reset request against each of its subjects.
+pub(crate) async fn record_reset(
+    db: &Db,
+    subjects: &[(String, i64)],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    for (subject, _) in subjects {
+        insert(db, subject, now).await?;
+    }
+    Ok(())
 }
 
 /// Events of a subject since `since`: how many, the first and the last time.
@@ -188,8 +239,20 @@ pub(crate) async fn signup_wait(
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     let window = i64::try_from(limit.window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    window_wait(db, subject, i64::from(limit.per_address), window, now).await
+}
+
+/// A sliding window: with `limit` events of `subject` in the last `window` milliseconds, the
+/// wait until the oldest of them leaves it (at least a second).
+async fn window_wait(
+    db: &Db,
+    subject: &str,
+    limit: i64,
+    window: i64,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
     let (count, first, _) = events(db, subject, now.saturating_sub(window)).await?;
-    if count < i64::from(limit.per_address) {
+    if count < limit {
         return Ok(None);
     }
     Ok(Some(
@@ -264,6 +327,20 @@ mod tests {
             LoginSubjects::new("ann@example.com", Some("192.0.2.8")).pair
         );
         assert_eq!(LoginSubjects::new("a@b.co", None).address, None);
+    }
+
+    #[test]
+    fn reset_subjects_hold_no_plain_email_or_address() {
+        let subjects = reset_subjects("ann@example.com", Some("192.0.2.7"));
+        assert_eq!(subjects.len(), 2);
+        assert!(
+            subjects
+                .iter()
+                .all(|(s, _)| !s.contains("ann") && !s.contains("192.0"))
+        );
+        assert_eq!(subjects[0].1, RESET_PER_EMAIL);
+        assert_eq!(subjects[1].1, RESET_PER_ADDRESS);
+        assert_eq!(reset_subjects("a@b.co", None).len(), 1);
     }
 
     #[test]

@@ -106,8 +106,8 @@ pub fn ephemeral_vault() -> anyhow::Result<Arc<Vault>> {
 
 /// The demo login created in sandbox mode, so a newcomer can look around at once.
 pub const DEMO_COMPANY: &str = "Demo Company";
-pub const DEMO_EMAIL: &str = "demo@zqsync.test";
-pub const DEMO_PASSWORD: &str = "sandbox-demo";
+pub const DEMO_EMAIL: &str = app::auth::DEMO_EMAIL;
+pub const DEMO_PASSWORD: &str = app::auth::DEMO_PASSWORD;
 
 /// A started server; dropping it does not stop it, call [`RunningServer::shutdown`].
 #[derive(Debug)]
@@ -217,6 +217,7 @@ pub async fn start_on(
         cookie_secure,
         sandbox_mode: settings.sandbox_mode,
         support_email: settings.support_email.clone(),
+        public_url: base_url,
     };
     let router = web::router(&settings, ctx.clone(), addr);
 
@@ -301,7 +302,8 @@ pub fn connection_store(
     )))
 }
 
-/// Removes idle sessions, and log-in failures and sign-ups past their windows, once a minute.
+/// Removes idle sessions, log-in failures and sign-ups past their windows, and expired
+/// password reset links, once a minute.
 async fn housekeeping(sessions: Sessions, accounts: Accounts) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
@@ -313,6 +315,9 @@ async fn housekeeping(sessions: Sessions, accounts: Accounts) {
         }
         if let Err(error) = accounts.purge_expired_attempts().await {
             tracing::warn!(%error, "throttle housekeeping failed");
+        }
+        if let Err(error) = accounts.purge_expired_reset_links().await {
+            tracing::warn!(%error, "password reset housekeeping failed");
         }
     }
 }

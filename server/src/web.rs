@@ -200,7 +200,13 @@ fn is_static_asset(path: &str) -> bool {
 /// may be larger.
 fn body_limit(path: &str) -> usize {
     match path {
-        "/api/login" | "/api/signup" | "/api/logout" => 8 * 1024,
+        "/api/login"
+        | "/api/signup"
+        | "/api/logout"
+        | "/api/forgot_password"
+        | "/api/reset_password"
+        | "/api/reset_link"
+        | "/api/auth_page" => 8 * 1024,
         "/api/save_mapping" | "/api/save_filters" => 256 * 1024,
         _ => 32 * 1024,
     }
@@ -363,7 +369,7 @@ async fn sessions(State(state): State<WebState>, mut request: Request, next: Nex
     let session = match token {
         None => RequestSession::None,
         Some(token) => {
-            match if app::run_status::PASSIVE_ENDPOINTS.contains(&request.uri().path()) {
+            match if app::is_passive_endpoint(request.uri().path()) {
                 state.ctx.sessions.resolve_passive(&token).await
             } else {
                 state.ctx.sessions.resolve(&token).await
@@ -456,36 +462,54 @@ fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
     client.to_canonical()
 }
 
-/// Server functions anyone may call: the ones that start or end a session.
-pub const PUBLIC_SERVER_FUNCTIONS: [&str; 3] = ["/api/signup", "/api/login", "/api/logout"];
+/// Server functions anyone may call: the ones that start or end a session, the log-in page's
+/// extras (the sandbox's demo login) and the password reset.
+pub const PUBLIC_SERVER_FUNCTIONS: [&str; 7] = [
+    "/api/signup",
+    "/api/login",
+    "/api/logout",
+    "/api/auth_page",
+    "/api/forgot_password",
+    "/api/reset_link",
+    "/api/reset_password",
+];
 
 fn needs_session(request: &Request) -> bool {
     let path = request.uri().path();
     path.starts_with("/api/") && !PUBLIC_SERVER_FUNCTIONS.contains(&path)
 }
 
-/// Pages need a session, except the log-in and sign-up pages, which need none.
+/// Pages need a session, except the log-in and sign-up pages, which need none (and send a
+/// logged-in person home), and the password reset pages, open to both (a reset link may be
+/// opened in a browser that is logged in).
 fn page_redirect(request: &Request, session: &RequestSession) -> Option<String> {
     if request.method() != Method::GET || request.uri().path().starts_with("/api/") {
         return None;
     }
     let path = request.uri().path();
+    if matches!(path, app::auth::FORGOT_PAGE | app::auth::RESET_PAGE) {
+        return None;
+    }
     let public = matches!(path, "/login" | "/signup");
+    // The page with its query (`/?pair=items_products`): after log-in, the same view.
+    let wanted = request.uri().path_and_query().map_or(path, |p| p.as_str());
     match (session, public) {
         (RequestSession::Active { .. }, true) => Some("/".to_owned()),
         (RequestSession::Active { .. }, false) | (_, true) => None,
-        (RequestSession::Expired, false) => Some(login_url(path, true)),
-        (RequestSession::None, false) => Some(login_url(path, false)),
+        (RequestSession::Expired, false) => Some(login_url(wanted, true)),
+        (RequestSession::None, false) => Some(login_url(wanted, false)),
     }
 }
 
-fn login_url(path: &str, expired: bool) -> String {
+/// The log-in page for someone who asked for `wanted` (a path with its query) without a live
+/// session: `expired=1` says why, `next` where to go after logging in.
+fn login_url(wanted: &str, expired: bool) -> String {
     let mut query = Vec::new();
     if expired {
         query.push("expired=1".to_owned());
     }
-    if path != "/" {
-        query.push(format!("next={}", percent_encode(path)));
+    if wanted != "/" {
+        query.push(format!("next={}", percent_encode(wanted)));
     }
     if query.is_empty() {
         "/login".to_owned()
@@ -677,6 +701,10 @@ mod tests {
         assert_eq!(login_url("/", true), "/login?expired=1");
         assert_eq!(login_url("/logs", true), "/login?expired=1&next=/logs");
         assert_eq!(login_url("/a b", false), "/login?next=/a%20b");
+        assert_eq!(
+            login_url("/?pair=items_products", true),
+            "/login?expired=1&next=/%3Fpair%3Ditems_products"
+        );
     }
 
     #[test]

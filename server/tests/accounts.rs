@@ -419,3 +419,165 @@ async fn health_and_metrics_answer() {
     assert!(metrics.contains("route=\"/healthz\""), "{metrics}");
     app.stop().await;
 }
+
+/// After logging in (or signing up) the user lands where they were going: `next` when it is a
+/// path on this site, the home page for anything else (never an open redirect).
+#[tokio::test]
+async fn log_in_and_sign_up_follow_next_only_within_the_site() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&app.client(), "Acme", "ann@acme.test").await;
+    let log_in_to = |next: &'static str| {
+        let app = &app;
+        async move {
+            let response = app
+                .call(
+                    &app.client(),
+                    "login",
+                    &[
+                        ("email", "ann@acme.test"),
+                        ("password", PASSWORD),
+                        ("next", next),
+                    ],
+                )
+                .await;
+            assert!(
+                response.status().is_success() || response.status().is_redirection(),
+                "{next:?}: {}",
+                response.status()
+            );
+            common::location(&response)
+        }
+    };
+    for good in [
+        "/filters",
+        "/logs?status=error&page=2",
+        "/?pair=items_products",
+    ] {
+        assert_eq!(log_in_to(good).await, good);
+    }
+    for hostile in [
+        "//evil.example/phish",
+        "https://evil.example/phish",
+        "http:/evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "/\r\n/evil.example",
+        " //evil.example",
+        "evil.example",
+        "javascript:alert(1)",
+        "/api/logout",
+        "",
+    ] {
+        assert_eq!(log_in_to(hostile).await, "/", "{hostile:?}");
+    }
+
+    // Sign-up keeps the user where they were going too.
+    let response = app
+        .call(
+            &app.client(),
+            "signup",
+            &[
+                ("company_name", "Beta"),
+                ("email", "bob@beta.test"),
+                ("password", PASSWORD),
+                ("next", "/settings?tab=schedule"),
+            ],
+        )
+        .await;
+    assert_eq!(common::location(&response), "/settings?tab=schedule");
+    let response = app
+        .call(
+            &app.client(),
+            "signup",
+            &[
+                ("company_name", "Gamma"),
+                ("email", "cy@gamma.test"),
+                ("password", PASSWORD),
+                ("next", "//evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(common::location(&response), "/");
+
+    // The log-in wall sends the whole page, query included.
+    let page = app
+        .client()
+        .get(format!("{}/?pair=items_products", app.url))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(
+        page.headers()[LOCATION],
+        "/login?next=/%3Fpair%3Ditems_products"
+    );
+    app.stop().await;
+}
+
+/// The page asks how long its session has left without keeping it alive; "Stay signed in"
+/// does keep it alive.
+#[tokio::test]
+async fn the_time_left_is_read_passively_and_stay_signed_in_restarts_it() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    app.sign_up(&client, "Acme", "ann@acme.test").await;
+    let time_left = |function: &'static str| {
+        let (app, client) = (&app, &client);
+        async move {
+            let response = app.call(client, function, &[]).await;
+            let status = response.status();
+            let body: serde_json::Value = response.json().await.expect("JSON");
+            (status, body)
+        }
+    };
+    let (status, body) = time_left("session_time_left").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["millis_left"], 600_000);
+    assert_eq!(body["idle_secs"], 600);
+
+    // Asking is not activity: the time left keeps running down.
+    for (minutes, left) in [(1, 540_000), (4, 300_000), (4, 60_000)] {
+        app.advance(Duration::minutes(minutes));
+        let (status, now) = time_left("session_time_left").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(now["millis_left"], left);
+    }
+    // "Stay signed in" is: a full idle period again.
+    let (status, body) = time_left("stay_signed_in").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["millis_left"], 600_000);
+    app.advance(Duration::minutes(9));
+    let (_, body) = time_left("session_time_left").await;
+    assert_eq!(body["millis_left"], 60_000);
+    // Only the passive read in ten minutes: the session ends, and the read says so.
+    app.advance(Duration::minutes(1) + Duration::seconds(1));
+    let (status, body) = time_left("session_time_left").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body, serde_json::json!("NotLoggedIn"));
+    assert_eq!(app.account(&client).await.0, StatusCode::UNAUTHORIZED);
+    // Without a session there is nothing to keep alive either.
+    assert_eq!(
+        app.call(&app.client(), "stay_signed_in", &[])
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.stop().await;
+}
+
+/// The sandbox's log-in page shows the demo login; a server with real services does not.
+#[tokio::test]
+async fn the_demo_login_is_shown_in_sandbox_mode_only() {
+    let sandbox = TestApp::spawn().await;
+    let info = sandbox.call_json(&sandbox.client(), "auth_page", &[]).await;
+    assert_eq!(
+        info["demo_login"],
+        serde_json::json!(["demo@zqsync.test", "sandbox-demo"])
+    );
+    sandbox.stop().await;
+
+    let real = TestApp::spawn_with(|s| s.sandbox_mode = false).await;
+    let info = real.call_json(&real.client(), "auth_page", &[]).await;
+    assert_eq!(info["demo_login"], serde_json::Value::Null);
+    real.stop().await;
+}

@@ -3,10 +3,10 @@
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr};
-use std::sync::{Arc, Mutex};
+use std::net::IpAddr;
 
 use chrono::Duration;
+use common::capture::{Captured, client_from};
 use common::{PASSWORD, TestApp, error_message, location};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, SET_COOKIE};
@@ -223,84 +223,6 @@ async fn logging_in_with_a_dead_session_cookie_keeps_the_new_session() {
 // Capturing the server's log
 // ---------------------------------------------------------------------------------------------
 
-/// Collects what the server logs during a test (JSON lines). `#[tokio::test]` runs the server
-/// on the test's own thread, so one global subscriber that writes each line to the emitting
-/// thread's buffer keeps the tests apart. (Thread-local subscribers would do the same, but
-/// tracing caches per-callsite interest across threads, and a test running in parallel can
-/// leave an event switched off for them.)
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-thread_local! {
-    static SINK: std::cell::RefCell<Option<Captured>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Writes to the buffer of the thread it runs on, if that thread captures.
-struct ThreadSink;
-
-impl std::io::Write for ThreadSink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        SINK.with(|sink| {
-            if let Some(captured) = &*sink.borrow() {
-                captured
-                    .0
-                    .lock()
-                    .expect("log buffer")
-                    .extend_from_slice(buf);
-            }
-        });
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Stops capturing when dropped.
-struct CaptureGuard;
-
-impl Drop for CaptureGuard {
-    fn drop(&mut self) {
-        SINK.with(|sink| sink.borrow_mut().take());
-    }
-}
-
-impl Captured {
-    fn start() -> (Self, CaptureGuard) {
-        static INSTALL: std::sync::Once = std::sync::Once::new();
-        INSTALL.call_once(|| {
-            let subscriber = tracing_subscriber::fmt()
-                .json()
-                .flatten_event(true)
-                .with_max_level(tracing::Level::INFO)
-                .with_writer(|| ThreadSink)
-                .finish();
-            tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
-        });
-        let captured = Self::default();
-        SINK.with(|sink| *sink.borrow_mut() = Some(captured.clone()));
-        (captured, CaptureGuard)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
-    }
-
-    fn lines(&self) -> Vec<serde_json::Value> {
-        self.text()
-            .lines()
-            .filter_map(|line| serde_json::from_str(line).ok())
-            .collect()
-    }
-
-    fn audit(&self) -> Vec<serde_json::Value> {
-        self.lines()
-            .into_iter()
-            .filter(|line| line["target"] == "zqsync::audit")
-            .collect()
-    }
-}
-
 async fn metrics(app: &TestApp) -> String {
     app.client()
         .get(format!("{}/metrics", app.url))
@@ -485,17 +407,6 @@ async fn bad_input_gets_a_4xx_with_a_clear_message() {
 // ---------------------------------------------------------------------------------------------
 // Lock-out and sign-up limit
 // ---------------------------------------------------------------------------------------------
-
-/// A browser-like client whose requests come from `127.0.0.{last}`: loopback has the whole
-/// 127/8, so tests can play several client addresses against one server.
-fn client_from(last: u8) -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
-        .build()
-        .expect("build an HTTP client")
-}
 
 #[tokio::test]
 async fn a_strangers_failures_do_not_lock_the_owner_out() {

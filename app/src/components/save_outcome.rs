@@ -1,9 +1,12 @@
 //! What a Submit did, shown in the sticky action bar beside the button the user pressed:
 //! "Saved", or how many problems stop the save with a button that brings the first one into
-//! view, or the error itself (a lost session, a server problem). The message at the top of the
-//! page says the same for those who look there.
+//! view, or the error itself (a server problem; a session that ended says the edits are kept,
+//! with a link to log in that comes back). The message at the top of the page says the same
+//! for those who look there.
 
 use leptos::prelude::*;
+
+use crate::idle::{SESSION_ENDED_SAVE, message_with_login_link};
 
 /// The outcome of the last Submit: `(saved, message)`, as the pages keep it.
 pub type SubmitStatus = RwSignal<Option<(bool, String)>>;
@@ -24,6 +27,13 @@ pub fn SaveOutcome(
                 view! {
                     <span class="bar-outcome bar-ok" role="status" id="bar-outcome">
                         "Saved"
+                    </span>
+                }
+                .into_any()
+            } else if message == SESSION_ENDED_SAVE {
+                view! {
+                    <span class="bar-outcome bar-error" role="status" id="bar-outcome">
+                        {message_with_login_link(message)}
                     </span>
                 }
                 .into_any()

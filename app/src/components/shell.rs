@@ -5,8 +5,9 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
-use crate::auth::{AccountView, LogOut, current_account};
+use crate::auth::{AccountView, LogOut, current_account, with_next};
 use crate::error::AppError;
+use crate::idle::{IdleWatch, Phase, SessionWatch};
 
 const NAV: [(&str, &str); 4] = [
     ("/", "QuickBooks Mapping"),
@@ -30,8 +31,22 @@ pub fn Shell() -> impl IntoView {
         move || (location.pathname.get(), refresh.0.get()),
         |_| current_account(),
     );
+    // Where to come back to after logging in again.
+    let here = move || {
+        format!(
+            "{}{}",
+            location.pathname.get_untracked(),
+            location.search.get_untracked()
+        )
+    };
+
+    // The session watch, for the pages too (drafts, a Submit after the session ended).
+    let watch = SessionWatch::new();
+    provide_context(watch);
 
     view! {
+        <IdleWatch watch />
+        <ShellWatch account watch />
         <div class="app">
             <aside class="sidenav" aria-label="Main">
                 <a class="brand" href="/">
@@ -64,7 +79,8 @@ pub fn Shell() -> impl IntoView {
                             .map(|result| match result {
                                 Ok(account) => view! { <TopBar account /> }.into_any(),
                                 Err(AppError::NotLoggedIn) => {
-                                    view! { <Redirect path="/login?expired=1" /> }.into_any()
+                                    view! { <Redirect path=with_next("/login?expired=1", &here()) /> }
+                                        .into_any()
                                 }
                                 Err(error) => {
                                     view! {
@@ -86,9 +102,30 @@ pub fn Shell() -> impl IntoView {
     }
 }
 
+/// Keeps the session watch informed: whose drafts (the account), and activity during the
+/// warning (the account is read again on every navigation, a request that counts as activity:
+/// once it is answered, the warning may be over).
+#[component]
+fn ShellWatch(
+    account: Resource<Result<AccountView, AppError>>,
+    watch: SessionWatch,
+) -> impl IntoView {
+    Effect::new(move |_| {
+        if let Some(Ok(account)) = account.get() {
+            watch.scope.set(Some(account.draft_scope));
+            if watch.phase.get_untracked() == Phase::Warning {
+                watch.check_now();
+            }
+        }
+    });
+}
+
 #[component]
 fn TopBar(account: AccountView) -> impl IntoView {
     let logout = ServerAction::<LogOut>::new();
+    let scope = account.draft_scope.clone();
+    // Logging out on purpose leaves nothing of the user's edits in this browser.
+    let forget_drafts = move |_| crate::drafts::forget(Some(&scope));
     let (menu_open, set_menu_open) = signal(false);
     let initial = account
         .company_name
@@ -163,7 +200,12 @@ fn TopBar(account: AccountView) -> impl IntoView {
                         "Help"
                     </A>
                     <ActionForm action=logout>
-                        <button type="submit" class="menu-item-button" role="menuitem">
+                        <button
+                            type="submit"
+                            class="menu-item-button"
+                            role="menuitem"
+                            on:click=forget_drafts
+                        >
                             "Logout"
                         </button>
                     </ActionForm>

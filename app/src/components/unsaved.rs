@@ -3,7 +3,8 @@
 //! address) and when an in-app link is clicked.
 //!
 //! One pair of window listeners serves the whole app; pages only say whether they hold unsaved
-//! edits. The click listener runs in the capture phase, before the router's own click handler,
+//! edits. Once the session has ended and the edits are kept as a draft (`crate::drafts`),
+//! leaving loses nothing, so nothing is asked. The click listener runs in the capture phase, before the router's own click handler,
 //! and cancels the navigation (the router skips clicks whose default was prevented).
 
 use std::cell::Cell;
@@ -15,12 +16,23 @@ pub const LEAVE_QUESTION: &str =
 
 thread_local! {
     static UNSAVED: Cell<bool> = const { Cell::new(false) };
+    static KEPT: Cell<bool> = const { Cell::new(false) };
     static LISTENING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Unsaved edits that leaving would lose: there are some, and they are not kept as a draft.
+fn at_risk() -> bool {
+    UNSAVED.with(Cell::get) && !KEPT.with(Cell::get)
+}
+
+/// The page's unsaved edits are kept as a draft (the session ended): leaving asks nothing.
+pub fn set_kept(kept: bool) {
+    KEPT.with(|flag| flag.set(kept));
 }
 
 /// Asks the user before a page with unsaved edits is left; `true` when they may be dropped.
 pub fn confirm_discard() -> bool {
-    !UNSAVED.with(Cell::get) || confirm(LEAVE_QUESTION)
+    !at_risk() || confirm(LEAVE_QUESTION)
 }
 
 /// A yes/no question in the browser's own dialog (keyboard-friendly, announced by screen readers).
@@ -34,7 +46,10 @@ pub fn guard_unsaved_changes(dirty: Memo<bool>) {
         install_listeners();
         UNSAVED.with(|flag| flag.set(dirty.get()));
     });
-    on_cleanup(|| UNSAVED.with(|flag| flag.set(false)));
+    on_cleanup(|| {
+        UNSAVED.with(|flag| flag.set(false));
+        KEPT.with(|flag| flag.set(false));
+    });
 }
 
 fn install_listeners() {
@@ -47,13 +62,13 @@ fn install_listeners() {
     // Browsers show their own wording; preventing the default is what asks.
     // The listeners live as long as the app: their handles are never used to remove them.
     let _ = window_event_listener_untyped("beforeunload", |event| {
-        if UNSAVED.with(Cell::get) {
+        if at_risk() {
             event.prevent_default();
         }
     });
     let on_click = Closure::<dyn Fn(leptos::web_sys::MouseEvent)>::new(
         |event: leptos::web_sys::MouseEvent| {
-            if !UNSAVED.with(Cell::get) || event.default_prevented() || event.button() != 0 {
+            if !at_risk() || event.default_prevented() || event.button() != 0 {
                 return;
             }
             let Some(anchor) = event

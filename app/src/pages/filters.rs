@@ -13,6 +13,7 @@ use leptos_router::hooks::use_query_map;
 use super::mapping::{ModuleSelector, NoModules};
 use crate::components::save_outcome::SaveOutcome;
 use crate::components::unsaved::{confirm, guard_unsaved_changes};
+use crate::drafts::use_draft;
 use crate::error::AppError;
 use crate::filters::{
     FilterRowIssue, FiltersPageData, get_filters, remove_all_filters, save_filters,
@@ -142,6 +143,8 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
     let busy = RwSignal::new(false);
     // Bumped by Reset and direction changes: rows are drawn again from the draft.
     let generation = RwSignal::new(0u32);
+    // Unsaved edits outlive a session that ends (kept in the browser, offered back).
+    let drafts = use_draft("filters", &pair, draft, baseline, generation);
     let field_choices = Memo::new(move |_| catalogue.with_value(|c| choices(c, flow.get())));
 
     let add_row = move |_| {
@@ -208,7 +211,7 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
                     errors.set(result.errors);
                     status.set(Some((false, message)));
                 }
-                Err(error) => status.set(Some((false, error.to_string()))),
+                Err(error) => status.set(Some((false, drafts.error_text(&error)))),
             }
             busy.set(false);
         });
@@ -294,7 +297,7 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
                     .map(|(ok, message)| {
                         view! {
                             <div class="save-status" class:save-ok=ok class:save-error=!ok role="alert">
-                                <p>{message}</p>
+                                <p>{crate::idle::message_with_login_link(message)}</p>
                             </div>
                         }
                     })
@@ -421,7 +424,7 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
     }
     .into_any();
     view! {
-        <div class="filters">{toolbar} {status_line} {rows_card} {action_bar}</div>
+        <div class="filters">{toolbar} {drafts.offer()} {status_line} {rows_card} {action_bar}</div>
     }
     .into_any()
 }

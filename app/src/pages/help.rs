@@ -96,7 +96,7 @@ pub fn HelpPage() -> impl IntoView {
                     </li>
                     <li>
                         <strong>"Sessions. "</strong>
-                        "You are logged out after 10 minutes without activity; log in again to carry on. Syncing continues without you."
+                        "You are logged out after 10 minutes without activity; a minute before, a notice offers \"Stay signed in\". Unsaved changes on QuickBooks Mapping and Filters are kept in your browser and offered back when you log in again, on the page you were on. Forgot your password? The log-in page sends a link by email. Syncing continues without you."
                     </li>
                     <li>
                         <strong>"Plans. "</strong>

@@ -16,7 +16,9 @@ use crate::components::get_started::GetStarted;
 use crate::components::save_outcome::SaveOutcome;
 use crate::components::summary::SyncSummary;
 use crate::components::unsaved::{confirm, confirm_discard, guard_unsaved_changes};
+use crate::drafts::use_draft;
 use crate::error::AppError;
+use crate::idle::message_with_login_link;
 use crate::mapping::{
     MappingPageData, PageNotice, PairOption, get_mapping_page, reset_default_mapping, save_mapping,
     sync_mappable_fields, turn_on_pair,
@@ -201,6 +203,8 @@ fn MappingEditor(
     let busy = RwSignal::new(Busy::Idle);
     // Bumped by Reset: the rows are drawn again from the restored mapping.
     let generation = RwSignal::new(0u32);
+    // Unsaved edits outlive a session that ends (kept in the browser, offered back).
+    let drafts = use_draft("mapping", &pair, draft, baseline, generation);
     let mut notices = data.notices;
     // Shown once, on the page drawn after the action that left them.
     flash.update_untracked(|carried| notices.extend(std::mem::take(carried)));
@@ -234,7 +238,7 @@ fn MappingEditor(
                         )));
                     }
                 }
-                Err(error) => status.set(Some((false, error.to_string()))),
+                Err(error) => status.set(Some((false, drafts.error_text(&error)))),
             }
             busy.set(Busy::Idle);
         });
@@ -434,7 +438,7 @@ fn MappingEditor(
                                 class:save-error=!ok
                                 role="alert"
                             >
-                                <p>{message}</p>
+                                <p>{message_with_login_link(message)}</p>
                                 <ul>
                                     {general_issues()
                                         .into_iter()
@@ -533,7 +537,7 @@ fn MappingEditor(
     .into_any();
     view! {
         <div class="mapping">
-            {toolbar} {off_banner} {notice_list} {status_line} {table} {action_bar}
+            {toolbar} {drafts.offer()} {off_banner} {notice_list} {status_line} {table} {action_bar}
         </div>
     }
     .into_any()

@@ -28,7 +28,7 @@ pub fn OutboxPage() -> impl IntoView {
                                     <div class="empty-icon" aria-hidden="true">"✉"</div>
                                     <h2>"No emails yet"</h2>
                                     <p>
-                                        "Plan changes send emails here: one when a plan is cancelled, one when a plan starts."
+                                        "Plan changes send emails here (one when a plan is cancelled, one when a plan starts), and so does a password reset."
                                     </p>
                                     <p>
                                         <a href="/plan">"Go to Change Plan"</a>
@@ -70,7 +70,25 @@ fn EmailCard(email: OutboxEntry) -> impl IntoView {
                     {failed.then(|| view! { <span class="email-failed">" · not delivered"</span> })}
                 </span>
             </header>
-            <pre class="email-body">{email.body}</pre>
+            <pre class="email-body">{email_body(email.body, email.link)}</pre>
         </article>
     }
+}
+
+/// The body as text, with a link to this server in it (a password reset link) clickable.
+fn email_body(body: String, link: Option<String>) -> AnyView {
+    let Some(link) = link else {
+        return body.into_any();
+    };
+    let Some((before, after)) = body.split_once(link.as_str()) else {
+        return body.into_any();
+    };
+    let (before, after) = (before.to_owned(), after.to_owned());
+    let href = link.clone();
+    view! {
+        {before}
+        <a href=href>{link}</a>
+        {after}
+    }
+    .into_any()
 }

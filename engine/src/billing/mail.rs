@@ -1,4 +1,4 @@
-//! Billing emails, sent with lettre: over SMTP when `ZQSYNC_SMTP_URL` is set, otherwise written
+//! Emails (billing, and password reset links), sent with lettre: over SMTP when `ZQSYNC_SMTP_URL` is set, otherwise written
 //! as `.eml` files into `<data dir>/mail`. Every email is also recorded in `email_outbox` (the
 //! sandbox-mode Outbox page lists it); its dedupe key makes each email go out once, however
 //! often a webhook or a retried request asks for it.
@@ -14,6 +14,8 @@ use crate::db::Db;
 use crate::with_pool;
 
 pub const FROM: &str = "zqsync billing <billing@zqsync.example>";
+/// The sender of account emails (password reset links).
+pub const ACCOUNTS_FROM: &str = "zqsync <accounts@zqsync.example>";
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -118,6 +120,16 @@ impl Mailer {
     /// whether it was sent now. A failed delivery is recorded as such and logged (without the
     /// address); billing carries on.
     pub async fn send(&self, tenant_id: &str, email: &Email) -> Result<bool, sqlx::Error> {
+        self.send_as(FROM, tenant_id, email).await
+    }
+
+    /// [`Mailer::send`] from another sender (`ACCOUNTS_FROM`).
+    pub async fn send_as(
+        &self,
+        from: &str,
+        tenant_id: &str,
+        email: &Email,
+    ) -> Result<bool, sqlx::Error> {
         let id = uuid::Uuid::now_v7().to_string();
         let now = self.clock.now_millis();
         let inserted = with_pool!(&self.db, pool => {
@@ -142,10 +154,10 @@ impl Mailer {
         if inserted == 0 {
             return Ok(false);
         }
-        let delivery = match self.deliver(email).await {
+        let delivery = match self.deliver(from, email).await {
             Ok(()) => "sent",
             Err(error) => {
-                tracing::warn!(tenant_id, kind = email.kind, %error, "billing email not delivered");
+                tracing::warn!(tenant_id, kind = email.kind, %error, "email not delivered");
                 "failed"
             }
         };
@@ -160,8 +172,8 @@ impl Mailer {
         Ok(true)
     }
 
-    async fn deliver(&self, email: &Email) -> Result<(), String> {
-        let from: Mailbox = FROM.parse().map_err(|e| format!("from: {e}"))?;
+    async fn deliver(&self, from: &str, email: &Email) -> Result<(), String> {
+        let from: Mailbox = from.parse().map_err(|e| format!("from: {e}"))?;
         let to: Mailbox = email
             .to
             .parse()

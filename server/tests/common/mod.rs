@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod capture;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
