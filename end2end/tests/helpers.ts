@@ -106,9 +106,12 @@ export async function choosePlan(page: Page, planKey: string, button: 'Upgrade' 
   return dialog;
 }
 
-/** Connects both systems through their (simulated) consent pages, from Settings. */
-export async function connectBoth(page: Page): Promise<void> {
-  await page.goto('/settings');
+/**
+ * Connects both systems through their (simulated) consent pages, from Settings. `origin` picks
+ * another server than the main one (the short-idle server of the session tests).
+ */
+export async function connectBoth(page: Page, origin = ''): Promise<void> {
+  await page.goto(`${origin}/settings`);
   await hydrated(page);
   await page.locator('.connection-card[data-provider="zoho"]').getByRole('link', { name: 'Connect Zoho CRM' }).click();
   await page.getByRole('button', { name: 'Accept' }).click();

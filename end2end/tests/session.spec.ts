@@ -1,5 +1,5 @@
 import { expect, Page, TestInfo } from '@playwright/test';
-import { hydrated, PASSWORD, screenshot, signUp, test, uniqueEmail } from './helpers';
+import { connectBoth, hydrated, PASSWORD, screenshot, signUp, test, uniqueEmail } from './helpers';
 import { SHORT_IDLE_PORT } from '../playwright.config';
 
 // Issue 14, the first day of a new customer: idle logout that never loses work, log-in that
@@ -140,6 +140,9 @@ test('a tab in use keeps an idle tab of the same session from warning or logging
 
 test('edits on the mapping page survive the end of the session and are offered back after logging in', async ({ page }, testInfo) => {
   const email = await signUpOnShortServer(page, 'Draft Keepers Inc');
+  // The mapping table shows once both systems are connected.
+  await connectBoth(page, SHORT);
+  await page.goto(`${SHORT}/`);
   await hydrated(page);
   await page.getByRole('button', { name: 'Clear Phone' }).click();
   await expect(picker(page, 'Phone')).toHaveValue('');

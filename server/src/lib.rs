@@ -148,6 +148,9 @@ impl RunningServer {
     }
 }
 
+/// How long a stopping server waits for answers still being written.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Connects to the database and applies migrations.
 pub async fn open_database(url: &str) -> anyhow::Result<Db> {
     let db = Db::connect(url).await.with_context(|| {
@@ -223,15 +226,30 @@ pub async fn start_on(
 
     let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
     let worker = start_worker(&settings, &ctx, shutdown_rx.clone());
+    let mut grace_rx = shutdown_rx.clone();
     let serve = tokio::spawn(async move {
-        axum::serve(
+        let graceful = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
             let _ = shutdown_rx.wait_for(|stop| *stop).await;
-        })
-        .await
+        });
+        // A graceful stop waits for open answers; one that never ends (a client that stopped
+        // reading, a page that stalled) must not hold a deploy or a test run forever.
+        tokio::select! {
+            result = graceful => result,
+            () = async {
+                let _ = grace_rx.wait_for(|stop| *stop).await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => {
+                tracing::warn!(
+                    grace_secs = SHUTDOWN_GRACE.as_secs(),
+                    "answers still open after the shutdown grace period; stopped without them"
+                );
+                Ok(())
+            }
+        }
     });
     let housekeeping = tokio::spawn(housekeeping(ctx.sessions.clone(), ctx.accounts.clone()));
     Ok(RunningServer {

@@ -73,26 +73,26 @@ pub fn Shell() -> impl IntoView {
             </aside>
             <div class="main">
                 <Transition fallback=|| view! { <header class="topbar" /> }>
-                    {move || {
-                        account
-                            .get()
-                            .map(|result| match result {
-                                Ok(account) => view! { <TopBar account /> }.into_any(),
-                                Err(AppError::NotLoggedIn) => {
-                                    view! { <Redirect path=with_next("/login?expired=1", &here()) /> }
-                                        .into_any()
+                    // Awaited inside `Suspend`, not read with `.get()`: the reactive read
+                    // pattern lets a server-rendered page stall now and then (leptos#4578).
+                    {move || Suspend::new(async move {
+                        match account.await {
+                            Ok(account) => view! { <TopBar account /> }.into_any(),
+                            Err(AppError::NotLoggedIn) => {
+                                view! { <Redirect path=with_next("/login?expired=1", &here()) /> }
+                                    .into_any()
+                            }
+                            Err(error) => {
+                                view! {
+                                    <header class="topbar" />
+                                    <div class="banner banner-error" role="alert">
+                                        {error.to_string()}
+                                    </div>
                                 }
-                                Err(error) => {
-                                    view! {
-                                        <header class="topbar" />
-                                        <div class="banner banner-error" role="alert">
-                                            {error.to_string()}
-                                        </div>
-                                    }
-                                        .into_any()
-                                }
-                            })
-                    }}
+                                    .into_any()
+                            }
+                        }
+                    })}
                 </Transition>
                 <main class="content" id="content">
                     <Outlet />

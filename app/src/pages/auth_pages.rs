@@ -74,9 +74,10 @@ pub fn LoginPage() -> impl IntoView {
                 </p>
             </Show>
             <Suspense>
-                {move || {
-                    info.get()
-                        .and_then(Result::ok)
+                // Awaited inside `Suspend` (see the shell): no `.get()` under a Suspense.
+                {move || Suspend::new(async move {
+                    info.await
+                        .ok()
                         .and_then(|info| info.demo_login)
                         .map(|(email, password)| {
                             let fill_email = email.clone();
@@ -102,7 +103,7 @@ pub fn LoginPage() -> impl IntoView {
                                 </aside>
                             }
                         })
-                }}
+                })}
             </Suspense>
             <ActionForm action=login attr:class="form">
                 <input type="hidden" name="next" value=next />

@@ -42,10 +42,9 @@ pub fn QuickBooksPage() -> impl IntoView {
         </div>
         <CallbackNotice provider="qbo" system="QuickBooks Online" />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || {
-                state
-                    .get()
-                    .map(|result| match result {
+            // Awaited inside `Suspend`, not read with `.get()` (see the shell: leptos#4578).
+            {move || Suspend::new(async move {
+                match state.await {
                         Err(error) => {
                             view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
                         }
@@ -146,8 +145,8 @@ pub fn QuickBooksPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                    })
-            }}
+                    }
+            })}
         </Transition>
     }
 }

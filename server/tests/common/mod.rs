@@ -117,6 +117,8 @@ impl TestApp {
         reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            // A page that never finishes fails its test naming the page, not by the watchdog.
+            .timeout(std::time::Duration::from_secs(45))
             .build()
             .expect("build an HTTP client")
     }
