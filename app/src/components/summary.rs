@@ -47,17 +47,16 @@ pub fn SyncSummary() -> impl IntoView {
     view! {
         <section class="card sync-summary" aria-label="Sync summary">
             <Transition fallback=|| view! { <p class="muted small">"Loading the sync summary…"</p> }>
-                {move || {
-                    summary
-                        .get()
-                        .map(|result| match result {
+                // Awaited inside `Suspend`, not read with `.get()` (see the shell: leptos#4578).
+                {move || Suspend::new(async move {
+                    match summary.await {
                             Ok(view) => view! { <SummaryBody view /> }.into_any(),
                             Err(error) => {
                                 view! { <p class="form-error" role="alert">{error.to_string()}</p> }
                                     .into_any()
                             }
-                        })
-                }}
+                        }
+                })}
             </Transition>
         </section>
     }

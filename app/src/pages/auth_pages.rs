@@ -276,10 +276,9 @@ pub fn ResetPasswordPage() -> impl IntoView {
     view! {
         <AuthCard title="Choose a new password">
             <Suspense fallback=|| view! { <p class="auth-lead">"Checking your link…"</p> }>
-                {move || {
-                    status
-                        .get()
-                        .map(|answer| match answer {
+                // Awaited inside `Suspend`, not read with `.get()` (see the shell: leptos#4578).
+                {move || Suspend::new(async move {
+                    match status.await {
                             Ok(ResetLinkCheck::Valid) => {
                                 view! {
                                     <p class="auth-lead">
@@ -320,8 +319,8 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                 view! { <p class="form-error" role="alert">{error.to_string()}</p> }
                                     .into_any()
                             }
-                        })
-                }}
+                        }
+                })}
             </Suspense>
             <p class="auth-switch">
                 <A href="/login">"Back to log in"</A>

@@ -161,10 +161,9 @@ pub fn HelpPage() -> impl IntoView {
             <section class="card prose" id="support" aria-labelledby="support-title">
                 <h2 id="support-title">"Support"</h2>
                 <Transition fallback=|| view! { <p class="muted">"Loading the support address…"</p> }>
-                    {move || {
-                        support
-                            .get()
-                            .map(|result| match result {
+                    // Awaited inside `Suspend`, not read with `.get()` (see the shell: leptos#4578).
+                    {move || Suspend::new(async move {
+                        match support.await {
                                 Ok(email) => {
                                     view! {
                                         <p>
@@ -178,8 +177,8 @@ pub fn HelpPage() -> impl IntoView {
                                 Err(error) => {
                                     view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
                                 }
-                            })
-                    }}
+                            }
+                    })}
                 </Transition>
             </section>
         </div>

@@ -18,10 +18,9 @@ pub fn OutboxPage() -> impl IntoView {
             </p>
         </div>
         <Transition fallback=|| view! { <p class="lead">"Loading emails…"</p> }>
-            {move || {
-                emails
-                    .get()
-                    .map(|result| match result {
+            // Awaited inside `Suspend`, not read with `.get()` (see the shell: leptos#4578).
+            {move || Suspend::new(async move {
+                match emails.await {
                         Ok(list) if list.is_empty() => {
                             view! {
                                 <section class="card empty-state">
@@ -52,8 +51,8 @@ pub fn OutboxPage() -> impl IntoView {
                             view! { <p class="form-error" role="alert">{error.to_string()}</p> }
                                 .into_any()
                         }
-                    })
-            }}
+                    }
+            })}
         </Transition>
     }
 }

@@ -73,10 +73,9 @@ pub fn ChangePlanPage() -> impl IntoView {
                 .map(|e| view! { <p class="form-error plan-error" role="alert">{e.to_string()}</p> })
         }}
         <Transition fallback=|| view! { <p class="lead">"Loading plans…"</p> }>
-            {move || {
-                overview
-                    .get()
-                    .map(|result| match result {
+            // Awaited inside `Suspend`, not read with `.get()` (see the shell: leptos#4578).
+            {move || Suspend::new(async move {
+                match overview.await {
                         Ok(overview) => view! { <Plans overview change /> }.into_any(),
                         Err(error) => {
                             view! {
@@ -87,8 +86,8 @@ pub fn ChangePlanPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                    })
-            }}
+                    }
+            })}
         </Transition>
     }
 }

@@ -172,10 +172,9 @@ fn ConnectionsTab() -> impl IntoView {
     view! {
         <CallbackNotice provider="zoho" system="Zoho CRM" />
         <Transition fallback=|| view! { <p class="muted">"Loading connections…"</p> }>
-            {move || {
-                state
-                    .get()
-                    .map(|result| match result {
+            // Awaited inside `Suspend`, not read with `.get()` (see the shell: leptos#4578).
+            {move || Suspend::new(async move {
+                match state.await {
                         Ok(view) => {
                             view! {
                                 <div class="connection-grid">
@@ -188,8 +187,8 @@ fn ConnectionsTab() -> impl IntoView {
                         Err(error) => {
                             view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
                         }
-                    })
-            }}
+                    }
+            })}
         </Transition>
     }
 }

@@ -118,10 +118,9 @@ fn HistoryForm(view: HistoryView) -> impl IntoView {
         <section class="card settings-card" aria-labelledby="backfill-progress-title">
             <h2 id="backfill-progress-title">"Progress"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading progress…"</p> }>
-                {move || {
-                    progress
-                        .get()
-                        .map(|result| match result {
+                // Awaited inside `Suspend`, not read with `.get()` (see the shell: leptos#4578).
+                {move || Suspend::new(async move {
+                    match progress.await {
                             Ok(list) if list.is_empty() => {
                                 view! { <p class="muted">"No historical sync has been started yet."</p> }.into_any()
                             }
@@ -136,8 +135,8 @@ fn HistoryForm(view: HistoryView) -> impl IntoView {
                             Err(error) => {
                                 view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
                             }
-                        })
-                }}
+                        }
+                })}
             </Transition>
         </section>
     }
