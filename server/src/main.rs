@@ -77,9 +77,17 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
+            report_failure(&error);
             ExitCode::FAILURE
         }
     }
+}
+
+/// Why the command failed, on stderr too: the log goes to stdout, which supervisors (and the
+/// browser tests' runner) often discard, and a server that cannot start must say why.
+#[allow(clippy::print_stderr)]
+fn report_failure(error: &anyhow::Error) {
+    eprintln!("zqsync: {error:#}");
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
