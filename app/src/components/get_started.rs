@@ -11,12 +11,12 @@ pub fn GetStarted() -> impl IntoView {
     let view = Resource::new(move || confirm.version().get(), |_| get_started());
     view! {
         <Transition fallback=|| ()>
-            {move || {
-                view.get()
-                    .and_then(Result::ok)
+            {move || Suspend::new(async move {
+                view.await
+                    .ok()
                     .filter(|v| !v.steps.is_empty())
                     .map(|v| view! { <Checklist view=v confirm /> })
-            }}
+            })}
         </Transition>
     }
 }

@@ -34,13 +34,12 @@ pub fn FiltersPage() -> impl IntoView {
             </p>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading filters…"</p> }>
-            {move || {
-                data.get()
-                    .map(|result| match result {
-                        Ok(data) => view! { <FiltersEditor data /> }.into_any(),
-                        Err(error) => view! { <LoadError error /> }.into_any(),
-                    })
-            }}
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(data) => view! { <FiltersEditor data /> }.into_any(),
+                    Err(error) => view! { <LoadError error /> }.into_any(),
+                }
+            })}
         </Transition>
     }
 }

@@ -184,19 +184,18 @@ pub fn LogsPage() -> impl IntoView {
             <FilterBar filters />
             {outcome}
             <Transition fallback=|| view! { <p class="muted logs-loading">"Loading the log…"</p> }>
-                {move || {
-                    rows.get()
-                        .map(|result| match result {
-                            Ok(list) => {
-                                view! { <LogTable list filters=filters.get_untracked() retry unlink /> }
-                                    .into_any()
-                            }
-                            Err(error) => {
-                                view! { <p class="form-error" role="alert">{error.to_string()}</p> }
-                                    .into_any()
-                            }
-                        })
-                }}
+                {move || Suspend::new(async move {
+                    match rows.await {
+                        Ok(list) => {
+                            view! { <LogTable list filters=filters.get_untracked() retry unlink /> }
+                                .into_any()
+                        }
+                        Err(error) => {
+                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }
+                                .into_any()
+                        }
+                    }
+                })}
             </Transition>
         </section>
         <DetailsDialog details_id filters retry unlink />
@@ -627,10 +626,9 @@ fn DetailsDialog(
                     </a>
                 </header>
                 <Suspense fallback=|| view! { <p class="muted">"Loading details…"</p> }>
-                    {move || {
+                    {move || Suspend::new(async move {
                         details
-                            .get()
-                            .flatten()
+                            .await
                             .map(|result| match result {
                                 Ok(view) => view! { <DetailsBody view /> }.into_any(),
                                 Err(error) => {
@@ -638,7 +636,7 @@ fn DetailsDialog(
                                         .into_any()
                                 }
                             })
-                    }}
+                    })}
                 </Suspense>
             </div>
         </dialog>

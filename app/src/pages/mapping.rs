@@ -48,13 +48,12 @@ pub fn MappingPage() -> impl IntoView {
         <GetStarted />
         <SyncSummary />
         <Transition fallback=|| view! { <p class="muted">"Loading the mapping…"</p> }>
-            {move || {
-                data.get()
-                    .map(|result| match result {
-                        Ok(data) => view! { <MappingEditor data version flash /> }.into_any(),
-                        Err(error) => view! { <LoadError error /> }.into_any(),
-                    })
-            }}
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(data) => view! { <MappingEditor data version flash /> }.into_any(),
+                    Err(error) => view! { <LoadError error /> }.into_any(),
+                }
+            })}
         </Transition>
     }
 }

@@ -170,9 +170,14 @@ fn ActivateSwitch(active: bool, set_active: ServerAction<SetActive>) -> impl Int
             }
         },
     );
-    let loaded = move || preflight.get().flatten().and_then(Result::ok);
-    let checks = Signal::derive(move || loaded().map_or(0, |p| p.checks.len()));
-    let blocked = Signal::derive(move || loaded().is_none_or(|p| p.blocked.is_some()));
+    // The dialog's button follows the answer through an effect, which runs in the browser only:
+    // a resource read with `.get()` while the page renders on the server can stall it
+    // (leptos#4578); the body below awaits it inside `Suspend`.
+    let loaded = RwSignal::new(None::<PreflightView>);
+    Effect::new(move |_| loaded.set(preflight.get().flatten().and_then(Result::ok)));
+    let checks = Signal::derive(move || loaded.with(|p| p.as_ref().map_or(0, |p| p.checks.len())));
+    let blocked =
+        Signal::derive(move || loaded.with(|p| p.as_ref().is_none_or(|p| p.blocked.is_some())));
     let confirm_label = Signal::derive(move || match checks.get() {
         0 => "Activate".to_owned(),
         1 => "Activate anyway (1 problem)".to_owned(),
@@ -281,17 +286,16 @@ fn ActivateSwitch(active: bool, set_active: ServerAction<SetActive>) -> impl Int
                 </label>
             </fieldset>
             <Transition fallback=|| view! { <p class="muted">"Counting the records…"</p> }>
-                {move || {
+                {move || Suspend::new(async move {
                     preflight
-                        .get()
-                        .flatten()
+                        .await
                         .map(|result| match result {
                             Ok(view) => view! { <PreflightBody view /> }.into_any(),
                             Err(error) => {
                                 view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
                             }
                         })
-                }}
+                })}
             </Transition>
         </ConfirmDialog>
     }

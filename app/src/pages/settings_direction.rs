@@ -17,15 +17,14 @@ pub fn DirectionTab() -> impl IntoView {
     let data = Resource::new(move || saved.get(), |_| load_directions());
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading sync directions…"</p> }>
-            {move || {
-                data.get()
-                    .map(|result| match result {
-                        Ok(view) => view! { <DirectionForm view save /> }.into_any(),
-                        Err(error) => {
-                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
-                        }
-                    })
-            }}
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view) => view! { <DirectionForm view save /> }.into_any(),
+                    Err(error) => {
+                        view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
+                    }
+                }
+            })}
         </Transition>
     }
 }

@@ -21,16 +21,15 @@ pub fn HistoryTab() -> impl IntoView {
     let data = Resource::new(|| (), |()| load_history());
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading historical data settings…"</p> }>
-            {move || {
-                data.get()
-                    .map(|result| match result {
-                        Ok(view) if view.locked.is_some() => view! { <HistoryLocked view /> }.into_any(),
-                        Ok(view) => view! { <HistoryForm view /> }.into_any(),
-                        Err(error) => {
-                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
-                        }
-                    })
-            }}
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view) if view.locked.is_some() => view! { <HistoryLocked view /> }.into_any(),
+                    Ok(view) => view! { <HistoryForm view /> }.into_any(),
+                    Err(error) => {
+                        view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
+                    }
+                }
+            })}
         </Transition>
     }
 }

@@ -15,15 +15,14 @@ pub fn InventoryTab() -> impl IntoView {
     let data = Resource::new(move || saved.get(), |_| load_inventory());
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading inventory settings…"</p> }>
-            {move || {
-                data.get()
-                    .map(|result| match result {
-                        Ok(view) => view! { <InventoryForm view save /> }.into_any(),
-                        Err(error) => {
-                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
-                        }
-                    })
-            }}
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view) => view! { <InventoryForm view save /> }.into_any(),
+                    Err(error) => {
+                        view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
+                    }
+                }
+            })}
         </Transition>
     }
 }

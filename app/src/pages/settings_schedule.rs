@@ -16,23 +16,22 @@ pub fn ScheduleTab() -> impl IntoView {
     let data = Resource::new(move || saved.get(), |_| load_schedule());
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the schedule…"</p> }>
-            {move || {
-                data.get()
-                    .map(|result| match result {
-                        Ok(view) => {
-                            view! {
-                                <div class="schedule-grid">
-                                    {view! { <SyncStatusCard initial=view.status.clone() /> }.into_any()}
-                                    {view! { <ScheduleCard view save /> }.into_any()}
-                                </div>
-                            }
-                                .into_any()
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view) => {
+                        view! {
+                            <div class="schedule-grid">
+                                {view! { <SyncStatusCard initial=view.status.clone() /> }.into_any()}
+                                {view! { <ScheduleCard view save /> }.into_any()}
+                            </div>
                         }
-                        Err(error) => {
-                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
-                        }
-                    })
-            }}
+                            .into_any()
+                    }
+                    Err(error) => {
+                        view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
+                    }
+                }
+            })}
         </Transition>
     }
 }
