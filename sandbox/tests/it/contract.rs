@@ -3,7 +3,7 @@
 //! status). See `common::shape_diff` for the comparison rules and README.md for the list of fixtures
 //! covered and the documented deviations.
 
-mod common;
+use crate::common;
 
 use common::{Harness, assert_shape, fixture};
 use reqwest::Method;

@@ -1,7 +1,7 @@
 //! The security probe of issue 23 and the 4xx part of issue 14, turned into tests: one section
 //! per finding.
 
-mod common;
+use crate::common;
 
 use std::net::IpAddr;
 

@@ -1,7 +1,7 @@
 //! Zoho CRM v8 behaviour over real HTTP: list limits and paging, 204/304, write status codes and
 //! per-record errors, upsert, delete and the deleted list, search, metadata, subforms, limits.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::Harness;

@@ -3,7 +3,7 @@
 //! are enforced on the server, Sync now marks the schedule, and tenants never see each other's
 //! settings.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, error_message};
 use engine::Clock as _;

@@ -2,7 +2,7 @@
 //! link by email (recorded in the outbox), single use, 30 minutes, every session ended by a
 //! reset, limits per email and per address, and the audit trail.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::capture::{Captured, client_from};

@@ -2,7 +2,7 @@
 //! sandbox: the connection check, the Activate switch, needs-reconnect banners, disconnecting,
 //! and tenant separation.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, error_message, location};
 use domain::pairs::{Flow, ModulePair};

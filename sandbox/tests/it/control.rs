@@ -1,7 +1,7 @@
 //! The `/_sandbox` control API: injected timeouts and errors, token expiry and revocation, remote
 //! deletions, the clock, and what each does to the simulated APIs.
 
-mod common;
+use crate::common;
 
 use common::Harness;
 use reqwest::Method;

@@ -3,7 +3,7 @@
 //! lookups by name, line items, 404s in the same style. (The consent pages are tested in
 //! `oauth.rs`, the Checkout stand-in in `stripe.rs`.)
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, FixedOffset};
 use common::{Harness, assert_sane_html, page_text};

@@ -1,7 +1,7 @@
 //! QuickBooks Online behaviour over real HTTP: CRUD and SyncToken, name-list deactivation, query
 //! edges, idempotency, CDC, batch, throttles and the auth envelopes.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::Harness;

@@ -1,7 +1,7 @@
 //! Stripe over real HTTP: catalog, customers, Checkout with the hosted stand-in page, subscriptions
 //! with trials and cancel, signed webhook delivery with retries, Idempotency-Key replay.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -2,7 +2,7 @@
 //! upgrade through Checkout, paid → paid, monthly ↔ annual, downgrade to Freemium, the emails
 //! of each change, webhook signatures, replays, events out of order, payment failure.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Intuit and Zoho OAuth servers over real HTTP: consent pages, code exchange, refresh rotation
 //! and its 24 h grace, Zoho's non-rotating refresh tokens and 20-token cap, revoke, discovery.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::Harness;

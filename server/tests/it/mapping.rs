@@ -3,7 +3,7 @@
 //! simulated Zoho CRM and QuickBooks, filters round trips, disabled and plan-gated pairs, and
 //! tenant separation.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, error_message};
 use domain::pairs::{Direction, Flow, ModulePair};

@@ -2,7 +2,7 @@
 //! Log rows are written with SQL here, the way the engine's run writes them (same table, same
 //! columns), so these tests do not depend on a sync having happened.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, error_message, location};
 use engine::Clock as _;

@@ -1,7 +1,7 @@
 //! Accounts and sessions through the real HTTP server: sign-up, log-in, log-out, idle expiry,
 //! throttling, cross-origin refusal and tenant isolation.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::{PASSWORD, TestApp, error_message};
