@@ -116,11 +116,11 @@ impl Default for WorkerConfig {
 pub enum ClaimResult {
     /// The run ended and its outcome is recorded.
     Finished {
-        tenant_id: String,
+        tenant_id: crate::TenantId,
         outcome: RunOutcome,
     },
     /// The lease was taken over while the run went on; the run was stopped, nothing recorded.
-    LeaseLost { tenant_id: String },
+    LeaseLost { tenant_id: crate::TenantId },
 }
 
 #[derive(Debug, Clone)]

@@ -198,7 +198,7 @@ async fn retry_queues_the_source_record_and_requests_a_run() {
 
     let queued = world
         .retries
-        .request_retry(TENANT_A, "log-1")
+        .request_retry(&TENANT_A.into(), "log-1")
         .await
         .unwrap();
     assert_eq!(
@@ -220,7 +220,7 @@ async fn retry_queues_the_source_record_and_requests_a_run() {
     world.clock.advance(Duration::seconds(1));
     let queued = world
         .retries
-        .request_retry(TENANT_A, "log-2")
+        .request_retry(&TENANT_A.into(), "log-2")
         .await
         .unwrap();
     assert_eq!(queued.source_id, "9");
@@ -228,7 +228,7 @@ async fn retry_queues_the_source_record_and_requests_a_run() {
     world.clock.advance(Duration::seconds(1));
     world
         .retries
-        .request_retry(TENANT_A, "log-1")
+        .request_retry(&TENANT_A.into(), "log-1")
         .await
         .unwrap();
     let pending = world.retries.pending(TENANT_A).await.unwrap();
@@ -258,28 +258,28 @@ async fn only_open_rows_with_an_action_can_be_retried() {
 
     let err = world
         .retries
-        .request_retry(TENANT_A, "synced")
+        .request_retry(&TENANT_A.into(), "synced")
         .await
         .unwrap_err();
     assert!(matches!(err, RetryError::NothingToRetry), "{err}");
     assert!(err.is_user_error());
     let err = world
         .retries
-        .request_retry(TENANT_A, "missing")
+        .request_retry(&TENANT_A.into(), "missing")
         .await
         .unwrap_err();
     assert!(matches!(err, RetryError::NotFound));
     assert!(err.to_string().contains("Reload the Logs page"));
     let err = world
         .retries
-        .request_retry(TENANT_A, "no-id")
+        .request_retry(&TENANT_A.into(), "no-id")
         .await
         .unwrap_err();
     assert!(matches!(err, RetryError::NoRecordId));
     // Another tenant's row does not exist for this one.
     let err = world
         .retries
-        .request_retry(TENANT_B, "open")
+        .request_retry(&TENANT_B.into(), "open")
         .await
         .unwrap_err();
     assert!(matches!(err, RetryError::NotFound));
@@ -290,7 +290,11 @@ async fn only_open_rows_with_an_action_can_be_retried() {
     );
 
     // Once a run dealt with the record, the row no longer offers Retry.
-    world.retries.request_retry(TENANT_A, "open").await.unwrap();
+    world
+        .retries
+        .request_retry(&TENANT_A.into(), "open")
+        .await
+        .unwrap();
     world.clock.advance(Duration::seconds(30));
     world
         .retries
@@ -309,7 +313,7 @@ async fn only_open_rows_with_an_action_can_be_retried() {
     );
     let err = world
         .retries
-        .request_retry(TENANT_A, "open")
+        .request_retry(&TENANT_A.into(), "open")
         .await
         .unwrap_err();
     assert!(matches!(err, RetryError::AlreadyResolved));
@@ -337,12 +341,12 @@ async fn done_resolves_only_that_records_rows_and_new_rows_stay_open() {
         .await;
     world
         .retries
-        .request_retry(TENANT_A, "a-old")
+        .request_retry(&TENANT_A.into(), "a-old")
         .await
         .unwrap();
     world
         .retries
-        .request_retry(TENANT_A, "b-record")
+        .request_retry(&TENANT_A.into(), "b-record")
         .await
         .unwrap();
 
@@ -365,7 +369,7 @@ async fn done_resolves_only_that_records_rows_and_new_rows_stay_open() {
     assert_eq!(pending[0].source_id, "8");
     world
         .retries
-        .request_retry(TENANT_A, "a-new")
+        .request_retry(&TENANT_A.into(), "a-new")
         .await
         .unwrap();
     world.stop().await;
@@ -394,7 +398,7 @@ async fn recreate_and_unlink_a_deleted_counterpart() {
     // Re-create goes through the queue with its own kind.
     let queued = world
         .retries
-        .request_retry(TENANT_A, "deleted")
+        .request_retry(&TENANT_A.into(), "deleted")
         .await
         .unwrap();
     assert_eq!(queued.kind, LogAction::Recreate);
@@ -404,13 +408,25 @@ async fn recreate_and_unlink_a_deleted_counterpart() {
     );
 
     // Unlink only where the counterpart was deleted.
-    let err = world.retries.unlink(TENANT_A, "plain").await.unwrap_err();
+    let err = world
+        .retries
+        .unlink(&TENANT_A.into(), "plain")
+        .await
+        .unwrap_err();
     assert!(matches!(err, RetryError::NotUnlinkable), "{err}");
-    let err = world.retries.unlink(TENANT_B, "deleted").await.unwrap_err();
+    let err = world
+        .retries
+        .unlink(&TENANT_B.into(), "deleted")
+        .await
+        .unwrap_err();
     assert!(matches!(err, RetryError::NotFound));
 
     world.clock.advance(Duration::minutes(1));
-    world.retries.unlink(TENANT_A, "deleted").await.unwrap();
+    world
+        .retries
+        .unlink(&TENANT_A.into(), "deleted")
+        .await
+        .unwrap();
     assert_eq!(
         world.links(TENANT_A).await,
         vec![("101".to_owned(), "59".to_owned())]
@@ -428,7 +444,11 @@ async fn recreate_and_unlink_a_deleted_counterpart() {
         world.retries.pending(TENANT_A).await.unwrap().is_empty(),
         "the queued Re-create is dropped"
     );
-    let err = world.retries.unlink(TENANT_A, "deleted").await.unwrap_err();
+    let err = world
+        .retries
+        .unlink(&TENANT_A.into(), "deleted")
+        .await
+        .unwrap_err();
     assert!(matches!(err, RetryError::AlreadyResolved));
     world.stop().await;
 }
@@ -446,7 +466,11 @@ async fn unlink_from_quickbooks_side_without_a_zoho_id() {
                 .qbo("30"),
         )
         .await;
-    world.retries.unlink(TENANT_A, "zoho-gone").await.unwrap();
+    world
+        .retries
+        .unlink(&TENANT_A.into(), "zoho-gone")
+        .await
+        .unwrap();
     assert!(
         world.links(TENANT_A).await.is_empty(),
         "found by the QuickBooks id"

@@ -176,7 +176,7 @@ async fn a_sku_or_name_of_a_linked_product_never_takes_it_over() {
     assert_eq!(refused.status, LogStatus::Error);
     let message = refused.message.as_deref().unwrap_or_default();
     assert!(
-        message.contains(&linked.qbo_id) && message.contains(&product.id),
+        message.contains(linked.qbo_id.as_str()) && message.contains(&product.id),
         "{message}"
     );
     world.finish().await;

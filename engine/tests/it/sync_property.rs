@@ -57,7 +57,7 @@ async fn play(seed: u64) {
     let mut changes = Changes::default();
     let mut next_name = 0;
     // The seeded records take part too.
-    let summary = world.engine.run_tenant(TENANT).await;
+    let summary = world.engine.run_tenant(&TENANT.into()).await;
     assert!(summary.message.is_none(), "first run: {summary:?}");
 
     for step in 0..30 {
@@ -127,10 +127,10 @@ async fn play(seed: u64) {
                     edit_qbo_phone(&world, &link.qbo_id, &format!("+1-555-700-{step:04}")).await;
                 }
                 world.advance(Duration::seconds(30));
-                let _ = world.engine.run_tenant(TENANT).await;
+                let _ = world.engine.run_tenant(&TENANT.into()).await;
                 if to_qbo {
                     edit_qbo_phone(&world, &link.qbo_id, &format!("+1-555-701-{step:04}")).await;
-                    changes.qbo.insert(link.qbo_id.clone());
+                    changes.qbo.insert(link.qbo_id.to_string());
                 } else {
                     zoho.update(
                         "Accounts",
@@ -138,7 +138,7 @@ async fn play(seed: u64) {
                     )
                     .await
                     .expect("update");
-                    changes.zoho.insert(link.zoho_id.clone());
+                    changes.zoho.insert(link.zoho_id.to_string());
                 }
             }
             8 => {
@@ -160,7 +160,7 @@ async fn play(seed: u64) {
                     .expect("created")
                     .id;
                 world.advance(Duration::seconds(30));
-                let summary = world.engine.run_tenant(TENANT).await;
+                let summary = world.engine.run_tenant(&TENANT.into()).await;
                 if summary.message.is_none() {
                     let after = world.links().await;
                     assert!(
@@ -203,12 +203,12 @@ async fn play(seed: u64) {
                 world
                     .control(reqwest::Method::POST, "faults", Some(json!({"service": service, "kind": kind, "count": count, "delay_ms": 20})))
                     .await;
-                let _ = world.engine.run_tenant(TENANT).await;
+                let _ = world.engine.run_tenant(&TENANT.into()).await;
                 world.control(reqwest::Method::DELETE, "faults", None).await;
             }
             _ => {
                 // A run; under faults it may stop early, and the next run resumes.
-                let _ = world.engine.run_tenant(TENANT).await;
+                let _ = world.engine.run_tenant(&TENANT.into()).await;
             }
         }
         world.advance(Duration::seconds(rng.random_range(20..200)));
@@ -219,7 +219,7 @@ async fn play(seed: u64) {
     let mut settled = false;
     for _ in 0..6 {
         world.advance(Duration::minutes(15));
-        let summary = world.engine.run_tenant(TENANT).await;
+        let summary = world.engine.run_tenant(&TENANT.into()).await;
         assert!(
             summary.message.is_none(),
             "seed {seed}: settling run failed: {summary:?}"

@@ -191,8 +191,8 @@ async fn page_commits_made_at_the_same_time_all_land() {
                 let links = (0..20)
                     .map(|n| Link {
                         pair: ModulePair::AccountsCustomers,
-                        zoho_id: format!("z-{writer}-{page}-{n}"),
-                        qbo_id: format!("q-{writer}-{page}-{n}"),
+                        zoho_id: format!("z-{writer}-{page}-{n}").into(),
+                        qbo_id: format!("q-{writer}-{page}-{n}").into(),
                         zoho_hash: "h".to_owned(),
                         qbo_hash: "h".to_owned(),
                         qbo_sync_token: Some("0".to_owned()),

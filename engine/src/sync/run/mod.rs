@@ -30,6 +30,7 @@ use crate::connectors::qbo::{BatchItem, BatchOperation, BatchOutcome};
 use crate::connectors::zoho::{PageCursor, RecordPage};
 use crate::connectors::{ConnectorError, QboApi, ZohoApi};
 use crate::db::Db;
+use crate::ids::TenantId;
 
 mod flow;
 mod pipeline;
@@ -162,7 +163,7 @@ impl Engine {
     /// Runs one tenant: live changes of every runnable pair, requested retries, then a slice of
     /// any backfill. Never panics on remote trouble: the outcome says what happened.
     #[tracing::instrument(name = "tenant_run", skip(self))]
-    pub async fn run_tenant(&self, tenant_id: &str) -> RunReport {
+    pub async fn run_tenant(&self, tenant_id: &TenantId) -> RunReport {
         let clients = async {
             let qbo: Arc<dyn QboApi> = Arc::new(self.connections.qbo_client(tenant_id).await?);
             let zoho: Arc<dyn ZohoApi> = Arc::new(self.connections.zoho_client(tenant_id).await?);

@@ -32,7 +32,7 @@ impl TenantRun<'_> {
                         .commit(
                             &self.tenant_id,
                             PageCommit {
-                                unlink: vec![(pair, link.zoho_id.clone())],
+                                unlink: vec![(pair, link.zoho_id.to_string())],
                                 ..PageCommit::default()
                             },
                         )

@@ -200,7 +200,7 @@ impl SyncWorld {
 
     /// Runs the tenant once and asserts the run went well.
     pub async fn run(&self) -> RunReport {
-        let summary = self.engine.run_tenant(TENANT).await;
+        let summary = self.engine.run_tenant(&TENANT.into()).await;
         assert_eq!(
             summary.outcome,
             RunOutcome::Ok,
@@ -216,7 +216,7 @@ impl SyncWorld {
         self.engine
             .clone()
             .with_fault_hook(hook)
-            .run_tenant(TENANT)
+            .run_tenant(&TENANT.into())
             .await
     }
 
