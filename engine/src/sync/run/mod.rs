@@ -162,7 +162,6 @@ impl Engine {
 
     /// Runs one tenant: live changes of every runnable pair, requested retries, then a slice of
     /// any backfill. Never panics on remote trouble: the outcome says what happened.
-    #[tracing::instrument(name = "tenant_run", skip(self))]
     pub async fn run_tenant(&self, tenant_id: &TenantId) -> RunReport {
         let clients = async {
             let qbo: Arc<dyn QboApi> = Arc::new(self.connections.qbo_client(tenant_id).await?);
@@ -180,6 +179,7 @@ impl Engine {
 
     /// [`Engine::run_tenant`] with the given clients: the real ones, or in unit tests fakes
     /// that answer without HTTP.
+    #[tracing::instrument(name = "tenant_run", skip_all, fields(tenant_id = %tenant_id))]
     pub(crate) async fn run_tenant_with(
         &self,
         tenant_id: &str,

@@ -156,6 +156,7 @@ impl TenantRun<'_> {
         Ok(())
     }
 
+    #[tracing::instrument(name = "write_zoho", level = "debug", skip_all, fields(tenant_id = %self.tenant_id, pair = pair.key(), writes = decided.writes.len()))]
     pub(super) async fn write_zoho(
         &mut self,
         pair: ModulePair,

@@ -275,6 +275,7 @@ impl TenantRun<'_> {
     /// all its batches, creates and updates, within the realm's concurrency and pacing. The
     /// sends run as a task of their own, so the next page can be decided meanwhile;
     /// `finish_qbo` takes the answers.
+    #[tracing::instrument(name = "send_qbo", level = "debug", skip_all, fields(tenant_id = %self.tenant_id, pair = pair.key(), writes = decided.writes.len()))]
     pub(super) async fn send_qbo(
         &mut self,
         pair: ModulePair,
@@ -378,6 +379,7 @@ impl TenantRun<'_> {
 
     /// Waits for the batches `send_qbo` started and records their outcomes (links, log rows)
     /// in the page commit it returns.
+    #[tracing::instrument(name = "finish_qbo", level = "debug", skip_all, fields(tenant_id = %self.tenant_id, pair = sending.pair.key()))]
     pub(super) async fn finish_qbo(&mut self, sending: QboSending) -> Result<PageCommit, RunError> {
         let QboSending {
             pair,
@@ -643,6 +645,7 @@ impl TenantRun<'_> {
 
     /// A crashed run left journaled batches: send each again with its requestid (QBO answers
     /// with the first result, creating nothing new) and store the links.
+    #[tracing::instrument(name = "recover_batches", skip_all, fields(tenant_id = %self.tenant_id, pair = pair.key()))]
     pub(super) async fn recover_batches(&mut self, pair: ModulePair) -> Result<(), RunError> {
         let pending = self
             .store()
