@@ -9,6 +9,7 @@ pub mod clock;
 pub mod connections;
 pub mod connectors;
 pub mod db;
+pub mod ids;
 pub mod integration;
 pub mod onboarding;
 pub mod sessions;
@@ -19,3 +20,4 @@ pub mod vault;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Backend, Db, DbError};
+pub use ids::{QboId, TenantId, ZohoId};

@@ -27,7 +27,7 @@ const TOUCH_GRANULARITY_MILLIS: i64 = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    pub tenant_id: String,
+    pub tenant_id: crate::TenantId,
     pub user_id: String,
     /// When the session ends (Unix milliseconds) unless another request counts as activity
     /// first: the last activity plus the idle limit.
@@ -129,7 +129,7 @@ impl Sessions {
             last_active = now;
         }
         Ok(Lookup::Active(Session {
-            tenant_id,
+            tenant_id: tenant_id.into(),
             user_id,
             idle_ends_at: last_active.saturating_add(self.idle_millis),
         }))

@@ -480,7 +480,7 @@ impl Tenant {
         let mut stages = StageTimes::default();
         let mut synced = 0;
         for runs in 1..=MAX_RUNS {
-            let summary = self.engine.run_tenant(TENANT).await;
+            let summary = self.engine.run_tenant(&TENANT.into()).await;
             if summary.outcome != RunOutcome::Ok {
                 bail!(
                     "run {runs} ended {:?}: {}",

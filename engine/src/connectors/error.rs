@@ -129,6 +129,13 @@ pub enum ConnectorError {
 }
 
 impl ConnectorError {
+    /// Zoho CRM does not know the module asked for: the org's edition lacks it, or it was
+    /// renamed or hidden.
+    pub fn is_unknown_module(&self) -> bool {
+        let remote = self.remote();
+        remote.api == Api::Zoho && remote.code.as_deref() == Some("INVALID_MODULE")
+    }
+
     pub fn remote(&self) -> &Remote {
         match self {
             Self::RateLimited { remote, .. }
@@ -353,6 +360,16 @@ mod tests {
     use serde_json::json;
 
     const WAIT: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn an_unknown_zoho_module_is_told_apart() {
+        let unknown = json!({"code": "INVALID_MODULE", "details": {}, "message": "the module name given seems to be invalid", "status": "error"});
+        let error = zoho_error(400, &unknown, &unknown.to_string(), WAIT);
+        assert!(error.is_unknown_module(), "{error:?}");
+        let bad_field = json!({"code": "INVALID_DATA", "details": {"api_name": "Phone"}, "message": "invalid data", "status": "error"});
+        let error = zoho_error(400, &bad_field, &bad_field.to_string(), WAIT);
+        assert!(!error.is_unknown_module(), "{error:?}");
+    }
 
     #[test]
     fn a_zoho_update_of_a_deleted_record_is_not_found() {

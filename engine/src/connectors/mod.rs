@@ -5,6 +5,7 @@
 //! tenant's calls share one rate limit and one concurrency cap however many clients exist.
 //! Base URLs come from [`Endpoints`]: the real hosts in production, the sandbox's in tests.
 
+mod api;
 pub mod check;
 pub mod error;
 mod http;
@@ -19,6 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use api::{ApiFuture, QboApi, ZohoApi};
 pub use error::{Api, ConnectorError, Remote};
 pub use oauth::{IntuitOAuth, OAuthApp, ZohoDataCentre, ZohoOAuth};
 pub use qbo::QboClient;

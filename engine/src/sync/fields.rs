@@ -112,7 +112,7 @@ pub async fn refresh_catalogue(
     let module = pair.zoho_module();
     let zoho_fields = match zoho.fields(module.api_name()).await {
         Ok(fields) => fields,
-        Err(error) if is_invalid_module(&error) => {
+        Err(error) if error.is_unknown_module() => {
             return Err(RefreshError::ZohoModuleMissing(module));
         }
         Err(error) => return Err(error.into()),
@@ -150,10 +150,6 @@ pub async fn refresh_catalogue(
     }
     config.save_catalogue(tenant_id, pair, &catalogue).await?;
     Ok(Refreshed { catalogue, notices })
-}
-
-fn is_invalid_module(error: &ConnectorError) -> bool {
-    error.remote().code.as_deref() == Some("INVALID_MODULE")
 }
 
 /// The metadata entry `domain::fields::ZohoField::from_metadata` reads, rebuilt from the

@@ -2,6 +2,7 @@
 //! (in the same transaction as the page's links and cursor, see `store::commit_page`); this
 //! module reads them for the Logs page, its CSV export and the home page's hourly chart.
 
+use crate::ids::TenantId;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use domain::log::{LogDetails, LogStatus};
@@ -264,7 +265,11 @@ impl LogStore {
         Ok(rows.into_iter().filter_map(entry).collect())
     }
 
-    pub async fn get(&self, tenant_id: &str, id: &str) -> Result<Option<LogEntry>, sqlx::Error> {
+    pub async fn get(
+        &self,
+        tenant_id: &TenantId,
+        id: &str,
+    ) -> Result<Option<LogEntry>, sqlx::Error> {
         let sql = format!("SELECT {COLUMNS} FROM sync_log WHERE tenant_id = $1 AND id = $2");
         let row: Option<Row> = with_pool!(&self.db, pool => {
             sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql.clone())).bind(tenant_id).bind(id).fetch_optional(pool).await?

@@ -4,6 +4,7 @@
 //! with [`RetryStore::pending`] and reports each record with [`RetryStore::done`]. Unlink acts at
 //! once: the link goes, so the record's next change creates a new counterpart.
 
+use crate::ids::TenantId;
 use std::sync::Arc;
 
 use domain::pairs::{Flow, ModulePair};
@@ -139,7 +140,7 @@ impl RetryStore {
     /// twice keeps one queue entry (the newest request).
     pub async fn request_retry(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         log_id: &str,
     ) -> Result<RetryQueued, RetryError> {
         let row = self.action_row(tenant_id, log_id).await?;
@@ -177,7 +178,7 @@ impl RetryStore {
     /// Unlink a record whose counterpart was deleted: forgets the link (so its next change
     /// creates a new counterpart), drops a queued Re-create of it, and marks its open rows of
     /// that flow dealt with.
-    pub async fn unlink(&self, tenant_id: &str, log_id: &str) -> Result<(), RetryError> {
+    pub async fn unlink(&self, tenant_id: &TenantId, log_id: &str) -> Result<(), RetryError> {
         let row = self.action_row(tenant_id, log_id).await?;
         if row.action != Some(LogAction::Recreate) {
             return Err(RetryError::NotUnlinkable);

@@ -74,7 +74,7 @@ pub enum RunRequest {
 /// A tenant a worker now holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
-    pub tenant_id: String,
+    pub tenant_id: crate::TenantId,
     pub owner: String,
     /// Started by "Sync now" rather than the timer.
     pub requested: bool,
@@ -281,7 +281,7 @@ impl Scheduler {
                 .await?
         });
         Ok(row.map(|(tenant_id, requested)| Claim {
-            tenant_id,
+            tenant_id: tenant_id.into(),
             owner: owner.to_owned(),
             requested: requested.is_some(),
             started_at: now,

@@ -1,6 +1,7 @@
 //! Links, cursors and the write journal, and the one transaction per page that stores a page's
 //! outcome: its links, its log rows, the journal entries it settled and the advanced cursor.
 
+use crate::ids::{QboId, ZohoId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -16,8 +17,8 @@ use crate::with_pool;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Link {
     pub pair: ModulePair,
-    pub zoho_id: String,
-    pub qbo_id: String,
+    pub zoho_id: ZohoId,
+    pub qbo_id: QboId,
     /// Fingerprint of the Zoho record's mapped values as last synced (either way).
     pub zoho_hash: String,
     /// Fingerprint of the QBO record's mapped values as last synced.
@@ -170,8 +171,8 @@ fn link(row: LinkRow) -> Option<Link> {
     ) = row;
     Some(Link {
         pair: ModulePair::from_key(&pair).ok()?,
-        zoho_id,
-        qbo_id,
+        zoho_id: zoho_id.into(),
+        qbo_id: qbo_id.into(),
         zoho_hash,
         qbo_hash,
         qbo_sync_token,
@@ -242,9 +243,9 @@ impl SyncStore {
             });
             for link in rows.into_iter().filter_map(link) {
                 let key = if by_zoho {
-                    link.zoho_id.clone()
+                    link.zoho_id.to_string()
                 } else {
-                    link.qbo_id.clone()
+                    link.qbo_id.to_string()
                 };
                 out.insert(key, link);
             }

@@ -116,11 +116,11 @@ impl Default for WorkerConfig {
 pub enum ClaimResult {
     /// The run ended and its outcome is recorded.
     Finished {
-        tenant_id: String,
+        tenant_id: crate::TenantId,
         outcome: RunOutcome,
     },
     /// The lease was taken over while the run went on; the run was stopped, nothing recorded.
-    LeaseLost { tenant_id: String },
+    LeaseLost { tenant_id: crate::TenantId },
 }
 
 #[derive(Debug, Clone)]
@@ -277,6 +277,7 @@ impl Worker {
                             tracing::warn!("lease lost to another worker: this run was stopped");
                             metrics::counter!("zqsync_sync_runs_total", "outcome" => "lease_lost")
                                 .increment(1);
+                            log_finished("lease_lost", false, &RunStats::default(), started.elapsed());
                             return ClaimResult::LeaseLost { tenant_id: claim.tenant_id };
                         }
                         // The lease is still ours until it expires; the next renewal may work.
@@ -307,21 +308,32 @@ impl Worker {
         }
         metrics::counter!("zqsync_sync_runs_total", "outcome" => report.outcome.key()).increment(1);
         metrics::histogram!("zqsync_sync_run_duration_seconds").record(elapsed.as_secs_f64());
-        tracing::info!(
-            outcome = report.outcome.key(),
-            more_work = report.more_work,
-            read = report.stats.read,
-            synced = report.stats.synced,
-            errors = report.stats.errors,
-            not_valid = report.stats.not_valid,
-            elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
-            "sync run finished"
+        log_finished(
+            report.outcome.key(),
+            report.more_work,
+            &report.stats,
+            elapsed,
         );
         ClaimResult::Finished {
             tenant_id: claim.tenant_id,
             outcome: report.outcome,
         }
     }
+}
+
+/// The one line every supervised run ends with, whatever became of it (inside the run's span,
+/// which names the tenant): log searches count runs by it.
+fn log_finished(outcome: &str, more_work: bool, stats: &RunStats, elapsed: Duration) {
+    tracing::info!(
+        outcome,
+        more_work,
+        read = stats.read,
+        synced = stats.synced,
+        errors = stats.errors,
+        not_valid = stats.not_valid,
+        elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        "sync run finished"
+    );
 }
 
 fn log_join(joined: Result<ClaimResult, tokio::task::JoinError>) {

@@ -55,17 +55,7 @@ async fn world_with(records: usize, resilience: ResilienceConfig) -> World {
 async fn world_of(config: SandboxConfig, resilience: ResilienceConfig) -> World {
     let realm = config.realm_id.clone();
     let sandbox = Sandbox::start(config).await.expect("sandbox starts");
-    let urls = sandbox.urls();
-    let connectors = Connectors::new(ConnectorConfig {
-        endpoints: Endpoints::sandbox(
-            &urls.zoho_accounts,
-            &urls.zoho_api,
-            &urls.qbo_api,
-            &urls.intuit_oauth,
-        ),
-        resilience,
-    })
-    .expect("connectors");
+    let connectors = crate::support::sandbox_connectors(&sandbox, resilience);
     World {
         sandbox,
         connectors,
@@ -689,16 +679,7 @@ async fn the_connection_check_names_what_a_free_zoho_edition_lacks() {
     };
     let sandbox = Sandbox::start(config).await.expect("sandbox");
     let urls = sandbox.urls();
-    let connectors = Connectors::new(ConnectorConfig {
-        endpoints: Endpoints::sandbox(
-            &urls.zoho_accounts,
-            &urls.zoho_api,
-            &urls.qbo_api,
-            &urls.intuit_oauth,
-        ),
-        resilience: fast_resilience(),
-    })
-    .expect("connectors");
+    let connectors = crate::support::sandbox_connectors(&sandbox, fast_resilience());
     let zoho = connectors.zoho(
         "tenant-1",
         &urls.zoho_api,
@@ -734,20 +715,14 @@ async fn the_concurrency_cap_keeps_calls_under_the_realm_limit() {
     let realm = config.realm_id.clone();
     let sandbox = Sandbox::start(config).await.expect("sandbox");
     let urls = sandbox.urls();
-    let connectors = Connectors::new(ConnectorConfig {
-        endpoints: Endpoints::sandbox(
-            &urls.zoho_accounts,
-            &urls.zoho_api,
-            &urls.qbo_api,
-            &urls.intuit_oauth,
-        ),
-        resilience: ResilienceConfig {
+    let connectors = crate::support::sandbox_connectors(
+        &sandbox,
+        ResilienceConfig {
             max_retries: 0,
             qbo_max_concurrent: 2,
             ..fast_resilience()
         },
-    })
-    .expect("connectors");
+    );
     let http = reqwest::Client::new();
     http.post(format!("{}/_sandbox/faults", urls.qbo_api))
         .json(&json!({"service": "qbo_api", "kind": "slow", "count": 6, "delay_ms": 200}))

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration};
 use domain::pairs::{Flow, ModulePair};
 use engine::sync::{LogAction, RetryError, RetryQueued, RetryStore, Scheduler};
 use engine::{Clock, Db, ManualClock};
-use sqlx::Executor as _;
+use test_support::FreshDatabase;
 
 const TENANT_A: &str = "0195f3a0-0000-7000-8000-0000000000aa";
 const TENANT_B: &str = "0195f3a0-0000-7000-8000-0000000000bb";
@@ -18,39 +18,74 @@ struct World {
     clock: Arc<ManualClock>,
     retries: RetryStore,
     scheduler: Scheduler,
-    cleanup: Cleanup,
+    database: FreshDatabase,
 }
 
-enum Cleanup {
-    Sqlite(std::path::PathBuf),
-    Postgres { admin: String, name: String },
+/// A log row as the engine writes it: Zoho → QBO, an Error offering Retry, unless told
+/// otherwise.
+struct Row<'a> {
+    id: &'a str,
+    pair: ModulePair,
+    flow: Flow,
+    zoho_id: Option<&'a str>,
+    qbo_id: Option<&'a str>,
+    status: &'a str,
+    action: Option<&'a str>,
+}
+
+impl<'a> Row<'a> {
+    fn retry(id: &'a str, pair: ModulePair) -> Self {
+        Row {
+            id,
+            pair,
+            flow: Flow::ZohoToQbo,
+            zoho_id: None,
+            qbo_id: None,
+            status: "error",
+            action: Some("retry"),
+        }
+    }
+
+    /// An Error row offering Re-create (the counterpart was deleted).
+    fn recreate(id: &'a str, pair: ModulePair) -> Self {
+        Row {
+            action: Some("recreate"),
+            ..Self::retry(id, pair)
+        }
+    }
+
+    /// A Synced row: no action to offer.
+    fn synced(id: &'a str, pair: ModulePair) -> Self {
+        Row {
+            status: "synced",
+            action: None,
+            ..Self::retry(id, pair)
+        }
+    }
+
+    fn flow(self, flow: Flow) -> Self {
+        Row { flow, ..self }
+    }
+
+    fn zoho(self, zoho_id: &'a str) -> Self {
+        Row {
+            zoho_id: Some(zoho_id),
+            ..self
+        }
+    }
+
+    fn qbo(self, qbo_id: &'a str) -> Self {
+        Row {
+            qbo_id: Some(qbo_id),
+            ..self
+        }
+    }
 }
 
 impl World {
     async fn start() -> World {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let (url, cleanup) = if std::env::var("ZQSYNC_TEST_DATABASE").is_ok_and(|v| v == "postgres")
-        {
-            let admin = std::env::var("ZQSYNC_TEST_POSTGRES_URL")
-                .expect("ZQSYNC_TEST_DATABASE=postgres needs ZQSYNC_TEST_POSTGRES_URL");
-            let name = format!("zqsync_test_{id}");
-            let pool = sqlx::PgPool::connect(&admin)
-                .await
-                .expect("connect to Postgres");
-            pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .await
-                .expect("create a test database");
-            pool.close().await;
-            let (base, _) = admin.rsplit_once('/').expect("URL ends in /DATABASE");
-            (format!("{base}/{name}"), Cleanup::Postgres { admin, name })
-        } else {
-            let dir = std::env::temp_dir().join(format!("zqsync-test-{id}"));
-            (
-                format!("sqlite://{}/test.db", dir.display()),
-                Cleanup::Sqlite(dir),
-            )
-        };
-        let db = Db::connect(&url).await.expect("database");
+        let database = test_support::fresh_database().await;
+        let db = Db::connect(&database.url).await.expect("database");
         db.migrate().await.expect("migrations");
         for (tenant, name) in [(TENANT_A, "Tenant A"), (TENANT_B, "Tenant B")] {
             engine::with_pool!(&db, pool => {
@@ -71,42 +106,17 @@ impl World {
             clock,
             retries,
             scheduler,
-            cleanup,
+            database,
         }
     }
 
     async fn stop(self) {
         self.db.close().await;
-        match self.cleanup {
-            Cleanup::Sqlite(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Cleanup::Postgres { admin, name } => {
-                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
-                    let _ = pool
-                        .execute(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                        )))
-                        .await;
-                    pool.close().await;
-                }
-            }
-        }
+        self.database.drop_it().await;
     }
 
-    /// A log row as the engine writes it.
-    #[allow(clippy::too_many_arguments)]
-    async fn log_row(
-        &self,
-        tenant: &str,
-        id: &str,
-        pair: ModulePair,
-        flow: Flow,
-        zoho_id: Option<&str>,
-        qbo_id: Option<&str>,
-        status: &str,
-        action: Option<&str>,
-    ) {
+    /// Stores `row` for `tenant`.
+    async fn log_row(&self, tenant: &str, row: Row<'_>) {
         let now = self.clock.now_millis();
         engine::with_pool!(&self.db, pool => {
             sqlx::query(
@@ -114,15 +124,15 @@ impl World {
                  message, action, details, created_at, resolved_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, 'Zylker', $8, 'something happened', $9, '{}', $10, NULL)",
             )
-            .bind(id)
+            .bind(row.id)
             .bind(tenant)
             .bind(now * 1000)
-            .bind(pair.key())
-            .bind(flow.key())
-            .bind(zoho_id)
-            .bind(qbo_id)
-            .bind(status)
-            .bind(action)
+            .bind(row.pair.key())
+            .bind(row.flow.key())
+            .bind(row.zoho_id)
+            .bind(row.qbo_id)
+            .bind(row.status)
+            .bind(row.action)
             .bind(now)
             .execute(pool)
             .await
@@ -173,34 +183,22 @@ async fn retry_queues_the_source_record_and_requests_a_run() {
     let world = World::start().await;
     let accounts = ModulePair::AccountsCustomers;
     world
-        .log_row(
-            TENANT_A,
-            "log-1",
-            accounts,
-            Flow::ZohoToQbo,
-            Some("111"),
-            None,
-            "error",
-            Some("retry"),
-        )
+        .log_row(TENANT_A, Row::retry("log-1", accounts).zoho("111"))
         .await;
     world
         .log_row(
             TENANT_A,
-            "log-2",
-            ModulePair::ProductsItems,
-            Flow::QboToZoho,
-            Some("222"),
-            Some("9"),
-            "error",
-            Some("retry"),
+            Row::retry("log-2", ModulePair::ProductsItems)
+                .flow(Flow::QboToZoho)
+                .zoho("222")
+                .qbo("9"),
         )
         .await;
     assert!(!world.scheduler.status(TENANT_A).await.unwrap().requested);
 
     let queued = world
         .retries
-        .request_retry(TENANT_A, "log-1")
+        .request_retry(&TENANT_A.into(), "log-1")
         .await
         .unwrap();
     assert_eq!(
@@ -222,7 +220,7 @@ async fn retry_queues_the_source_record_and_requests_a_run() {
     world.clock.advance(Duration::seconds(1));
     let queued = world
         .retries
-        .request_retry(TENANT_A, "log-2")
+        .request_retry(&TENANT_A.into(), "log-2")
         .await
         .unwrap();
     assert_eq!(queued.source_id, "9");
@@ -230,7 +228,7 @@ async fn retry_queues_the_source_record_and_requests_a_run() {
     world.clock.advance(Duration::seconds(1));
     world
         .retries
-        .request_retry(TENANT_A, "log-1")
+        .request_retry(&TENANT_A.into(), "log-1")
         .await
         .unwrap();
     let pending = world.retries.pending(TENANT_A).await.unwrap();
@@ -251,66 +249,37 @@ async fn only_open_rows_with_an_action_can_be_retried() {
     let world = World::start().await;
     let accounts = ModulePair::AccountsCustomers;
     world
-        .log_row(
-            TENANT_A,
-            "synced",
-            accounts,
-            Flow::ZohoToQbo,
-            Some("1"),
-            Some("2"),
-            "synced",
-            None,
-        )
+        .log_row(TENANT_A, Row::synced("synced", accounts).zoho("1").qbo("2"))
         .await;
+    world.log_row(TENANT_A, Row::retry("no-id", accounts)).await;
     world
-        .log_row(
-            TENANT_A,
-            "no-id",
-            accounts,
-            Flow::ZohoToQbo,
-            None,
-            None,
-            "error",
-            Some("retry"),
-        )
-        .await;
-    world
-        .log_row(
-            TENANT_A,
-            "open",
-            accounts,
-            Flow::ZohoToQbo,
-            Some("5"),
-            None,
-            "error",
-            Some("retry"),
-        )
+        .log_row(TENANT_A, Row::retry("open", accounts).zoho("5"))
         .await;
 
     let err = world
         .retries
-        .request_retry(TENANT_A, "synced")
+        .request_retry(&TENANT_A.into(), "synced")
         .await
         .unwrap_err();
     assert!(matches!(err, RetryError::NothingToRetry), "{err}");
     assert!(err.is_user_error());
     let err = world
         .retries
-        .request_retry(TENANT_A, "missing")
+        .request_retry(&TENANT_A.into(), "missing")
         .await
         .unwrap_err();
     assert!(matches!(err, RetryError::NotFound));
     assert!(err.to_string().contains("Reload the Logs page"));
     let err = world
         .retries
-        .request_retry(TENANT_A, "no-id")
+        .request_retry(&TENANT_A.into(), "no-id")
         .await
         .unwrap_err();
     assert!(matches!(err, RetryError::NoRecordId));
     // Another tenant's row does not exist for this one.
     let err = world
         .retries
-        .request_retry(TENANT_B, "open")
+        .request_retry(&TENANT_B.into(), "open")
         .await
         .unwrap_err();
     assert!(matches!(err, RetryError::NotFound));
@@ -321,7 +290,11 @@ async fn only_open_rows_with_an_action_can_be_retried() {
     );
 
     // Once a run dealt with the record, the row no longer offers Retry.
-    world.retries.request_retry(TENANT_A, "open").await.unwrap();
+    world
+        .retries
+        .request_retry(&TENANT_A.into(), "open")
+        .await
+        .unwrap();
     world.clock.advance(Duration::seconds(30));
     world
         .retries
@@ -340,7 +313,7 @@ async fn only_open_rows_with_an_action_can_be_retried() {
     );
     let err = world
         .retries
-        .request_retry(TENANT_A, "open")
+        .request_retry(&TENANT_A.into(), "open")
         .await
         .unwrap_err();
     assert!(matches!(err, RetryError::AlreadyResolved));
@@ -352,49 +325,28 @@ async fn done_resolves_only_that_records_rows_and_new_rows_stay_open() {
     let world = World::start().await;
     let accounts = ModulePair::AccountsCustomers;
     world
-        .log_row(
-            TENANT_A,
-            "a-old",
-            accounts,
-            Flow::ZohoToQbo,
-            Some("7"),
-            None,
-            "error",
-            Some("retry"),
-        )
+        .log_row(TENANT_A, Row::retry("a-old", accounts).zoho("7"))
         .await;
     world
         .log_row(
             TENANT_A,
-            "a-other-flow",
-            accounts,
-            Flow::QboToZoho,
-            Some("7"),
-            Some("70"),
-            "error",
-            Some("retry"),
+            Row::retry("a-other-flow", accounts)
+                .flow(Flow::QboToZoho)
+                .zoho("7")
+                .qbo("70"),
         )
         .await;
     world
-        .log_row(
-            TENANT_A,
-            "b-record",
-            accounts,
-            Flow::ZohoToQbo,
-            Some("8"),
-            None,
-            "error",
-            Some("retry"),
-        )
+        .log_row(TENANT_A, Row::retry("b-record", accounts).zoho("8"))
         .await;
     world
         .retries
-        .request_retry(TENANT_A, "a-old")
+        .request_retry(&TENANT_A.into(), "a-old")
         .await
         .unwrap();
     world
         .retries
-        .request_retry(TENANT_A, "b-record")
+        .request_retry(&TENANT_A.into(), "b-record")
         .await
         .unwrap();
 
@@ -405,16 +357,7 @@ async fn done_resolves_only_that_records_rows_and_new_rows_stay_open() {
         .unwrap();
     // The run then stores the record's new outcome, an Error again: it offers Retry.
     world
-        .log_row(
-            TENANT_A,
-            "a-new",
-            accounts,
-            Flow::ZohoToQbo,
-            Some("7"),
-            None,
-            "error",
-            Some("retry"),
-        )
+        .log_row(TENANT_A, Row::retry("a-new", accounts).zoho("7"))
         .await;
 
     assert!(world.resolved_at("a-old").await.is_some());
@@ -426,7 +369,7 @@ async fn done_resolves_only_that_records_rows_and_new_rows_stay_open() {
     assert_eq!(pending[0].source_id, "8");
     world
         .retries
-        .request_retry(TENANT_A, "a-new")
+        .request_retry(&TENANT_A.into(), "a-new")
         .await
         .unwrap();
     world.stop().await;
@@ -442,32 +385,20 @@ async fn recreate_and_unlink_a_deleted_counterpart() {
     world
         .log_row(
             TENANT_A,
-            "deleted",
-            accounts,
-            Flow::ZohoToQbo,
-            Some("100"),
-            Some("58"),
-            "error",
-            Some("recreate"),
+            Row::recreate("deleted", accounts).zoho("100").qbo("58"),
         )
         .await;
     world
         .log_row(
             TENANT_A,
-            "plain",
-            accounts,
-            Flow::ZohoToQbo,
-            Some("101"),
-            Some("59"),
-            "error",
-            Some("retry"),
+            Row::retry("plain", accounts).zoho("101").qbo("59"),
         )
         .await;
 
     // Re-create goes through the queue with its own kind.
     let queued = world
         .retries
-        .request_retry(TENANT_A, "deleted")
+        .request_retry(&TENANT_A.into(), "deleted")
         .await
         .unwrap();
     assert_eq!(queued.kind, LogAction::Recreate);
@@ -477,13 +408,25 @@ async fn recreate_and_unlink_a_deleted_counterpart() {
     );
 
     // Unlink only where the counterpart was deleted.
-    let err = world.retries.unlink(TENANT_A, "plain").await.unwrap_err();
+    let err = world
+        .retries
+        .unlink(&TENANT_A.into(), "plain")
+        .await
+        .unwrap_err();
     assert!(matches!(err, RetryError::NotUnlinkable), "{err}");
-    let err = world.retries.unlink(TENANT_B, "deleted").await.unwrap_err();
+    let err = world
+        .retries
+        .unlink(&TENANT_B.into(), "deleted")
+        .await
+        .unwrap_err();
     assert!(matches!(err, RetryError::NotFound));
 
     world.clock.advance(Duration::minutes(1));
-    world.retries.unlink(TENANT_A, "deleted").await.unwrap();
+    world
+        .retries
+        .unlink(&TENANT_A.into(), "deleted")
+        .await
+        .unwrap();
     assert_eq!(
         world.links(TENANT_A).await,
         vec![("101".to_owned(), "59".to_owned())]
@@ -501,7 +444,11 @@ async fn recreate_and_unlink_a_deleted_counterpart() {
         world.retries.pending(TENANT_A).await.unwrap().is_empty(),
         "the queued Re-create is dropped"
     );
-    let err = world.retries.unlink(TENANT_A, "deleted").await.unwrap_err();
+    let err = world
+        .retries
+        .unlink(&TENANT_A.into(), "deleted")
+        .await
+        .unwrap_err();
     assert!(matches!(err, RetryError::AlreadyResolved));
     world.stop().await;
 }
@@ -514,16 +461,16 @@ async fn unlink_from_quickbooks_side_without_a_zoho_id() {
     world
         .log_row(
             TENANT_A,
-            "zoho-gone",
-            items,
-            Flow::QboToZoho,
-            None,
-            Some("30"),
-            "error",
-            Some("recreate"),
+            Row::recreate("zoho-gone", items)
+                .flow(Flow::QboToZoho)
+                .qbo("30"),
         )
         .await;
-    world.retries.unlink(TENANT_A, "zoho-gone").await.unwrap();
+    world
+        .retries
+        .unlink(&TENANT_A.into(), "zoho-gone")
+        .await
+        .unwrap();
     assert!(
         world.links(TENANT_A).await.is_empty(),
         "found by the QuickBooks id"

@@ -140,7 +140,7 @@ async fn claimed(scheduler: &Scheduler, owner: &str) -> Option<String> {
         .claim(owner, LEASE)
         .await
         .expect("claim")
-        .map(|claim| claim.tenant_id)
+        .map(|claim| claim.tenant_id.into_string())
 }
 
 #[tokio::test]
@@ -449,7 +449,7 @@ struct ScriptedRunner {
 impl TenantRunner for ScriptedRunner {
     fn run<'a>(&'a self, claim: &'a Claim) -> Pin<Box<dyn Future<Output = RunReport> + Send + 'a>> {
         Box::pin(async move {
-            match self.scripts.get(&claim.tenant_id).copied() {
+            match self.scripts.get(claim.tenant_id.as_str()).copied() {
                 Some(Script::Ok) | None => RunReport {
                     outcome: RunOutcome::Ok,
                     message: None,
@@ -500,7 +500,7 @@ async fn the_worker_records_outcomes_and_picks_the_next_run() {
     let mut results = worker.run_once_until_idle().await.expect("runs");
     results.sort_by(|x, y| format!("{x:?}").cmp(&format!("{y:?}")));
     let finished = |tenant: &str, outcome| ClaimResult::Finished {
-        tenant_id: tenant.to_owned(),
+        tenant_id: tenant.into(),
         outcome,
     };
     let mut expected = vec![
@@ -602,7 +602,7 @@ async fn a_run_that_lost_its_lease_is_stopped_and_not_recorded() {
     assert_eq!(
         results,
         vec![ClaimResult::LeaseLost {
-            tenant_id: tenant.clone()
+            tenant_id: tenant.as_str().into()
         }]
     );
     assert!(dropped.load(Ordering::SeqCst), "the run was stopped");
@@ -621,7 +621,7 @@ struct GatedRunner {
 impl TenantRunner for GatedRunner {
     fn run<'a>(&'a self, claim: &'a Claim) -> Pin<Box<dyn Future<Output = RunReport> + Send + 'a>> {
         Box::pin(async move {
-            let _ = self.started.send(claim.tenant_id.clone());
+            let _ = self.started.send(claim.tenant_id.to_string());
             let mut release = self.release.clone();
             let _ = release.wait_for(|go| *go).await;
             RunReport {
@@ -723,7 +723,7 @@ async fn a_killed_workers_tenant_is_taken_over_within_a_minute_and_shows_interru
     assert_eq!(
         results,
         vec![ClaimResult::Finished {
-            tenant_id: tenant.clone(),
+            tenant_id: tenant.as_str().into(),
             outcome: RunOutcome::Ok
         }]
     );
@@ -745,7 +745,7 @@ impl TenantRunner for CountingRunner {
     fn run<'a>(&'a self, claim: &'a Claim) -> Pin<Box<dyn Future<Output = RunReport> + Send + 'a>> {
         Box::pin(async move {
             self.runs.lock().expect("runs").push((
-                claim.tenant_id.clone(),
+                claim.tenant_id.to_string(),
                 claim.owner.clone(),
                 claim.started_at,
             ));

@@ -11,26 +11,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::support::{SyncWorld, TENANT};
 use chrono::Duration;
 use domain::mapping::qbo_to_zoho;
-use domain::pairs::{Direction, ModulePair, SyncDirections};
+use domain::pairs::{Direction, ModulePair};
 use engine::sync::LogQuery;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 /// A person's edit of a customer's phone in QBO.
-async fn edit_qbo_phone(qbo: &engine::connectors::QboClient, id: &str, phone: &str) {
-    let current = qbo.read("Customer", id).await.expect("read");
-    let mut edit = serde_json::Map::new();
-    edit.insert("PrimaryPhone".into(), json!({ "FreeFormNumber": phone }));
-    qbo.sparse_update(
-        "Customer",
-        id,
-        current["SyncToken"].as_str().expect("token"),
-        &edit,
-        None,
-    )
-    .await
-    .expect("update");
+async fn edit_qbo_phone(world: &SyncWorld, id: &str, phone: &str) {
+    world
+        .edit_qbo(
+            "Customer",
+            id,
+            json!({"PrimaryPhone": { "FreeFormNumber": phone }}),
+        )
+        .await;
 }
 
 #[derive(Debug, Default)]
@@ -51,25 +46,18 @@ fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
 }
 
 async fn play(seed: u64) {
-    let world = SyncWorld::start(2).await;
-    let mut directions = SyncDirections::default();
-    for pair in ModulePair::ALL {
-        directions.set(pair, Direction::Disabled);
-    }
-    directions.set(ModulePair::AccountsCustomers, Direction::Bidirectional);
-    world
-        .stores
-        .config
-        .save_directions(TENANT, &directions)
-        .await
-        .expect("directions");
+    let world = SyncWorld::with_pairs(
+        2,
+        &[(ModulePair::AccountsCustomers, Direction::Bidirectional)],
+    )
+    .await;
     let mut rng = StdRng::seed_from_u64(seed);
     let zoho = world.zoho().await;
     let qbo = world.qbo().await;
     let mut changes = Changes::default();
     let mut next_name = 0;
     // The seeded records take part too.
-    let summary = world.engine.run_tenant(TENANT).await;
+    let summary = world.engine.run_tenant(&TENANT.into()).await;
     assert!(summary.message.is_none(), "first run: {summary:?}");
 
     for step in 0..30 {
@@ -118,7 +106,7 @@ async fn play(seed: u64) {
                     .collect();
                 let customer = &customers[rng.random_range(0..customers.len())];
                 let id = customer["Id"].as_str().expect("id").to_owned();
-                edit_qbo_phone(&qbo, &id, &format!("+1-555-400-{step:04}")).await;
+                edit_qbo_phone(&world, &id, &format!("+1-555-400-{step:04}")).await;
                 changes.qbo.insert(id);
             }
             7 => {
@@ -136,13 +124,13 @@ async fn play(seed: u64) {
                     .await
                     .expect("update");
                 } else {
-                    edit_qbo_phone(&qbo, &link.qbo_id, &format!("+1-555-700-{step:04}")).await;
+                    edit_qbo_phone(&world, &link.qbo_id, &format!("+1-555-700-{step:04}")).await;
                 }
                 world.advance(Duration::seconds(30));
-                let _ = world.engine.run_tenant(TENANT).await;
+                let _ = world.engine.run_tenant(&TENANT.into()).await;
                 if to_qbo {
-                    edit_qbo_phone(&qbo, &link.qbo_id, &format!("+1-555-701-{step:04}")).await;
-                    changes.qbo.insert(link.qbo_id.clone());
+                    edit_qbo_phone(&world, &link.qbo_id, &format!("+1-555-701-{step:04}")).await;
+                    changes.qbo.insert(link.qbo_id.to_string());
                 } else {
                     zoho.update(
                         "Accounts",
@@ -150,7 +138,7 @@ async fn play(seed: u64) {
                     )
                     .await
                     .expect("update");
-                    changes.zoho.insert(link.zoho_id.clone());
+                    changes.zoho.insert(link.zoho_id.to_string());
                 }
             }
             8 => {
@@ -172,7 +160,7 @@ async fn play(seed: u64) {
                     .expect("created")
                     .id;
                 world.advance(Duration::seconds(30));
-                let summary = world.engine.run_tenant(TENANT).await;
+                let summary = world.engine.run_tenant(&TENANT.into()).await;
                 if summary.message.is_none() {
                     let after = world.links().await;
                     assert!(
@@ -215,12 +203,12 @@ async fn play(seed: u64) {
                 world
                     .control(reqwest::Method::POST, "faults", Some(json!({"service": service, "kind": kind, "count": count, "delay_ms": 20})))
                     .await;
-                let _ = world.engine.run_tenant(TENANT).await;
+                let _ = world.engine.run_tenant(&TENANT.into()).await;
                 world.control(reqwest::Method::DELETE, "faults", None).await;
             }
             _ => {
                 // A run; under faults it may stop early, and the next run resumes.
-                let _ = world.engine.run_tenant(TENANT).await;
+                let _ = world.engine.run_tenant(&TENANT.into()).await;
             }
         }
         world.advance(Duration::seconds(rng.random_range(20..200)));
@@ -231,7 +219,7 @@ async fn play(seed: u64) {
     let mut settled = false;
     for _ in 0..6 {
         world.advance(Duration::minutes(15));
-        let summary = world.engine.run_tenant(TENANT).await;
+        let summary = world.engine.run_tenant(&TENANT.into()).await;
         assert!(
             summary.message.is_none(),
             "seed {seed}: settling run failed: {summary:?}"

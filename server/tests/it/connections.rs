@@ -282,7 +282,7 @@ impl engine::sync::TenantRunner for ReportingRunner {
         claim: &'a engine::sync::Claim,
     ) -> std::pin::Pin<Box<dyn Future<Output = engine::sync::RunReport> + Send + 'a>> {
         Box::pin(async move {
-            let _ = self.0.send(claim.tenant_id.clone());
+            let _ = self.0.send(claim.tenant_id.to_string());
             engine::sync::RunReport {
                 outcome: engine::sync::RunOutcome::Ok,
                 message: None,

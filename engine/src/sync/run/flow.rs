@@ -201,6 +201,7 @@ impl TenantRun<'_> {
 
     /// Decides a page, dependencies first: records waiting for records not linked yet are
     /// decided again once those are synced.
+    #[tracing::instrument(name = "decide_page", level = "debug", skip_all, fields(tenant_id = %self.tenant_id, pair = pair.key(), flow = F::SIDE.flow.key(), records = records.len()))]
     pub(super) async fn decide_page<F: FlowSide>(
         &mut self,
         pair: ModulePair,

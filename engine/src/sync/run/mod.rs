@@ -28,8 +28,9 @@ use crate::clock::Clock;
 use crate::connections::{ConnectionError, ConnectionStore, Provider};
 use crate::connectors::qbo::{BatchItem, BatchOperation, BatchOutcome};
 use crate::connectors::zoho::{PageCursor, RecordPage};
-use crate::connectors::{ConnectorError, QboClient, ZohoClient};
+use crate::connectors::{ConnectorError, QboApi, ZohoApi};
 use crate::db::Db;
+use crate::ids::TenantId;
 
 mod flow;
 mod pipeline;
@@ -161,10 +162,43 @@ impl Engine {
 
     /// Runs one tenant: live changes of every runnable pair, requested retries, then a slice of
     /// any backfill. Never panics on remote trouble: the outcome says what happened.
-    #[tracing::instrument(name = "tenant_run", skip(self))]
-    pub async fn run_tenant(&self, tenant_id: &str) -> RunReport {
+    pub async fn run_tenant(&self, tenant_id: &TenantId) -> RunReport {
+        let clients = async {
+            let qbo: Arc<dyn QboApi> = Arc::new(self.connections.qbo_client(tenant_id).await?);
+            let zoho: Arc<dyn ZohoApi> = Arc::new(self.connections.zoho_client(tenant_id).await?);
+            Ok::<_, ConnectionError>((qbo, zoho))
+        };
+        match clients.await {
+            Ok((qbo, zoho)) => self.run_tenant_with(tenant_id, qbo, zoho).await,
+            Err(error) => {
+                self.report(tenant_id, Err(error.into()), RunStats::default())
+                    .await
+            }
+        }
+    }
+
+    /// [`Engine::run_tenant`] with the given clients: the real ones, or in unit tests fakes
+    /// that answer without HTTP.
+    #[tracing::instrument(name = "tenant_run", skip_all, fields(tenant_id = %tenant_id))]
+    pub(crate) async fn run_tenant_with(
+        &self,
+        tenant_id: &str,
+        qbo: Arc<dyn QboApi>,
+        zoho: Arc<dyn ZohoApi>,
+    ) -> RunReport {
         let mut stats = RunStats::default();
-        let result = self.run_inner(tenant_id, &mut stats).await;
+        let result = self.run_inner(tenant_id, qbo, zoho, &mut stats).await;
+        self.report(tenant_id, result, stats).await
+    }
+
+    /// What a run came to, for the scheduler; a connection the remote refused is marked for
+    /// reconnecting.
+    async fn report(
+        &self,
+        tenant_id: &str,
+        result: Result<bool, RunError>,
+        stats: RunStats,
+    ) -> RunReport {
         match result {
             Ok(more_work) => RunReport {
                 outcome: RunOutcome::Ok,
@@ -227,13 +261,17 @@ impl Engine {
         }
     }
 
-    async fn run_inner(&self, tenant_id: &str, stats: &mut RunStats) -> Result<bool, RunError> {
+    async fn run_inner(
+        &self,
+        tenant_id: &str,
+        qbo: Arc<dyn QboApi>,
+        zoho: Arc<dyn ZohoApi>,
+        stats: &mut RunStats,
+    ) -> Result<bool, RunError> {
         let directions = self.config.directions(tenant_id).await?;
         let settings = self.config.settings(tenant_id).await?;
         let entitlements = crate::billing::entitlements(&self.db, tenant_id).await?;
         let runnable = entitlements.runnable_pairs(&directions);
-        let qbo = self.connections.qbo_client(tenant_id).await?;
-        let zoho = self.connections.zoho_client(tenant_id).await?;
         let mut pairs = BTreeMap::new();
         for pair in &runnable {
             let (mapping, _) = self.config.mapping(tenant_id, *pair).await?;
@@ -384,8 +422,8 @@ impl Decided {
 struct TenantRun<'e> {
     engine: &'e Engine,
     tenant_id: String,
-    qbo: QboClient,
-    zoho: ZohoClient,
+    qbo: Arc<dyn QboApi>,
+    zoho: Arc<dyn ZohoApi>,
     directions: SyncDirections,
     settings: SyncSettings,
     runnable: Vec<ModulePair>,
@@ -616,3 +654,6 @@ impl super::worker::TenantRunner for Engine {
         Box::pin(self.run_tenant(&claim.tenant_id))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -29,7 +29,7 @@ impl FlowSide for QboToZoho {
     fn row(pair: ModulePair, id: &str, record: &Value, link: Option<&Link>) -> NewLogRow {
         let mut row = log_row(pair, Flow::QboToZoho, LogStatus::Error);
         row.qbo_id = Some(id.to_owned());
-        row.zoho_id = link.map(|l| l.zoho_id.clone());
+        row.zoho_id = link.map(|l| l.zoho_id.to_string());
         row.record_name = Self::name(record, link);
         row.details.qbo_id = Some(id.to_owned());
         row.details.read = record.clone();
@@ -156,6 +156,7 @@ impl TenantRun<'_> {
         Ok(())
     }
 
+    #[tracing::instrument(name = "write_zoho", level = "debug", skip_all, fields(tenant_id = %self.tenant_id, pair = pair.key(), writes = decided.writes.len()))]
     pub(super) async fn write_zoho(
         &mut self,
         pair: ModulePair,
@@ -393,7 +394,7 @@ impl TenantRun<'_> {
         row.details.written = write.payload.clone();
         row.details.notes = write.notes.clone();
         if let Some(link) = &write.link {
-            row.zoho_id = Some(link.zoho_id.clone());
+            row.zoho_id = Some(link.zoho_id.to_string());
         }
         match result {
             Ok(written) => {
@@ -420,8 +421,8 @@ impl TenantRun<'_> {
                 row.zoho_id = Some(written.id.clone());
                 commit.links.push(Link {
                     pair,
-                    zoho_id: written.id,
-                    qbo_id: write.source_id.clone(),
+                    zoho_id: written.id.into(),
+                    qbo_id: write.source_id.as_str().into(),
                     zoho_hash,
                     qbo_hash: write.source_hash.clone(),
                     qbo_sync_token: text(write.read.get("SyncToken"))

@@ -32,7 +32,7 @@ impl TenantRun<'_> {
                         .commit(
                             &self.tenant_id,
                             PageCommit {
-                                unlink: vec![(pair, link.zoho_id.clone())],
+                                unlink: vec![(pair, link.zoho_id.to_string())],
                                 ..PageCommit::default()
                             },
                         )
@@ -81,13 +81,16 @@ impl TenantRun<'_> {
 
     /// Works on the first active backfill for a bounded number of pages; returns whether any
     /// backfill is left.
-    #[tracing::instrument(name = "backfill", skip_all, fields(tenant_id = %self.tenant_id))]
+    #[tracing::instrument(name = "backfill", skip_all, fields(tenant_id = %self.tenant_id, pair = tracing::field::Empty, flow = tracing::field::Empty))]
     pub(super) async fn backfill_slice(&mut self) -> Result<bool, RunError> {
         let progress = self.engine.backfills.progress(&self.tenant_id).await?;
         let Some(job) = progress.into_iter().find(|p| p.status.is_active()) else {
             return Ok(false);
         };
         let (pair, flow) = (job.pair, job.flow);
+        tracing::Span::current()
+            .record("pair", pair.key())
+            .record("flow", flow.key());
         let allowed = self.runnable.contains(&pair)
             && self
                 .pairs

@@ -138,7 +138,7 @@ impl FlowSide for ZohoToQbo {
         let mut row = log_row(pair, Flow::ZohoToQbo, LogStatus::Error);
         row.zoho_id = Some(id.to_owned());
         row.record_name = zoho_name(record);
-        row.qbo_id = link.map(|l| l.qbo_id.clone());
+        row.qbo_id = link.map(|l| l.qbo_id.to_string());
         // (`details.read` is filled only when the row is kept: most records go on to a write,
         // whose own row is made from the answer.)
         row
@@ -170,7 +170,7 @@ impl FlowSide for ZohoToQbo {
         let Some(l) = cx.link else {
             return ConflictCheck::None;
         };
-        let Some(qbo_record) = cx.opts.target_changes.get(&l.qbo_id) else {
+        let Some(qbo_record) = cx.opts.target_changes.get(l.qbo_id.as_str()) else {
             return ConflictCheck::None;
         };
         if qbo_record.get("Active") == Some(&json!(false)) {
@@ -275,6 +275,7 @@ impl TenantRun<'_> {
     /// all its batches, creates and updates, within the realm's concurrency and pacing. The
     /// sends run as a task of their own, so the next page can be decided meanwhile;
     /// `finish_qbo` takes the answers.
+    #[tracing::instrument(name = "send_qbo", level = "debug", skip_all, fields(tenant_id = %self.tenant_id, pair = pair.key(), writes = decided.writes.len()))]
     pub(super) async fn send_qbo(
         &mut self,
         pair: ModulePair,
@@ -378,6 +379,7 @@ impl TenantRun<'_> {
 
     /// Waits for the batches `send_qbo` started and records their outcomes (links, log rows)
     /// in the page commit it returns.
+    #[tracing::instrument(name = "finish_qbo", level = "debug", skip_all, fields(tenant_id = %self.tenant_id, pair = sending.pair.key()))]
     pub(super) async fn finish_qbo(&mut self, sending: QboSending) -> Result<PageCommit, RunError> {
         let QboSending {
             pair,
@@ -554,7 +556,7 @@ impl TenantRun<'_> {
         row.record_name = write.name.clone();
         let before = write.link.as_ref().and_then(|l| l.last_written.as_ref());
         if let Some(link) = &write.link {
-            row.qbo_id = Some(link.qbo_id.clone());
+            row.qbo_id = Some(link.qbo_id.to_string());
         }
         // What was sent: an update sends only the fields changed since the last write.
         let sent = match &write.link {
@@ -607,8 +609,8 @@ impl TenantRun<'_> {
                 );
                 commit.links.push(Link {
                     pair,
-                    zoho_id: write.source_id,
-                    qbo_id,
+                    zoho_id: write.source_id.into(),
+                    qbo_id: qbo_id.into(),
                     zoho_hash: write.source_hash,
                     qbo_hash,
                     qbo_sync_token: text(saved.get("SyncToken")),
@@ -643,6 +645,7 @@ impl TenantRun<'_> {
 
     /// A crashed run left journaled batches: send each again with its requestid (QBO answers
     /// with the first result, creating nothing new) and store the links.
+    #[tracing::instrument(name = "recover_batches", skip_all, fields(tenant_id = %self.tenant_id, pair = pair.key()))]
     pub(super) async fn recover_batches(&mut self, pair: ModulePair) -> Result<(), RunError> {
         let pending = self
             .store()

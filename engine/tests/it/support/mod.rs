@@ -1,29 +1,53 @@
-//! Shared by the engine's sync tests: a fresh database (SQLite file, or a new PostgreSQL
-//! database when ZQSYNC_TEST_DATABASE=postgres), a sandbox, and a tenant connected to both
-//! simulated systems through the real OAuth flow (auto consent), on a plan that allows every pair.
+//! What the engine's integration tests share. [`World`]: a sandbox, a fresh migrated database
+//! (SQLite file, or a new PostgreSQL database when ZQSYNC_TEST_DATABASE=postgres), a manual
+//! clock at the sandbox's time and a connection store over both, with the simulators' OAuth
+//! apps. [`SyncWorld`] adds one tenant connected to both systems and the sync engine.
 
 use std::sync::Arc;
 
 use chrono::Duration;
-use engine::connections::{ConnectionStore, IntuitCallback, Provider, ZohoCallback};
-use engine::connectors::{
-    ConnectorConfig, Connectors, Endpoints, OAuthApp, QboClient, ResilienceConfig, ZohoClient,
-};
-use engine::sync::SyncStores;
-use engine::sync::run::Engine;
-use engine::sync::store::Link;
+use engine::connections::{ConnectionInfo, ConnectionStore, IntuitCallback, ZohoCallback};
+use engine::connectors::{ConnectorConfig, Connectors, Endpoints, OAuthApp, ResilienceConfig};
 use engine::vault::Vault;
 use engine::{Db, ManualClock};
 use sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 
-pub const KEY: [u8; 32] = *b"0123456789abcdef0123456789abcdef";
-pub const REDIRECT: &str = "http://127.0.0.1:9/oauth/callback";
-pub const TENANT: &str = "0195f3a0-0000-7000-8000-0000000000c1";
+mod sync;
 
+pub use sync::{SyncWorld, TENANT, assert_each_once, by_name, in_walk_order};
 pub use test_support::{FreshDatabase, fresh_database};
 
-pub fn connectors_for(sandbox: &Sandbox) -> Connectors {
+/// The vault key of every test world.
+pub const KEY: [u8; 32] = *b"0123456789abcdef0123456789abcdef";
+/// The redirect URI both OAuth apps are registered with (nothing listens there: the tests read
+/// the callback's query from the redirect).
+pub const REDIRECT: &str = "http://127.0.0.1:9/oauth/callback";
+
+/// Retries that wait milliseconds, not seconds; pacing and rate-limit pauses as in production.
+pub fn quick_retries() -> ResilienceConfig {
+    ResilienceConfig {
+        min_backoff: std::time::Duration::from_millis(10),
+        max_backoff: std::time::Duration::from_millis(50),
+        ..ResilienceConfig::default()
+    }
+}
+
+/// [`quick_retries`] without pacing and with short 429 pauses: the simulators' own limits are
+/// what the sync tests meet, and they need no minute-long pause.
+pub fn unpaced() -> ResilienceConfig {
+    ResilienceConfig {
+        qbo_rate_limit_wait: std::time::Duration::from_millis(50),
+        zoho_rate_limit_wait: std::time::Duration::from_millis(50),
+        qbo_requests_per_minute: None,
+        qbo_batches_per_minute: None,
+        zoho_requests_per_second: None,
+        ..quick_retries()
+    }
+}
+
+/// The real HTTP clients, pointed at the sandbox.
+pub fn sandbox_connectors(sandbox: &Sandbox, resilience: ResilienceConfig) -> Connectors {
     let urls = sandbox.urls();
     Connectors::new(ConnectorConfig {
         endpoints: Endpoints::sandbox(
@@ -32,55 +56,31 @@ pub fn connectors_for(sandbox: &Sandbox) -> Connectors {
             &urls.qbo_api,
             &urls.intuit_oauth,
         ),
-        resilience: ResilienceConfig {
-            min_backoff: std::time::Duration::from_millis(10),
-            max_backoff: std::time::Duration::from_millis(50),
-            // The simulators' 429s need no minute-long pause in tests.
-            qbo_rate_limit_wait: std::time::Duration::from_millis(50),
-            zoho_rate_limit_wait: std::time::Duration::from_millis(50),
-            // Unpaced: the simulators' own limits are what these tests meet.
-            qbo_requests_per_minute: None,
-            qbo_batches_per_minute: None,
-            zoho_requests_per_second: None,
-            ..ResilienceConfig::default()
-        },
+        resilience,
     })
     .expect("connectors")
 }
 
-/// A sandbox, a database and one connected tenant, with the engine ready to run it.
-pub struct SyncWorld {
+/// A sandbox, a fresh migrated database and a connection store over both.
+pub struct World {
     pub sandbox: Sandbox,
     pub db: Db,
     pub database: Option<FreshDatabase>,
     pub clock: Arc<ManualClock>,
+    pub connectors: Connectors,
+    pub resilience: ResilienceConfig,
     pub connections: Arc<ConnectionStore>,
-    pub stores: SyncStores,
-    pub engine: Engine,
+    /// A client that does not follow redirects (consent pages answer with one).
     pub http: reqwest::Client,
     pub realm: String,
+    pub intuit_app: OAuthApp,
+    pub zoho_app: OAuthApp,
 }
 
-fn param(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
-
-impl SyncWorld {
-    /// `records` demo records per module in the sandbox; the tenant is on Professional Annual.
-    pub async fn start(records: usize) -> SyncWorld {
-        Self::start_with(SandboxConfig {
-            records_per_module: records,
-            ..SandboxConfig::default()
-        })
-        .await
-    }
-
-    pub async fn start_with(mut config: SandboxConfig) -> SyncWorld {
-        config.auto_consent = true;
+impl World {
+    /// Starts the sandbox of `config` and a database with no tenants yet; the connectors use
+    /// `resilience`.
+    pub async fn start_with(config: SandboxConfig, resilience: ResilienceConfig) -> World {
         let realm = config.realm_id.clone();
         let intuit_app = OAuthApp {
             client_id: config.intuit_client_id.clone(),
@@ -96,99 +96,95 @@ impl SyncWorld {
         let database = fresh_database().await;
         let db = Db::connect(&database.url).await.expect("database");
         db.migrate().await.expect("migrations");
-        engine::with_pool!(&db, pool => {
-            sqlx::query("INSERT INTO tenants (id, company_name, plan, created_at) VALUES ($1, 'Sync Test', 'professional_annual', 0)")
-                .bind(TENANT)
-                .execute(pool)
-                .await
-                .expect("tenant");
-            sqlx::query("INSERT INTO billing_accounts (tenant_id, status, updated_at) VALUES ($1, 'active', 0)")
-                .bind(TENANT)
-                .execute(pool)
-                .await
-                .expect("billing");
-            sqlx::query("INSERT INTO integration_settings (tenant_id, active, updated_at) VALUES ($1, TRUE, 0)")
-                .bind(TENANT)
-                .execute(pool)
-                .await
-                .expect("active");
-        });
         let clock = Arc::new(ManualClock::new(sandbox.now()));
-        let connections = Arc::new(ConnectionStore::new(
+        let connectors = sandbox_connectors(&sandbox, resilience.clone());
+        let connections = connection_store(
             db.clone(),
-            Arc::new(Vault::new(1, &KEY).expect("vault")),
             clock.clone(),
-            connectors_for(&sandbox),
-            Some(zoho_app),
-            Some(intuit_app),
-        ));
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let world = SyncWorld {
-            stores: SyncStores::new(db.clone(), clock.clone()),
-            engine: Engine::new(db.clone(), clock.clone(), connections.clone()),
+            connectors.clone(),
+            &zoho_app,
+            &intuit_app,
+        );
+        World {
             sandbox,
             db,
             database: Some(database),
             clock,
+            connectors,
+            resilience,
             connections,
-            http,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
             realm,
-        };
-        world.connect().await;
-        world
+            intuit_app,
+            zoho_app,
+        }
     }
 
-    async fn callback(&self, provider: Provider) -> Vec<(String, String)> {
-        let url = self
-            .connections
-            .authorization_url(TENANT, provider)
-            .await
-            .expect("authorize URL");
-        sandbox::auto_consent(&url).await.expect("auto consent")
+    /// Another server process: its own pool, HTTP clients, caches and locks, same database.
+    pub async fn second_process(&self) -> Arc<ConnectionStore> {
+        let url = &self.database.as_ref().expect("a database").url;
+        let db = Db::connect(url).await.expect("second pool");
+        connection_store(
+            db,
+            self.clock.clone(),
+            sandbox_connectors(&self.sandbox, self.resilience.clone()),
+            &self.zoho_app,
+            &self.intuit_app,
+        )
     }
 
-    async fn connect(&self) {
-        let q = self.callback(Provider::Qbo).await;
+    /// A tenant row on `plan`.
+    pub async fn add_tenant(&self, id: &str, company: &str, plan: &str) {
+        engine::with_pool!(&self.db, pool => {
+            sqlx::query("INSERT INTO tenants (id, company_name, plan, created_at) VALUES ($1, $2, $3, 0)")
+                .bind(id)
+                .bind(company)
+                .bind(plan)
+                .execute(pool)
+                .await
+                .expect("tenant");
+        });
+    }
+
+    /// Completes `tenant`'s QuickBooks connection with the consent page's callback.
+    pub async fn complete_qbo(
+        &self,
+        tenant: &str,
+        callback: &[(String, String)],
+    ) -> ConnectionInfo {
         self.connections
             .complete_qbo(
-                TENANT,
+                tenant,
                 &IntuitCallback {
-                    code: param(&q, "code"),
-                    state: param(&q, "state"),
-                    realm_id: param(&q, "realmId"),
+                    code: param(callback, "code"),
+                    state: param(callback, "state"),
+                    realm_id: param(callback, "realmId"),
                 },
             )
             .await
-            .expect("QBO connected");
-        let z = self.callback(Provider::Zoho).await;
+            .expect("QBO connected")
+    }
+
+    /// Completes `tenant`'s Zoho connection with the consent page's callback.
+    pub async fn complete_zoho(
+        &self,
+        tenant: &str,
+        callback: &[(String, String)],
+    ) -> ConnectionInfo {
         self.connections
             .complete_zoho(
-                TENANT,
+                tenant,
                 &ZohoCallback {
-                    code: param(&z, "code"),
-                    state: param(&z, "state"),
-                    accounts_server: param(&z, "accounts-server"),
+                    code: param(callback, "code"),
+                    state: param(callback, "state"),
+                    accounts_server: param(callback, "accounts-server"),
                 },
             )
             .await
-            .expect("Zoho connected");
-    }
-
-    pub async fn qbo(&self) -> QboClient {
-        self.connections
-            .qbo_client(TENANT)
-            .await
-            .expect("qbo client")
-    }
-
-    pub async fn zoho(&self) -> ZohoClient {
-        self.connections
-            .zoho_client(TENANT)
-            .await
-            .expect("zoho client")
+            .expect("Zoho connected")
     }
 
     /// Moves both clocks: ours and the simulators'.
@@ -202,39 +198,7 @@ impl SyncWorld {
         self.clock.now()
     }
 
-    pub async fn links(&self) -> Vec<Link> {
-        self.engine.store().all_links(TENANT).await.expect("links")
-    }
-
-    /// Every QBO record of an entity (inactive included), through the sandbox's read-back.
-    pub async fn qbo_records(&self, entity: &str) -> Vec<Value> {
-        let base = self.sandbox.urls().qbo_api;
-        let answer: Value = self
-            .http
-            .get(format!("{base}/_sandbox/qbo/{}/{entity}", self.realm))
-            .send()
-            .await
-            .expect("read-back")
-            .json()
-            .await
-            .expect("json");
-        rows(answer)
-    }
-
-    pub async fn zoho_records(&self, module: &str) -> Vec<Value> {
-        let base = self.sandbox.urls().zoho_api;
-        let answer: Value = self
-            .http
-            .get(format!("{base}/_sandbox/zoho/{module}"))
-            .send()
-            .await
-            .expect("read-back")
-            .json()
-            .await
-            .expect("json");
-        rows(answer)
-    }
-
+    /// Calls the sandbox's control API (`/_sandbox/{path}`) and returns its JSON answer.
     pub async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let base = self.sandbox.urls().qbo_api;
         let mut request = self.http.request(method, format!("{base}/_sandbox/{path}"));
@@ -250,6 +214,23 @@ impl SyncWorld {
         answer.json().await.unwrap_or(Value::Null)
     }
 
+    /// The requests to `service` that the sandbox saw, by path, in the order they came.
+    pub async fn write_paths(&self, service: &str) -> Vec<String> {
+        let writes = self
+            .control(
+                reqwest::Method::GET,
+                &format!("writes?service={service}"),
+                None,
+            )
+            .await;
+        writes["writes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|w| w["path"].as_str().map(str::to_owned))
+            .collect()
+    }
+
     pub async fn finish(mut self) {
         self.db.close().await;
         let database = self.database.take();
@@ -260,13 +241,28 @@ impl SyncWorld {
     }
 }
 
-fn rows(answer: Value) -> Vec<Value> {
-    match answer {
-        Value::Array(rows) => rows,
-        Value::Object(map) => map
-            .into_iter()
-            .find_map(|(_, v)| v.as_array().cloned())
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    }
+fn connection_store(
+    db: Db,
+    clock: Arc<ManualClock>,
+    connectors: Connectors,
+    zoho_app: &OAuthApp,
+    intuit_app: &OAuthApp,
+) -> Arc<ConnectionStore> {
+    Arc::new(ConnectionStore::new(
+        db,
+        Arc::new(Vault::new(1, &KEY).expect("vault")),
+        clock,
+        connectors,
+        Some(zoho_app.clone()),
+        Some(intuit_app.clone()),
+    ))
+}
+
+/// A query parameter of an OAuth callback; the test fails when the callback lacks it.
+pub fn param(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("callback has no {name}: {pairs:?}"))
 }
