@@ -83,30 +83,18 @@ pub struct ZohoDataCentre {
 /// What the providers add to a token answer. Lifetimes read as numbers or numeric strings; an
 /// unreadable one counts as absent rather than failing the whole answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ProviderTokenFields {
     /// Zoho: where this org's API lives.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_domain: Option<String>,
     /// Zoho's older answers: the lifetime in seconds, next to an `expires_in` in milliseconds.
-    #[serde(
-        default,
-        deserialize_with = "seconds",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "seconds")]
     pub expires_in_sec: Option<i64>,
     /// Intuit's rolling refresh-token lifetime.
-    #[serde(
-        default,
-        deserialize_with = "seconds",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "seconds")]
     pub x_refresh_token_expires_in: Option<i64>,
     /// Intuit's absolute (5-year) refresh-token cap, when asked for.
-    #[serde(
-        default,
-        deserialize_with = "seconds",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "seconds")]
     pub x_refresh_token_hard_expires_in: Option<i64>,
 }
 
@@ -314,8 +302,25 @@ impl TokenEndpoint {
         }
     }
 
-    /// A revocation answer: HTTP 200 without an `error` member (Zoho's way of failing).
-    fn revoked(&self, answer: &HttpResponse) -> Result<(), ConnectorError> {
+    /// Sends a revocation request (built here, not by the crate: see the module's comment).
+    /// Revoked means HTTP 200 without an `error` member, Zoho's way of failing.
+    async fn revoke(
+        &self,
+        url: &str,
+        content_type: &str,
+        authorization: Option<String>,
+        body: Vec<u8>,
+    ) -> Result<(), ConnectorError> {
+        let mut request = oauth2::http::Request::post(url)
+            .header(ACCEPT, "application/json")
+            .header(CONTENT_TYPE, content_type);
+        if let Some(credentials) = authorization {
+            request = request.header(AUTHORIZATION, credentials);
+        }
+        let request = request
+            .body(body)
+            .map_err(|error| misconfigured(self.api, "revocation request", &error))?;
+        let answer = self.send(request).await?;
         let body: Value = serde_json::from_slice(answer.body()).unwrap_or(Value::Null);
         if answer.status().as_u16() != 200 || body.get("error").is_some() {
             return Err(oauth_error_in(self.api, self.status(), &body));
@@ -366,24 +371,6 @@ fn oauth_error_in(api: Api, status: Option<u16>, body: &Value) -> ConnectorError
         text("error").unwrap_or("unknown"),
         text("error_description").unwrap_or_default(),
     )
-}
-
-fn revocation_request(
-    api: Api,
-    url: &str,
-    content_type: &str,
-    authorization: Option<String>,
-    body: Vec<u8>,
-) -> Result<HttpRequest, ConnectorError> {
-    let mut request = oauth2::http::Request::post(url)
-        .header(ACCEPT, "application/json")
-        .header(CONTENT_TYPE, content_type);
-    if let Some(credentials) = authorization {
-        request = request.header(AUTHORIZATION, credentials);
-    }
-    request
-        .body(body)
-        .map_err(|error| misconfigured(api, "revocation request", &error))
 }
 
 fn new_state() -> CsrfToken {
@@ -515,16 +502,14 @@ impl ZohoOAuth {
         let form = form_urlencoded::Serializer::new(String::new())
             .append_pair("token", refresh_token)
             .finish();
-        let request = revocation_request(
-            Api::ZohoOAuth,
-            &format!("{}/oauth/v2/token/revoke", dc.accounts_server),
-            "application/x-www-form-urlencoded",
-            None,
-            form.into_bytes(),
-        )?;
-        let endpoint = TokenEndpoint::new(&self.http, Api::ZohoOAuth);
-        let answer = endpoint.send(request).await?;
-        endpoint.revoked(&answer)
+        TokenEndpoint::new(&self.http, Api::ZohoOAuth)
+            .revoke(
+                &format!("{}/oauth/v2/token/revoke", dc.accounts_server),
+                "application/x-www-form-urlencoded",
+                None,
+                form.into_bytes(),
+            )
+            .await
     }
 }
 
@@ -642,16 +627,14 @@ impl IntuitOAuth {
     pub async fn revoke(&self, token: &str) -> Result<(), ConnectorError> {
         let body = serde_json::to_vec(&serde_json::json!({ "token": token }))
             .map_err(|error| misconfigured(Api::IntuitOAuth, "revocation body", &error))?;
-        let request = revocation_request(
-            Api::IntuitOAuth,
-            &self.endpoints.intuit_revoke,
-            "application/json",
-            Some(self.app.basic_credentials()),
-            body,
-        )?;
-        let endpoint = TokenEndpoint::new(&self.http, Api::IntuitOAuth);
-        let answer = endpoint.send(request).await?;
-        endpoint.revoked(&answer)
+        TokenEndpoint::new(&self.http, Api::IntuitOAuth)
+            .revoke(
+                &self.endpoints.intuit_revoke,
+                "application/json",
+                Some(self.app.basic_credentials()),
+                body,
+            )
+            .await
     }
 }
 
