@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::connectors::check::{QboCheck, ZohoCheck, check_qbo, check_zoho};
-use crate::connectors::oauth::{OAuthApp, random_urlsafe};
+use crate::connectors::oauth::{OAuthApp, RefreshToken};
 use crate::connectors::{
     Api, BoxFuture, ConnectorError, Connectors, IntuitOAuth, QboClient, TokenSource, ZohoClient,
     ZohoOAuth,

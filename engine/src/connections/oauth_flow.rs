@@ -20,10 +20,9 @@ impl ConnectionStore {
         tenant_id: &str,
         provider: Provider,
     ) -> Result<String, ConnectionError> {
-        let state = random_urlsafe(32);
-        let url = match provider {
-            Provider::Zoho => self.zoho_oauth()?.authorization_url(&state),
-            Provider::Qbo => self.intuit_oauth()?.authorization_url(&state, None),
+        let (url, state) = match provider {
+            Provider::Zoho => self.zoho_oauth()?.authorization_url()?,
+            Provider::Qbo => self.intuit_oauth()?.authorization_url(None)?,
         };
         let now = self.clock.now_millis();
         with_pool!(&self.db, pool => {
@@ -36,7 +35,7 @@ impl ConnectionStore {
                  VALUES ($1, $2, $3, NULL, $4, $5)",
             )
             .bind(tenant_id)
-            .bind(state_hash(&state))
+            .bind(state_hash(state.secret()))
             .bind(provider.as_str())
             .bind(now)
             .bind(now + STATE_TTL_MS)
@@ -91,12 +90,12 @@ impl ConnectionStore {
             .await?;
         let refresh = tokens
             .refresh_token
-            .as_deref()
+            .as_ref()
             .ok_or(ConnectionError::InvalidCallback(Provider::Zoho))?;
         let now = self.clock.now_millis();
         let stored = StoredTokens {
-            refresh: refresh.to_owned(),
-            access: tokens.access_token.clone(),
+            refresh: refresh.secret().clone(),
+            access: tokens.access_token.secret().clone(),
             access_expires_at: now + tokens.expires_in_secs * 1000,
             refresh_expires_at: None,
             refresh_hard_expires_at: None,
@@ -132,12 +131,12 @@ impl ConnectionStore {
         let tokens = oauth.exchange_code(&callback.code, None).await?;
         let refresh = tokens
             .refresh_token
-            .as_deref()
+            .as_ref()
             .ok_or(ConnectionError::InvalidCallback(Provider::Qbo))?;
         let now = self.clock.now_millis();
         let stored = StoredTokens {
-            refresh: refresh.to_owned(),
-            access: tokens.access_token.clone(),
+            refresh: refresh.secret().clone(),
+            access: tokens.access_token.secret().clone(),
             access_expires_at: now + tokens.expires_in_secs * 1000,
             refresh_expires_at: tokens.refresh_expires_in_secs.map(|s| now + s * 1000),
             refresh_hard_expires_at: tokens.refresh_hard_expires_in_secs.map(|s| now + s * 1000),

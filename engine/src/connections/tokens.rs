@@ -299,7 +299,7 @@ impl ConnectionStore {
         };
         let now = self.clock.now_millis();
         let fresh = CachedToken {
-            token: tokens.access_token.clone(),
+            token: tokens.access_token.secret().clone(),
             expires_at: now + tokens.expires_in_secs * 1000,
         };
         let sealed_access = self
@@ -308,7 +308,7 @@ impl ConnectionStore {
             .map_err(|e| Self::storage_error(&e, provider))?;
         // Intuit may rotate the refresh token: it is stored in the same statement, before the
         // new access token leaves this function. Zoho sends none, so the old one stays.
-        let sealed_refresh = match tokens.refresh_token.as_deref() {
+        let sealed_refresh = match tokens.refresh_token.as_ref().map(RefreshToken::secret) {
             Some(rotated) => Some(
                 self.vault
                     .seal(tenant_id, p, rotated)

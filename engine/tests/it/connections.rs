@@ -10,7 +10,7 @@ use chrono::Duration;
 
 use crate::support::{KEY, REDIRECT, World, param, quick_retries};
 use engine::connections::{ConnectionError, ConnectionStatus, Provider, ZohoCallback};
-use engine::connectors::{ConnectorError, IntuitOAuth};
+use engine::connectors::{ConnectorError, IntuitOAuth, ZohoOAuth};
 use engine::vault::Vault;
 use sandbox::SandboxConfig;
 
@@ -644,5 +644,42 @@ async fn zoho_token_rate_limit_is_not_a_dead_connection() {
         .access_token(TENANT_A, Provider::Zoho, Some(&token))
         .await
         .expect("allowed again after ten minutes");
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn disconnecting_revokes_the_grant_at_the_provider() {
+    let w = two_tenants().await;
+    w.connect_zoho(TENANT_A).await;
+    w.connect_qbo(TENANT_A).await;
+    let zoho_refresh = w.stored_refresh_token(TENANT_A, Provider::Zoho).await;
+    let qbo_refresh = w.stored_refresh_token(TENANT_A, Provider::Qbo).await;
+    for provider in [Provider::Zoho, Provider::Qbo] {
+        w.connections
+            .disconnect(TENANT_A, provider)
+            .await
+            .expect("disconnect");
+    }
+
+    // The simulators refuse the old refresh tokens: the revocations arrived.
+    let zoho = ZohoOAuth::new(&w.connectors, w.zoho_app.clone());
+    let accounts_server = w.sandbox.urls().zoho_accounts;
+    let error = zoho
+        .refresh(&accounts_server, &zoho_refresh)
+        .await
+        .expect_err("revoked at Zoho");
+    assert!(
+        matches!(error, ConnectorError::NeedsReconnect { .. }),
+        "{error:?}"
+    );
+    let intuit = IntuitOAuth::new(&w.connectors, w.intuit_app.clone());
+    let error = intuit
+        .refresh(&qbo_refresh)
+        .await
+        .expect_err("revoked at Intuit");
+    assert!(
+        matches!(error, ConnectorError::NeedsReconnect { .. }),
+        "{error:?}"
+    );
     w.finish().await;
 }

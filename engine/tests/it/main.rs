@@ -7,6 +7,7 @@
 mod connections;
 mod connectors;
 mod connectors_fixtures;
+mod oauth;
 mod retries;
 mod scheduler;
 mod schema;
