@@ -12,13 +12,13 @@ use leptos_router::components::Form;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use serde_json::Value;
 
-use crate::components::local_time::LocalTime;
-use crate::components::summary::{LogChanged, SummaryRefresh, SyncSummary};
-use crate::error::AppError;
-use crate::logs::{
+use crate::api::logs::{
     LogDetailView, LogListView, LogRowView, RetryLogRow, RowAction, UnlinkLogRow, list_logs,
     log_details,
 };
+use crate::components::local_time::LocalTime;
+use crate::components::summary::{LogChanged, SummaryRefresh, SyncSummary};
+use crate::error::AppError;
 
 /// The page's filters, as read from the URL.
 #[derive(Debug, Clone, PartialEq, Eq)]

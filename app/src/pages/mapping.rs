@@ -12,17 +12,17 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::api::mapping::{
+    MappingPageData, PageNotice, PairOption, get_mapping_page, reset_default_mapping, save_mapping,
+    sync_mappable_fields, turn_on_pair,
+};
 use crate::components::get_started::GetStarted;
 use crate::components::save_outcome::SaveOutcome;
 use crate::components::summary::SyncSummary;
 use crate::components::unsaved::{confirm, confirm_discard, guard_unsaved_changes};
-use crate::drafts::use_draft;
 use crate::error::AppError;
-use crate::idle::message_with_login_link;
-use crate::mapping::{
-    MappingPageData, PageNotice, PairOption, get_mapping_page, reset_default_mapping, save_mapping,
-    sync_mappable_fields, turn_on_pair,
-};
+use crate::session::drafts::use_draft;
+use crate::session::idle::message_with_login_link;
 
 #[component]
 pub fn MappingPage() -> impl IntoView {

@@ -12,7 +12,7 @@ use super::settings_direction::DirectionTab;
 use super::settings_history::HistoryTab;
 use super::settings_inventory::InventoryTab;
 use super::settings_schedule::ScheduleTab;
-use crate::connections::{ConnectionCheck, Disconnect, connections};
+use crate::api::connections::{ConnectionCheck, Disconnect, connections};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use domain::pairs::{Direction, ModulePair, SalesOrderTarget, SyncDirections};
 use leptos::prelude::*;
 
 use super::settings::{ActionOutcome, LockIcon, successes};
-use crate::sync_settings::{
+use crate::api::settings::{
     DirectionsView, PairEntitlement, SaveSyncDirections, load_directions, sales_orders_key,
 };
 

@@ -5,9 +5,10 @@ use domain::settings::{ConflictPolicy, SyncInterval};
 use leptos::prelude::*;
 
 use super::settings::{ActionOutcome, successes};
+use crate::api::run_status::{RunStatusView, SyncNow, sync_status};
+use crate::api::settings::{SaveSchedule, ScheduleView, load_schedule, policy_key};
 use crate::components::local_time::LocalTime;
-use crate::run_status::{RunStatusView, SyncNow, sync_status, use_status_ticker};
-use crate::sync_settings::{SaveSchedule, ScheduleView, load_schedule, policy_key};
+use crate::components::status_ticker::use_status_ticker;
 
 #[component]
 pub fn ScheduleTab() -> impl IntoView {

@@ -102,14 +102,14 @@ pub struct ScheduleView {
     pub interval_minutes: u32,
     pub conflict_policy: ConflictPolicy,
     #[serde(flatten)]
-    pub status: crate::run_status::RunStatusView,
+    pub status: crate::api::run_status::RunStatusView,
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) use server::directions_error;
+pub(crate) use backend::directions_error;
 
 #[cfg(feature = "ssr")]
-mod server {
+mod backend {
     use std::collections::BTreeMap;
 
     use domain::pairs::{Direction, ModulePair, SalesOrderTarget, SyncDirections};
@@ -198,7 +198,7 @@ mod server {
 
     /// YYYY-MM-DD of a Unix-milliseconds instant, in UTC.
     pub fn utc_date(millis: i64) -> String {
-        crate::connections::format_time(millis)[..10].to_owned()
+        crate::components::local_time::format_time(millis)[..10].to_owned()
     }
 
     pub fn history_pairs(plan: Plan, directions: &SyncDirections) -> Vec<HistoryPair> {
@@ -273,7 +273,7 @@ mod server {
             locked: plan
                 .check_historical_data()
                 .err()
-                .map(|e| format!("{e} {}", crate::billing::UPGRADE_HINT)),
+                .map(|e| format!("{e} {}", crate::api::billing::UPGRADE_HINT)),
             today: utc_date(ctx.clock.now_millis()),
             pairs: history_pairs(plan, &directions),
         })
@@ -393,7 +393,7 @@ mod server {
         Ok(ScheduleView {
             interval_minutes: settings.interval.minutes(),
             conflict_policy: settings.conflict_policy,
-            status: crate::run_status::server::run_status(ctx, tenant_id).await?,
+            status: crate::api::run_status::status::run_status(ctx, tenant_id).await?,
         })
     }
 }
@@ -404,7 +404,7 @@ pub async fn load_directions() -> Result<DirectionsView, AppError> {
     use crate::ssr::*;
     let session = require_session()?;
     let ctx = server_ctx()?;
-    let plan = server::entitlements(&ctx, &session.tenant_id)
+    let plan = backend::entitlements(&ctx, &session.tenant_id)
         .await?
         .effective;
     let directions = ctx
@@ -412,8 +412,8 @@ pub async fn load_directions() -> Result<DirectionsView, AppError> {
         .config
         .directions(&session.tenant_id)
         .await
-        .map_err(server::config_error)?;
-    Ok(server::directions_view(plan, directions))
+        .map_err(backend::config_error)?;
+    Ok(backend::directions_view(plan, directions))
 }
 
 /// Saves Sync Direction: `directions[pair key] = direction key` for the pairs on the form
@@ -428,24 +428,24 @@ pub async fn save_sync_directions(
     let session = require_session()?;
     let ctx = server_ctx()?;
     let tenant = &session.tenant_id;
-    let plan = server::entitlements(&ctx, tenant).await?.effective;
-    let changes = server::parse_directions(&directions)?;
+    let plan = backend::entitlements(&ctx, tenant).await?.effective;
+    let changes = backend::parse_directions(&directions)?;
     // Switching a pair off is always allowed; switching it on needs the plan to include it.
     for (pair, direction) in &changes {
         if direction.is_enabled() {
-            crate::billing::require_pair(&ctx.db, tenant, *pair).await?;
+            crate::api::billing::require_pair(&ctx.db, tenant, *pair).await?;
         }
     }
     let target = sales_orders
         .as_deref()
-        .map(server::parse_sales_orders)
+        .map(backend::parse_sales_orders)
         .transpose()?;
     let mut stored = ctx
         .sync
         .config
         .directions(tenant)
         .await
-        .map_err(server::config_error)?;
+        .map_err(backend::config_error)?;
     for (pair, direction) in changes {
         stored.set(pair, direction);
     }
@@ -455,14 +455,14 @@ pub async fn save_sync_directions(
     ctx.sync
         .save_directions(tenant, &stored)
         .await
-        .map_err(server::directions_error)?;
-    crate::onboarding::server::confirm(
+        .map_err(backend::directions_error)?;
+    crate::api::onboarding::steps::confirm(
         &ctx,
         tenant,
         engine::onboarding::Confirmed::DirectionsChosen,
     )
     .await;
-    Ok(server::directions_view(plan, stored))
+    Ok(backend::directions_view(plan, stored))
 }
 
 /// The Sync Historical Data tab's data: locked unless the plan is annual.
@@ -471,7 +471,7 @@ pub async fn load_history() -> Result<HistoryView, AppError> {
     use crate::ssr::*;
     let session = require_session()?;
     let ctx = server_ctx()?;
-    server::history_view(&ctx, &session.tenant_id).await
+    backend::history_view(&ctx, &session.tenant_id).await
 }
 
 /// The backfills' progress, polled while any is queued or running.
@@ -480,7 +480,7 @@ pub async fn backfill_progress() -> Result<Vec<BackfillView>, AppError> {
     use crate::ssr::*;
     let session = require_session()?;
     let ctx = server_ctx()?;
-    server::progress(&ctx, &session.tenant_id).await
+    backend::progress(&ctx, &session.tenant_id).await
 }
 
 /// Queues a historical backfill of every ticked pair (`include[key]`) from its date
@@ -494,16 +494,16 @@ pub async fn start_backfill(
     let session = require_session()?;
     let ctx = server_ctx()?;
     let tenant = &session.tenant_id;
-    crate::billing::require_historical_data(&ctx.db, tenant).await?;
-    let plan = server::entitlements(&ctx, tenant).await?.effective;
+    crate::api::billing::require_historical_data(&ctx.db, tenant).await?;
+    let plan = backend::entitlements(&ctx, tenant).await?.effective;
     let directions = ctx
         .sync
         .config
         .directions(tenant)
         .await
-        .map_err(server::config_error)?;
-    let requests = server::backfill_requests(&since, &include)?;
-    let today = server::utc_date(ctx.clock.now_millis());
+        .map_err(backend::config_error)?;
+    let requests = backend::backfill_requests(&since, &include)?;
+    let today = backend::utc_date(ctx.clock.now_millis());
     let plans = domain::settings::BackfillRequest::check_all(&requests, plan, &directions, &today)
         .map_err(|rejected| AppError::Invalid(rejected.to_string()))?;
     ctx.sync
@@ -519,7 +519,7 @@ pub async fn start_backfill(
         .request_run(tenant)
         .await
         .map_err(|e| internal(&e))?;
-    server::progress(&ctx, tenant).await
+    backend::progress(&ctx, tenant).await
 }
 
 /// The Inventory Settings tab's data: the saved choices and the QuickBooks company's accounts.
@@ -528,7 +528,7 @@ pub async fn load_inventory() -> Result<InventoryView, AppError> {
     use crate::ssr::*;
     let session = require_session()?;
     let ctx = server_ctx()?;
-    server::inventory_view(&ctx, &session.tenant_id).await
+    backend::inventory_view(&ctx, &session.tenant_id).await
 }
 
 /// Saves Inventory Settings. The three accounts (QBO account ids; empty = not chosen) are
@@ -555,7 +555,7 @@ pub async fn save_inventory_settings(
         .config
         .settings(tenant)
         .await
-        .map_err(server::config_error)?;
+        .map_err(backend::config_error)?;
     if with_accounts.is_some() {
         let wanted = [
             (AccountKind::Income, income_account.trim()),
@@ -563,7 +563,7 @@ pub async fn save_inventory_settings(
             (AccountKind::InventoryAsset, asset_account.trim()),
         ];
         let choices = if wanted.iter().any(|(_, id)| !id.is_empty()) {
-            server::accounts(&ctx, tenant)
+            backend::accounts(&ctx, tenant)
                 .await?
                 .map_err(AppError::Invalid)?
         } else {
@@ -573,7 +573,7 @@ pub async fn save_inventory_settings(
             let chosen = if id.is_empty() {
                 None
             } else {
-                Some(server::chosen_account(&choices, kind, id)?)
+                Some(backend::chosen_account(&choices, kind, id)?)
             };
             let slot = match kind {
                 AccountKind::Income => &mut settings.inventory.income_account,
@@ -591,8 +591,8 @@ pub async fn save_inventory_settings(
         .config
         .save_settings(tenant, &settings)
         .await
-        .map_err(server::config_error)?;
-    server::inventory_view(&ctx, tenant).await
+        .map_err(backend::config_error)?;
+    backend::inventory_view(&ctx, tenant).await
 }
 
 /// The Schedule tab's data: interval, conflict policy, and the scheduler's state.
@@ -601,7 +601,7 @@ pub async fn load_schedule() -> Result<ScheduleView, AppError> {
     use crate::ssr::*;
     let session = require_session()?;
     let ctx = server_ctx()?;
-    server::schedule_view(&ctx, &session.tenant_id).await
+    backend::schedule_view(&ctx, &session.tenant_id).await
 }
 
 /// Saves the interval (whole minutes, 1–60) and the conflict policy, and moves the next run.
@@ -636,20 +636,20 @@ pub async fn save_schedule(
         .config
         .settings(tenant)
         .await
-        .map_err(server::config_error)?;
+        .map_err(backend::config_error)?;
     settings.interval = interval;
     settings.conflict_policy = policy;
     ctx.sync
         .config
         .save_settings(tenant, &settings)
         .await
-        .map_err(server::config_error)?;
+        .map_err(backend::config_error)?;
     ctx.sync
         .scheduler
         .set_interval(tenant, std::time::Duration::from_secs(interval.seconds()))
         .await
         .map_err(|e| internal(&e))?;
-    server::schedule_view(&ctx, tenant).await
+    backend::schedule_view(&ctx, tenant).await
 }
 
 /// The storage key of a conflict policy (its serde name), as the form sends it.
