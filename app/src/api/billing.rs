@@ -209,7 +209,7 @@ async fn switch_off_pairs_outside(
     ctx.sync
         .save_directions(tenant_id, &directions)
         .await
-        .map_err(crate::api::settings::directions_error)
+        .map_err(crate::api::settings::directions::directions_error)
 }
 
 /// Back from Stripe Checkout with `?checkout={session id}`: adopts the new subscription at

@@ -279,7 +279,7 @@ pub async fn turn_on_pair(pair: String) -> Result<String, AppError> {
     ctx.sync
         .save_directions(tenant, &directions)
         .await
-        .map_err(crate::api::settings::directions_error)?;
+        .map_err(crate::api::settings::directions::directions_error)?;
     Ok(format!(
         "{} is on ({}). Records created or changed from now on are copied; change the direction in Settings → Sync Direction.",
         pair.label(),

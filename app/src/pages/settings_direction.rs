@@ -6,7 +6,7 @@ use domain::pairs::{Direction, ModulePair, SalesOrderTarget, SyncDirections};
 use leptos::prelude::*;
 
 use super::settings::{ActionOutcome, LockIcon, successes};
-use crate::api::settings::{
+use crate::api::settings::directions::{
     DirectionsView, PairEntitlement, SaveSyncDirections, load_directions, sales_orders_key,
 };
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use super::settings::{ActionOutcome, LockIcon};
-use crate::api::settings::{
+use crate::api::settings::history::{
     BackfillView, HistoryPair, HistoryView, StartBackfill, backfill_progress, flows_label,
     load_history,
 };

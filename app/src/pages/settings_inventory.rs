@@ -6,7 +6,9 @@ use domain::settings::AccountRef;
 use leptos::prelude::*;
 
 use super::settings::{ActionOutcome, successes};
-use crate::api::settings::{AccountOption, InventoryView, SaveInventorySettings, load_inventory};
+use crate::api::settings::inventory::{
+    AccountOption, InventoryView, SaveInventorySettings, load_inventory,
+};
 
 #[component]
 pub fn InventoryTab() -> impl IntoView {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::settings::{ActionOutcome, successes};
 use crate::api::run_status::{RunStatusView, SyncNow, sync_status};
-use crate::api::settings::{SaveSchedule, ScheduleView, load_schedule, policy_key};
+use crate::api::settings::schedule::{SaveSchedule, ScheduleView, load_schedule, policy_key};
 use crate::components::local_time::LocalTime;
 use crate::components::status_ticker::use_status_ticker;
 
