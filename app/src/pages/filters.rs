@@ -10,10 +10,10 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::mapping::{ModuleSelector, NoModules};
 use crate::api::filters::{
     FilterRowIssue, FiltersPageData, get_filters, remove_all_filters, save_filters,
 };
+use crate::components::module_selector::{ModuleSelector, NoModules};
 use crate::components::save_outcome::SaveOutcome;
 use crate::components::unsaved::{confirm, guard_unsaved_changes};
 use crate::error::AppError;

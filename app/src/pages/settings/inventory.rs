@@ -5,10 +5,10 @@
 use domain::settings::AccountRef;
 use leptos::prelude::*;
 
-use super::settings::{ActionOutcome, successes};
 use crate::api::settings::inventory::{
     AccountOption, InventoryView, SaveInventorySettings, load_inventory,
 };
+use crate::components::action_outcome::{ActionOutcome, successes};
 
 #[component]
 pub fn InventoryTab() -> impl IntoView {
