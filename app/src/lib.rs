@@ -2,23 +2,13 @@
 //! renders on the server and its server functions call the engine; with `hydrate` it runs in
 //! the browser.
 
-pub mod auth;
-pub mod billing;
+pub mod api;
 pub mod components;
-pub mod connections;
-pub mod drafts;
 pub mod error;
-pub mod filters;
-pub mod idle;
-pub mod logs;
-pub mod mapping;
-pub mod onboarding;
 pub mod pages;
-pub mod run_status;
+pub mod session;
 #[cfg(feature = "ssr")]
 pub mod ssr;
-pub mod support;
-pub mod sync_settings;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
@@ -34,7 +24,8 @@ pub const STYLESHEET_PATH: &str = "/style/zqsync.css?v=9";
 /// Server functions a page calls on its own (status polls, the session's time left): the
 /// server resolves their session without counting them as the user's activity.
 pub fn is_passive_endpoint(path: &str) -> bool {
-    run_status::PASSIVE_ENDPOINTS.contains(&path) || idle::PASSIVE_ENDPOINTS.contains(&path)
+    api::run_status::PASSIVE_ENDPOINTS.contains(&path)
+        || api::session::PASSIVE_ENDPOINTS.contains(&path)
 }
 
 /// The HTML document around the app, rendered on the server.

@@ -59,7 +59,7 @@ fn utc_time(millis: i64) -> String {
 }
 
 fn entry_line(entry: &LogEntry, api_domain: Option<&str>) -> String {
-    let link = app::logs::server::zoho_url(api_domain, entry.pair, entry.zoho_id.as_deref());
+    let link = app::api::logs::rows::zoho_url(api_domain, entry.pair, entry.zoho_id.as_deref());
     csv_line(&[
         entry.pair.label().to_owned(),
         entry.flow.label().to_owned(),
@@ -90,7 +90,7 @@ pub(crate) async fn export_logs(
         "" => "accounts_customers",
         given => given,
     };
-    let (pair, status) = match app::logs::parse_filters(pair, param("status")) {
+    let (pair, status) = match app::api::logs::parse_filters(pair, param("status")) {
         Ok(filters) => filters,
         Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
     };
@@ -115,7 +115,7 @@ pub(crate) async fn export_logs(
         }
     };
     // A failed lookup is logged inside; the file is still useful without links.
-    let api_domain: Option<String> = app::logs::server::zoho_api_domain(ctx, &session.tenant_id)
+    let api_domain: Option<String> = app::api::logs::rows::zoho_api_domain(ctx, &session.tenant_id)
         .await
         .unwrap_or_default();
     // A byte-order mark so spreadsheet programs read the file as UTF-8 (labels use ↔ and →).

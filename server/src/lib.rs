@@ -106,8 +106,8 @@ pub fn ephemeral_vault() -> anyhow::Result<Arc<Vault>> {
 
 /// The demo login created in sandbox mode, so a newcomer can look around at once.
 pub const DEMO_COMPANY: &str = "Demo Company";
-pub const DEMO_EMAIL: &str = app::auth::DEMO_EMAIL;
-pub const DEMO_PASSWORD: &str = app::auth::DEMO_PASSWORD;
+pub const DEMO_EMAIL: &str = app::api::auth::DEMO_EMAIL;
+pub const DEMO_PASSWORD: &str = app::api::auth::DEMO_PASSWORD;
 
 /// A started server; dropping it does not stop it, call [`RunningServer::shutdown`].
 #[derive(Debug)]

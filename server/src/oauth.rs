@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use app::connections::ConnectFailure;
+use app::api::connections::ConnectFailure;
 use app::ssr::RequestSession;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;

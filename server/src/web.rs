@@ -487,7 +487,10 @@ fn page_redirect(request: &Request, session: &RequestSession) -> Option<String> 
         return None;
     }
     let path = request.uri().path();
-    if matches!(path, app::auth::FORGOT_PAGE | app::auth::RESET_PAGE) {
+    if matches!(
+        path,
+        app::api::auth::FORGOT_PAGE | app::api::auth::RESET_PAGE
+    ) {
         return None;
     }
     let public = matches!(path, "/login" | "/signup");

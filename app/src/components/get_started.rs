@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::onboarding::{ConfirmGetStartedStep, GetStartedView, StepView, get_started};
+use crate::api::onboarding::{ConfirmGetStartedStep, GetStartedView, StepView, get_started};
 
 #[component]
 pub fn GetStarted() -> impl IntoView {

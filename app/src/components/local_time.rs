@@ -4,7 +4,27 @@
 
 use leptos::prelude::*;
 
-use crate::connections::format_time;
+/// Formats Unix milliseconds for the pages (UTC; the pages say so).
+pub fn format_time(millis: i64) -> String {
+    let secs = millis.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
 
 /// A moment in the browser's time zone and the user's locale ("Dec 7, 2026, 4:25 PM" in the
 /// US, "7 Dec 2026, 16:25" in the UK): one format for every time the app shows. On the server
@@ -40,5 +60,20 @@ pub fn LocalTime(millis: i64) -> impl IntoView {
         <time datetime=datetime title=title>
             {move || if hydrated.get() { local_text(millis) } else { utc.clone() }}
         </time>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_time;
+
+    #[test]
+    fn times_format_as_utc_dates() {
+        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_time(1_893_456_000_000), "2030-01-01 00:00 UTC");
+        assert_eq!(
+            format_time(951_782_400_000 + 3_723_000),
+            "2000-02-29 01:02 UTC"
+        );
     }
 }

@@ -1,7 +1,12 @@
+pub mod action_outcome;
 pub mod confirm_dialog;
+pub mod connection_card;
 pub mod get_started;
 pub mod local_time;
+pub mod lock_icon;
+pub mod module_selector;
 pub mod save_outcome;
 pub mod shell;
+pub mod status_ticker;
 pub mod summary;
 pub mod unsaved;

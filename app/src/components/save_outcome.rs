@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 
-use crate::idle::{SESSION_ENDED_SAVE, message_with_login_link};
+use crate::session::idle::{SESSION_ENDED_SAVE, message_with_login_link};
 
 /// The outcome of the last Submit: `(saved, message)`, as the pages keep it.
 pub type SubmitStatus = RwSignal<Option<(bool, String)>>;

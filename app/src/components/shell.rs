@@ -5,9 +5,9 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
-use crate::auth::{AccountView, LogOut, current_account, with_next};
+use crate::api::auth::{AccountView, LogOut, current_account, with_next};
 use crate::error::AppError;
-use crate::idle::{IdleWatch, Phase, SessionWatch};
+use crate::session::idle::{IdleWatch, Phase, SessionWatch};
 
 const NAV: [(&str, &str); 4] = [
     ("/", "QuickBooks Mapping"),
@@ -125,7 +125,7 @@ fn TopBar(account: AccountView) -> impl IntoView {
     let logout = ServerAction::<LogOut>::new();
     let scope = account.draft_scope.clone();
     // Logging out on purpose leaves nothing of the user's edits in this browser.
-    let forget_drafts = move |_| crate::drafts::forget(Some(&scope));
+    let forget_drafts = move |_| crate::session::drafts::forget(Some(&scope));
     let (menu_open, set_menu_open) = signal(false);
     let initial = account
         .company_name

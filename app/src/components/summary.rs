@@ -5,9 +5,9 @@
 
 use leptos::prelude::*;
 
+use crate::api::logs::{HourBar, SyncSummaryView, home_summary};
 use crate::components::local_time::LocalTime;
-use crate::logs::{HourBar, SyncSummaryView, home_summary};
-use crate::run_status::use_status_ticker;
+use crate::components::status_ticker::use_status_ticker;
 
 /// Bumped by a page after something that changes the summary (a Retry requests a run).
 #[derive(Debug, Clone, Copy)]

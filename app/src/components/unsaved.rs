@@ -3,7 +3,7 @@
 //! address) and when an in-app link is clicked.
 //!
 //! One pair of window listeners serves the whole app; pages only say whether they hold unsaved
-//! edits. Once the session has ended and the edits are kept as a draft (`crate::drafts`),
+//! edits. Once the session has ended and the edits are kept as a draft (`crate::session::drafts`),
 //! leaving loses nothing, so nothing is asked. The click listener runs in the capture phase, before the router's own click handler,
 //! and cancels the navigation (the router skips clicks whose default was prevented).
 

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::auth::{
+use crate::api::auth::{
     FORGOT_PAGE, LogIn, RequestPasswordReset, ResetLinkCheck, ResetPassword, SignUp,
     auth_page_info, reset_link_status, with_next,
 };
@@ -54,7 +54,7 @@ pub fn LoginPage() -> impl IntoView {
     let info = OnceResource::new(auth_page_info());
     // Drafts kept when a session ended are offered back on their page after logging in.
     let (drafts_kept, set_drafts_kept) = signal(false);
-    Effect::new(move |_| set_drafts_kept.set(crate::drafts::any_kept()));
+    Effect::new(move |_| set_drafts_kept.set(crate::session::drafts::any_kept()));
     let email_input = NodeRef::<leptos::html::Input>::new();
     let password_input = NodeRef::<leptos::html::Input>::new();
 

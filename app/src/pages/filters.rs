@@ -10,14 +10,14 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::mapping::{ModuleSelector, NoModules};
-use crate::components::save_outcome::SaveOutcome;
-use crate::components::unsaved::{confirm, guard_unsaved_changes};
-use crate::drafts::use_draft;
-use crate::error::AppError;
-use crate::filters::{
+use crate::api::filters::{
     FilterRowIssue, FiltersPageData, get_filters, remove_all_filters, save_filters,
 };
+use crate::components::module_selector::{ModuleSelector, NoModules};
+use crate::components::save_outcome::SaveOutcome;
+use crate::components::unsaved::{confirm, guard_unsaved_changes};
+use crate::error::AppError;
+use crate::session::drafts::use_draft;
 
 #[component]
 pub fn FiltersPage() -> impl IntoView {
@@ -296,7 +296,7 @@ fn FiltersEditor(data: FiltersPageData) -> impl IntoView {
                     .map(|(ok, message)| {
                         view! {
                             <div class="save-status" class:save-ok=ok class:save-error=!ok role="alert">
-                                <p>{crate::idle::message_with_login_link(message)}</p>
+                                <p>{crate::session::idle::message_with_login_link(message)}</p>
                             </div>
                         }
                     })

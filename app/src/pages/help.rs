@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::support::support_contact;
+use crate::api::support::support_contact;
 
 #[component]
 pub fn HelpPage() -> impl IntoView {

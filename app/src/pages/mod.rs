@@ -1,5 +1,4 @@
 pub mod auth_pages;
-pub mod connection_card;
 pub mod filters;
 pub mod help;
 pub mod logs;
@@ -9,7 +8,3 @@ pub mod outbox;
 pub mod plan;
 pub mod quickbooks;
 pub mod settings;
-pub mod settings_direction;
-pub mod settings_history;
-pub mod settings_inventory;
-pub mod settings_schedule;

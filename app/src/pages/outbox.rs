@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::billing::{OutboxEntry, outbox};
+use crate::api::billing::{OutboxEntry, outbox};
 
 #[component]
 pub fn OutboxPage() -> impl IntoView {

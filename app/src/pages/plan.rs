@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::billing::{ChangePlan, ChangePlanResult, PlanSummary, confirm_checkout, plan_overview};
+use crate::api::billing::{
+    ChangePlan, ChangePlanResult, PlanSummary, confirm_checkout, plan_overview,
+};
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::shell::AccountRefresh;
 use crate::error::AppError;

@@ -3,13 +3,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::connection_card::{CallbackNotice, CheckList, StatusBadge};
-use crate::components::confirm_dialog::ConfirmDialog;
-use crate::components::local_time::LocalTime;
-use crate::connections::{
+use crate::api::connections::{
     ConnectionCheck, ConnectionState, MAX_START_DAYS, PreflightView, SetActive,
     activation_preflight, connections,
 };
+use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::connection_card::{CallbackNotice, CheckList, StatusBadge};
+use crate::components::local_time::LocalTime;
 
 #[component]
 pub fn QuickBooksPage() -> impl IntoView {

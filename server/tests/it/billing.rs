@@ -843,11 +843,11 @@ async fn server_side_entitlement_checks_refuse_with_an_upgrade_link() {
     let tenant = tenant_id(&app, "t@theta.test").await;
     let db = &app.ctx().db;
     assert!(
-        app::billing::require_pair(db, &tenant, ModulePair::AccountsCustomers)
+        app::api::billing::require_pair(db, &tenant, ModulePair::AccountsCustomers)
             .await
             .is_ok()
     );
-    let refused = app::billing::require_pair(db, &tenant, ModulePair::InvoicesInvoices)
+    let refused = app::api::billing::require_pair(db, &tenant, ModulePair::InvoicesInvoices)
         .await
         .expect_err("Freemium has no invoices");
     let message = refused.to_string();
@@ -856,7 +856,7 @@ async fn server_side_entitlement_checks_refuse_with_an_upgrade_link() {
         "{message}"
     );
     assert!(message.contains("Change Plan (/plan)"), "{message}");
-    let backfill = app::billing::require_historical_data(db, &tenant)
+    let backfill = app::api::billing::require_historical_data(db, &tenant)
         .await
         .expect_err("no backfill on Freemium")
         .to_string();
@@ -871,17 +871,17 @@ async fn server_side_entitlement_checks_refuse_with_an_upgrade_link() {
     })
     .await;
     assert!(
-        app::billing::require_pair(db, &tenant, ModulePair::InvoicesInvoices)
+        app::api::billing::require_pair(db, &tenant, ModulePair::InvoicesInvoices)
             .await
             .is_ok()
     );
     assert!(
-        app::billing::require_historical_data(db, &tenant)
+        app::api::billing::require_historical_data(db, &tenant)
             .await
             .is_ok()
     );
     assert!(
-        app::billing::require_pair(db, &tenant, ModulePair::PurchaseOrders)
+        app::api::billing::require_pair(db, &tenant, ModulePair::PurchaseOrders)
             .await
             .is_err()
     );

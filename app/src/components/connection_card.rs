@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::local_time::LocalTime;
 
-use crate::connections::{
+use crate::api::connections::{
     CheckView, ConnectionCheck, ConnectionState, ConnectionView, Disconnect,
     connect_failure_message,
 };

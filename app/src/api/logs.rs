@@ -73,7 +73,7 @@ pub struct HourBar {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncSummaryView {
     #[serde(flatten)]
-    pub status: crate::run_status::RunStatusView,
+    pub status: crate::api::run_status::RunStatusView,
     /// 24 hours, oldest first.
     pub hours: Vec<HourBar>,
 }
@@ -100,7 +100,7 @@ pub fn parse_filters(
 }
 
 #[cfg(feature = "ssr")]
-pub mod server {
+pub mod rows {
     use std::collections::HashSet;
 
     use domain::pairs::{Flow, ModulePair};
@@ -231,13 +231,13 @@ pub async fn list_logs(
         .list(&session.tenant_id, &query)
         .await
         .map_err(|e| internal(&e))?;
-    let api_domain = server::zoho_api_domain(&ctx, &session.tenant_id).await?;
-    let queued = server::queued(&ctx, &session.tenant_id).await?;
+    let api_domain = rows::zoho_api_domain(&ctx, &session.tenant_id).await?;
+    let queued = rows::queued(&ctx, &session.tenant_id).await?;
     Ok(LogListView {
         rows: found
             .rows
             .iter()
-            .map(|entry| server::row_view(entry, api_domain.as_deref(), &queued))
+            .map(|entry| rows::row_view(entry, api_domain.as_deref(), &queued))
             .collect(),
         total: found.total,
         page: found.page,
@@ -263,10 +263,10 @@ pub async fn log_details(id: String) -> Result<LogDetailView, AppError> {
                 "That log entry was not found. Reload the Logs page and try again.".into(),
             )
         })?;
-    let api_domain = server::zoho_api_domain(&ctx, &session.tenant_id).await?;
-    let queued = server::queued(&ctx, &session.tenant_id).await?;
+    let api_domain = rows::zoho_api_domain(&ctx, &session.tenant_id).await?;
+    let queued = rows::queued(&ctx, &session.tenant_id).await?;
     Ok(LogDetailView {
-        row: server::row_view(&entry, api_domain.as_deref(), &queued),
+        row: rows::row_view(&entry, api_domain.as_deref(), &queued),
         details: entry.details,
     })
 }
@@ -288,12 +288,12 @@ pub async fn retry_log_row(id: String) -> Result<String, AppError> {
         .await
         .map_err(|e| internal(&e))?
     {
-        crate::billing::require_pair(&ctx.db, &session.tenant_id, entry.pair).await?;
+        crate::api::billing::require_pair(&ctx.db, &session.tenant_id, entry.pair).await?;
     }
-    let queued = server::retries(&ctx)
+    let queued = rows::retries(&ctx)
         .request_retry(&session.tenant_id, id.trim())
         .await
-        .map_err(server::retry_error)?;
+        .map_err(rows::retry_error)?;
     let active = ctx
         .integration
         .is_active(&session.tenant_id)
@@ -319,10 +319,10 @@ pub async fn unlink_log_row(id: String) -> Result<(), AppError> {
     use crate::ssr::*;
     let ctx = server_ctx()?;
     let session = require_session()?;
-    server::retries(&ctx)
+    rows::retries(&ctx)
         .unlink(&session.tenant_id, id.trim())
         .await
-        .map_err(server::retry_error)
+        .map_err(rows::retry_error)
 }
 
 /// The home summary: last and next run, and records synced and failed per hour over the last
@@ -340,7 +340,7 @@ pub async fn home_summary() -> Result<SyncSummaryView, AppError> {
         .await
         .map_err(|e| internal(&e))?;
     Ok(SyncSummaryView {
-        status: crate::run_status::server::run_status(&ctx, &session.tenant_id).await?,
+        status: crate::api::run_status::status::run_status(&ctx, &session.tenant_id).await?,
         hours: hours
             .into_iter()
             .map(|h| HourBar {

@@ -5,8 +5,10 @@
 use domain::settings::AccountRef;
 use leptos::prelude::*;
 
-use super::settings::{ActionOutcome, successes};
-use crate::sync_settings::{AccountOption, InventoryView, SaveInventorySettings, load_inventory};
+use crate::api::settings::inventory::{
+    AccountOption, InventoryView, SaveInventorySettings, load_inventory,
+};
+use crate::components::action_outcome::{ActionOutcome, successes};
 
 #[component]
 pub fn InventoryTab() -> impl IntoView {

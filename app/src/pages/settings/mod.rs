@@ -3,17 +3,21 @@
 //! link keeps it, and the tabs are plain links that work before hydration. After hydration the
 //! tab strip follows the ARIA tabs pattern: arrow keys, Home and End move between tabs.
 
+mod connections;
+mod direction;
+mod history;
+mod inventory;
+mod schedule;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::connection_card::{CallbackNotice, ConnectionCard};
-use super::settings_direction::DirectionTab;
-use super::settings_history::HistoryTab;
-use super::settings_inventory::InventoryTab;
-use super::settings_schedule::ScheduleTab;
-use crate::connections::{ConnectionCheck, Disconnect, connections};
-use crate::error::AppError;
+use connections::ConnectionsTab;
+use direction::DirectionTab;
+use history::HistoryTab;
+use inventory::InventoryTab;
+use schedule::ScheduleTab;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -156,84 +160,5 @@ pub fn SettingsPage() -> impl IntoView {
                 Tab::Schedule => view! { <ScheduleTab /> }.into_any(),
             }}
         </div>
-    }
-}
-
-#[component]
-fn ConnectionsTab() -> impl IntoView {
-    let disconnect = ServerAction::<Disconnect>::new();
-    let check = ServerAction::<ConnectionCheck>::new();
-    // Refetched after a disconnect and after a check (which records the verified time or a
-    // needed reconnect).
-    let state = Resource::new(
-        move || (disconnect.version().get(), check.version().get()),
-        |_| connections(),
-    );
-    view! {
-        <CallbackNotice provider="zoho" system="Zoho CRM" />
-        <Transition fallback=|| view! { <p class="muted">"Loading connections…"</p> }>
-            // Awaited inside `Suspend`, not read with `.get()` (see the shell: leptos#4578).
-            {move || Suspend::new(async move {
-                match state.await {
-                        Ok(view) => {
-                            view! {
-                                <div class="connection-grid">
-                                    <ConnectionCard view=view.zoho disconnect check />
-                                    <ConnectionCard view=view.qbo disconnect check />
-                                </div>
-                            }
-                                .into_any()
-                        }
-                        Err(error) => {
-                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
-                        }
-                    }
-            })}
-        </Transition>
-    }
-}
-
-/// What a settings form's server function answered: its error, or `ok_text` once it
-/// succeeded.
-#[component]
-pub fn ActionOutcome<S>(action: ServerAction<S>, ok_text: &'static str) -> impl IntoView
-where
-    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    move || {
-        action.value().get().map(|result| match result {
-            Ok(_) => view! { <p class="saved" role="status">{ok_text}</p> }.into_any(),
-            Err(error) => {
-                view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
-            }
-        })
-    }
-}
-
-/// A counter bumped whenever `action` succeeds, so a Resource keyed on it reloads after a save
-/// but keeps the user's edits on the form after a refusal.
-pub fn successes<S>(action: ServerAction<S>) -> RwSignal<u32>
-where
-    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    let count = RwSignal::new(0u32);
-    Effect::new(move |_| {
-        if matches!(action.value().get(), Some(Ok(_))) {
-            count.update(|n| *n += 1);
-        }
-    });
-    count
-}
-
-/// A padlock, drawn rather than an emoji so it looks the same on every system.
-#[component]
-pub fn LockIcon() -> impl IntoView {
-    view! {
-        <svg class="icon-lock" viewBox="0 0 16 16" width="12" height="12" aria-hidden="true" focusable="false">
-            <rect x="3" y="7" width="10" height="7.5" rx="1.5" fill="currentColor" />
-            <path d="M5 7V5a3 3 0 0 1 6 0v2" fill="none" stroke="currentColor" stroke-width="1.6" />
-        </svg>
     }
 }

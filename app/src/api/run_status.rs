@@ -1,5 +1,5 @@
 //! The sync run's status as every page shows it (the summary card, Settings → Schedule), and
-//! "Sync now". Pages poll [`sync_status`] and [`crate::logs::home_summary`] so a run starting
+//! "Sync now". Pages poll [`sync_status`] and [`crate::api::logs::home_summary`] so a run starting
 //! and ending shows without a reload. Those two are passive reads ([`PASSIVE_ENDPOINTS`]): the
 //! server does not count them as the user's activity, so an open tab still logs out when its
 //! user has been idle.
@@ -83,7 +83,7 @@ impl SyncNowAnswer {
 }
 
 #[cfg(feature = "ssr")]
-pub mod server {
+pub mod status {
     use engine::connections::{ConnectionStatus, Provider};
     use engine::sync::RunOutcome;
 
@@ -189,7 +189,7 @@ pub async fn sync_status() -> Result<RunStatusView, AppError> {
     use crate::ssr::*;
     let session = require_session()?;
     let ctx = server_ctx()?;
-    server::run_status(&ctx, &session.tenant_id).await
+    status::run_status(&ctx, &session.tenant_id).await
 }
 
 /// "Sync now": the tenant runs as soon as a worker is free; pressed during a run, one more run
@@ -203,7 +203,7 @@ pub async fn sync_now() -> Result<SyncNowAnswer, AppError> {
     let session = require_session()?;
     let ctx = server_ctx()?;
     let tenant = &session.tenant_id;
-    if let (_, Some(reason)) = server::sync_blocked(&ctx, tenant).await? {
+    if let (_, Some(reason)) = status::sync_blocked(&ctx, tenant).await? {
         return Err(AppError::Invalid(reason));
     }
     let request = ctx
@@ -221,28 +221,6 @@ pub async fn sync_now() -> Result<SyncNowAnswer, AppError> {
             SyncNowAnswer::QUEUED
         }
         .to_owned(),
-        status: server::run_status(&ctx, tenant).await?,
+        status: status::run_status(&ctx, tenant).await?,
     })
-}
-
-/// A counter that a status resource tracks: it moves every 2 seconds while `busy` says a run is
-/// going, asked for or due, and every 15 seconds otherwise (a timer run can start any time).
-/// Browser only: effects do not run on the server.
-pub fn use_status_ticker(busy: Signal<bool>) -> ReadSignal<u32> {
-    const BUSY: std::time::Duration = std::time::Duration::from_secs(2);
-    const IDLE: std::time::Duration = std::time::Duration::from_secs(15);
-    let (tick, set_tick) = signal(0u32);
-    Effect::new(move |_| {
-        // Re-armed after every tick, and at once when the pace changes.
-        tick.track();
-        let pace = if busy.get() { BUSY } else { IDLE };
-        let handle =
-            set_timeout_with_handle(move || set_tick.update(|t| *t = t.wrapping_add(1)), pace).ok();
-        on_cleanup(move || {
-            if let Some(handle) = handle {
-                handle.clear();
-            }
-        });
-    });
-    tick
 }

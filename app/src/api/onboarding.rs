@@ -38,7 +38,7 @@ impl GetStartedView {
 }
 
 #[cfg(feature = "ssr")]
-pub mod server {
+pub mod steps {
     use domain::pairs::{Flow, ModulePair};
     use engine::connections::Provider;
     use engine::onboarding::{Confirmed, OnboardingStore};
@@ -197,7 +197,7 @@ pub async fn get_started() -> Result<GetStartedView, AppError> {
     use crate::ssr::*;
     let session = require_session()?;
     let ctx = server_ctx()?;
-    server::view(&ctx, &session.tenant_id).await
+    steps::view(&ctx, &session.tenant_id).await
 }
 
 /// A person's "done" on a step only they can judge: `mapping_reviewed` or `directions_chosen`.
@@ -217,9 +217,9 @@ pub async fn confirm_get_started_step(step: String) -> Result<GetStartedView, Ap
             )));
         }
     };
-    server::store(&ctx)
+    steps::store(&ctx)
         .confirm(&session.tenant_id, confirmed)
         .await
         .map_err(|e| internal(&e))?;
-    server::view(&ctx, &session.tenant_id).await
+    steps::view(&ctx, &session.tenant_id).await
 }

@@ -196,7 +196,7 @@ pub async fn current_account() -> Result<AccountView, AppError> {
                 .state(&session.tenant_id)
                 .await
                 .map_err(|e| internal(&e))?;
-            crate::billing::notice_of(&state)
+            crate::api::billing::notice_of(&state)
         }
         None => None,
     };

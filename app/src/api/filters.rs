@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
+use crate::api::mapping::PairOption;
 use crate::error::AppError;
-use crate::mapping::PairOption;
 
 /// Everything the Filters page shows for one pair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,7 +41,7 @@ pub struct SaveFiltersResult {
 
 #[server(endpoint = "filters_page")]
 pub async fn get_filters(pair: Option<String>) -> Result<FiltersPageData, AppError> {
-    use crate::mapping::server::{options, reachable_pair, selectable_pairs};
+    use crate::api::mapping::pairs::{options, reachable_pair, selectable_pairs};
     use crate::ssr::*;
     let session = require_session()?;
     let ctx = server_ctx()?;
@@ -93,7 +93,7 @@ pub async fn save_filters(
     use domain::filters::FilterField;
     use domain::pairs::Flow;
 
-    use crate::mapping::server::reachable_pair;
+    use crate::api::mapping::pairs::reachable_pair;
     use crate::ssr::*;
     let session = require_session()?;
     let ctx = server_ctx()?;
@@ -128,7 +128,7 @@ pub async fn save_filters(
 /// Remove All Filters: both directions of the pair sync every record again.
 #[server(endpoint = "remove_all_filters")]
 pub async fn remove_all_filters(pair: String) -> Result<(), AppError> {
-    use crate::mapping::server::reachable_pair;
+    use crate::api::mapping::pairs::reachable_pair;
     use crate::ssr::*;
     let session = require_session()?;
     let ctx = server_ctx()?;

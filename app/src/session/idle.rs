@@ -2,7 +2,8 @@
 //! without a request; the page warns before that happens and says so when it has.
 //!
 //! How the page knows the time left without keeping the session alive: it asks
-//! [`session_time_left`], a passive endpoint ([`PASSIVE_ENDPOINTS`]: the server resolves its
+//! [`session_time_left`], a passive endpoint
+//! ([`PASSIVE_ENDPOINTS`](crate::api::session::PASSIVE_ENDPOINTS): the server resolves its
 //! session without counting it as activity), and only ever believes the server. The browser
 //! keeps a deadline from the last answer; since activity only moves the real deadline later,
 //! that estimate is never late, so the page asks again when it says the warning is due and
@@ -16,12 +17,9 @@
 //! the limit ([`warn_before_millis`]).
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
+use crate::api::session::{SessionClock, session_time_left, stay_signed_in};
 use crate::error::AppError;
-
-/// Polled by the session watch: resolved without sliding the session's idle expiry.
-pub const PASSIVE_ENDPOINTS: &[&str] = &["/api/session_time_left"];
 
 /// The text of a Submit refused because the session ended (the page's message and the sticky
 /// bar's outcome); pages show it with a link to log in that comes back.
@@ -30,38 +28,6 @@ pub const SESSION_ENDED_SAVE: &str =
 
 /// Where the "activity in another tab" signal travels between tabs of this browser.
 const TOUCH_KEY: &str = "zqsync.session.touch";
-
-/// The session's clock as the server sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionClock {
-    /// Milliseconds until the session ends unless a request counts as activity first.
-    pub millis_left: i64,
-    /// The idle limit (`ZQSYNC_SESSION_IDLE_SECS`).
-    pub idle_secs: u64,
-}
-
-#[cfg(feature = "ssr")]
-fn session_clock() -> Result<SessionClock, AppError> {
-    use crate::ssr::*;
-    let ctx = server_ctx()?;
-    let session = require_session()?;
-    Ok(SessionClock {
-        millis_left: ctx.sessions.millis_left(&session),
-        idle_secs: ctx.sessions.idle_secs(),
-    })
-}
-
-/// How long the session has left. Passive: asking does not keep the session alive.
-#[server(endpoint = "session_time_left")]
-pub async fn session_time_left() -> Result<SessionClock, AppError> {
-    session_clock()
-}
-
-/// "Stay signed in": a request that counts as activity, so the session's idle time restarts.
-#[server(endpoint = "stay_signed_in")]
-pub async fn stay_signed_in() -> Result<SessionClock, AppError> {
-    session_clock()
-}
 
 /// How long before the end the warning shows: a minute, or a fifth of limits under five
 /// minutes (at 80 % of a 3-second limit: 0.6 s before the end).
@@ -157,7 +123,7 @@ pub fn login_again_href() -> String {
             location.pathname().unwrap_or_default(),
             location.search().unwrap_or_default()
         );
-        crate::auth::with_next("/login?expired=1", &here)
+        crate::api::auth::with_next("/login?expired=1", &here)
     }
     #[cfg(not(feature = "hydrate"))]
     {

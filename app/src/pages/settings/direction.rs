@@ -5,10 +5,11 @@
 use domain::pairs::{Direction, ModulePair, SalesOrderTarget, SyncDirections};
 use leptos::prelude::*;
 
-use super::settings::{ActionOutcome, LockIcon, successes};
-use crate::sync_settings::{
+use crate::api::settings::directions::{
     DirectionsView, PairEntitlement, SaveSyncDirections, load_directions, sales_orders_key,
 };
+use crate::components::action_outcome::{ActionOutcome, successes};
+use crate::components::lock_icon::LockIcon;
 
 #[component]
 pub fn DirectionTab() -> impl IntoView {

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use super::settings::{ActionOutcome, LockIcon};
-use crate::sync_settings::{
+use crate::api::settings::history::{
     BackfillView, HistoryPair, HistoryView, StartBackfill, backfill_progress, flows_label,
     load_history,
 };
+use crate::components::action_outcome::ActionOutcome;
+use crate::components::lock_icon::LockIcon;
 
 /// How often progress is re-read while a backfill is active.
 const POLL_EVERY: Duration = Duration::from_secs(3);

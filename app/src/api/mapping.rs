@@ -95,11 +95,11 @@ pub struct SyncFieldsResult {
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) mod server {
+pub(crate) mod pairs {
     use domain::pairs::{Direction, ModulePair, SyncDirections};
 
     use super::PairOption;
-    use crate::billing::UPGRADE_HINT;
+    use crate::api::billing::UPGRADE_HINT;
     use crate::error::AppError;
     use crate::ssr::{ServerCtx, internal};
 
@@ -190,11 +190,11 @@ pub async fn get_mapping_page(pair: Option<String>) -> Result<MappingPageData, A
     let session = require_session()?;
     let ctx = server_ctx()?;
     let tenant = session.tenant_id.as_str();
-    let (directions, pairs) = server::selectable_pairs(&ctx, tenant).await?;
-    let options = server::options(&directions, &pairs);
-    let both_connected = crate::onboarding::server::both_connected(&ctx, tenant).await?;
+    let (directions, pairs) = pairs::selectable_pairs(&ctx, tenant).await?;
+    let options = pairs::options(&directions, &pairs);
+    let both_connected = crate::api::onboarding::steps::both_connected(&ctx, tenant).await?;
     let chosen = match pair.filter(|p| !p.is_empty()) {
-        Some(key) => Some(server::reachable_pair(&ctx, tenant, &key).await?.0),
+        Some(key) => Some(pairs::reachable_pair(&ctx, tenant, &key).await?.0),
         None => pairs.first().copied(),
     };
     let Some(chosen) = chosen else {
@@ -266,7 +266,7 @@ pub async fn turn_on_pair(pair: String) -> Result<String, AppError> {
     let session = require_session()?;
     let ctx = server_ctx()?;
     let tenant = session.tenant_id.as_str();
-    let (pair, mut directions) = server::reachable_pair(&ctx, tenant, &pair).await?;
+    let (pair, mut directions) = pairs::reachable_pair(&ctx, tenant, &pair).await?;
     if directions.get(pair).is_enabled() {
         return Ok(format!(
             "{} is already on ({}).",
@@ -279,7 +279,7 @@ pub async fn turn_on_pair(pair: String) -> Result<String, AppError> {
     ctx.sync
         .save_directions(tenant, &directions)
         .await
-        .map_err(crate::sync_settings::directions_error)?;
+        .map_err(crate::api::settings::directions::directions_error)?;
     Ok(format!(
         "{} is on ({}). Records created or changed from now on are copied; change the direction in Settings → Sync Direction.",
         pair.label(),
@@ -295,7 +295,7 @@ pub async fn save_mapping(pair: String, mapping: Mapping) -> Result<SaveMappingR
     let session = require_session()?;
     let ctx = server_ctx()?;
     let tenant = session.tenant_id.as_str();
-    let (pair, directions) = server::reachable_pair(&ctx, tenant, &pair).await?;
+    let (pair, directions) = pairs::reachable_pair(&ctx, tenant, &pair).await?;
     let config = &ctx.sync.config;
     let (catalogue, _) = config
         .catalogue(tenant, pair)
@@ -304,7 +304,7 @@ pub async fn save_mapping(pair: String, mapping: Mapping) -> Result<SaveMappingR
     let report = domain::mapping::validate(
         &mapping,
         &catalogue,
-        server::review_direction(pair, &directions),
+        pairs::review_direction(pair, &directions),
     );
     let saved = report.is_ok();
     if saved {
@@ -312,7 +312,7 @@ pub async fn save_mapping(pair: String, mapping: Mapping) -> Result<SaveMappingR
             .save_mapping(tenant, pair, &mapping)
             .await
             .map_err(|e| internal(&e))?;
-        crate::onboarding::server::confirm(
+        crate::api::onboarding::steps::confirm(
             &ctx,
             tenant,
             engine::onboarding::Confirmed::MappingReviewed,
@@ -332,7 +332,7 @@ pub async fn reset_default_mapping(pair: String) -> Result<(), AppError> {
     use crate::ssr::*;
     let session = require_session()?;
     let ctx = server_ctx()?;
-    let (pair, _) = server::reachable_pair(&ctx, &session.tenant_id, &pair).await?;
+    let (pair, _) = pairs::reachable_pair(&ctx, &session.tenant_id, &pair).await?;
     ctx.sync
         .config
         .reset_mapping(&session.tenant_id, pair)
@@ -346,7 +346,7 @@ pub async fn sync_mappable_fields(pair: String) -> Result<SyncFieldsResult, AppE
     use crate::ssr::*;
     let session = require_session()?;
     let ctx = server_ctx()?;
-    let (pair, _) = server::reachable_pair(&ctx, &session.tenant_id, &pair).await?;
+    let (pair, _) = pairs::reachable_pair(&ctx, &session.tenant_id, &pair).await?;
     let refreshed = engine::sync::refresh_catalogue(
         &ctx.connections,
         &ctx.sync.config,

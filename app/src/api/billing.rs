@@ -62,7 +62,7 @@ pub fn notice_text(notice: &str, plan_label: &str) -> String {
 }
 
 #[cfg(feature = "ssr")]
-mod server {
+mod service {
     use engine::billing::{Billing, BillingError, BillingState, Notice};
 
     use crate::error::AppError;
@@ -97,7 +97,7 @@ mod server {
 }
 
 #[cfg(feature = "ssr")]
-pub use server::notice_of;
+pub use service::notice_of;
 
 /// Where the entitlement messages send people.
 pub const UPGRADE_HINT: &str = "Change your plan under the user menu → Change Plan (/plan).";
@@ -133,11 +133,11 @@ pub async fn require_historical_data(db: &engine::Db, tenant_id: &str) -> Result
 pub async fn plan_overview() -> Result<PlanSummary, AppError> {
     use crate::ssr::*;
     let session = require_session()?;
-    let billing = server::billing()?;
+    let billing = service::billing()?;
     let state = billing
         .state(&session.tenant_id)
         .await
-        .map_err(server::billing_error)?;
+        .map_err(service::billing_error)?;
     Ok(PlanSummary {
         plan: state.plan.key().to_owned(),
         effective_plan: state.effective_plan().key().to_owned(),
@@ -146,7 +146,7 @@ pub async fn plan_overview() -> Result<PlanSummary, AppError> {
             .then_some(state.trial_end)
             .flatten()
             .map(engine::billing::format_date),
-        notice: server::notice_of(&state),
+        notice: service::notice_of(&state),
         trial_would_end: engine::billing::format_date(
             ctx_clock_now()? / 1000 + i64::from(domain::plans::TRIAL_DAYS) * 86_400,
         ),
@@ -163,13 +163,13 @@ fn ctx_clock_now() -> Result<i64, AppError> {
 pub async fn change_plan(plan: String) -> Result<ChangePlanResult, AppError> {
     use crate::ssr::*;
     let session = require_session()?;
-    let billing = server::billing()?;
+    let billing = service::billing()?;
     let to = domain::plans::Plan::from_key(&plan)
-        .map_err(|_| server::billing_error(engine::billing::BillingError::UnknownPlan))?;
+        .map_err(|_| service::billing_error(engine::billing::BillingError::UnknownPlan))?;
     match billing
         .change_plan(&session.tenant_id, to)
         .await
-        .map_err(server::billing_error)?
+        .map_err(service::billing_error)?
     {
         engine::billing::ChangeOutcome::Checkout { url } => Ok(ChangePlanResult::Checkout(url)),
         engine::billing::ChangeOutcome::Changed => {
@@ -209,7 +209,7 @@ async fn switch_off_pairs_outside(
     ctx.sync
         .save_directions(tenant_id, &directions)
         .await
-        .map_err(crate::sync_settings::directions_error)
+        .map_err(crate::api::settings::directions::directions_error)
 }
 
 /// Back from Stripe Checkout with `?checkout={session id}`: adopts the new subscription at
@@ -218,11 +218,11 @@ async fn switch_off_pairs_outside(
 pub async fn confirm_checkout(session_id: String) -> Result<(), AppError> {
     use crate::ssr::*;
     let session = require_session()?;
-    let billing = server::billing()?;
+    let billing = service::billing()?;
     billing
         .confirm_checkout(&session.tenant_id, &session_id)
         .await
-        .map_err(server::billing_error)
+        .map_err(service::billing_error)
 }
 
 /// The emails sent to this tenant; only in sandbox mode, where no real mail leaves the server.

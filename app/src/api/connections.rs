@@ -151,30 +151,8 @@ pub fn connect_failure_message(code: &str, system: &str) -> String {
     )
 }
 
-/// Formats Unix milliseconds for the pages (UTC; the pages say so).
-pub fn format_time(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
-}
-
 #[cfg(feature = "ssr")]
-mod server {
+mod convert {
     use engine::connections::{ConnectionError, ConnectionInfo, ConnectionStatus, Provider};
 
     use super::*;
@@ -247,8 +225,8 @@ pub async fn connections() -> Result<ConnectionsView, AppError> {
         .connections
         .tenant_connections(&session.tenant_id)
         .await
-        .map_err(server::connection_error)?;
-    let find = |p: Provider| server::view(p, all.iter().find(|c| c.provider == p));
+        .map_err(convert::connection_error)?;
+    let find = |p: Provider| convert::view(p, all.iter().find(|c| c.provider == p));
     let active = ctx
         .integration
         .is_active(&session.tenant_id)
@@ -268,14 +246,14 @@ pub async fn connection_check(provider: String) -> Result<CheckView, AppError> {
     use crate::ssr::*;
     let ctx = server_ctx()?;
     let session = require_session()?;
-    let provider = server::provider(&provider)?;
+    let provider = convert::provider(&provider)?;
     let (title, lines) = match provider {
         Provider::Qbo => {
             let check = ctx
                 .connections
                 .verify_qbo(&session.tenant_id)
                 .await
-                .map_err(server::connection_error)?;
+                .map_err(convert::connection_error)?;
             (check.company_name, check.lines)
         }
         Provider::Zoho => {
@@ -283,7 +261,7 @@ pub async fn connection_check(provider: String) -> Result<CheckView, AppError> {
                 .connections
                 .verify_zoho(&session.tenant_id)
                 .await
-                .map_err(server::connection_error)?;
+                .map_err(convert::connection_error)?;
             ("Zoho CRM organisation".to_owned(), check.lines)
         }
     };
@@ -307,11 +285,11 @@ pub async fn disconnect(provider: String) -> Result<(), AppError> {
     use crate::ssr::*;
     let ctx = server_ctx()?;
     let session = require_session()?;
-    let provider = server::provider(&provider)?;
+    let provider = convert::provider(&provider)?;
     ctx.connections
         .disconnect(&session.tenant_id, provider)
         .await
-        .map_err(server::connection_error)?;
+        .map_err(convert::connection_error)?;
     // Without both connections nothing can run: switch the integration off with it.
     ctx.integration
         .set_active(&ctx.connections, &session.tenant_id, false)
@@ -375,7 +353,7 @@ pub async fn activation_preflight(days: u32) -> Result<PreflightView, AppError> 
     let session = require_session()?;
     let tenant = session.tenant_id.as_str();
     let start = start_of(days)?;
-    let (_, blocked) = crate::run_status::server::sync_blocked(&ctx, tenant).await?;
+    let (_, blocked) = crate::api::run_status::status::sync_blocked(&ctx, tenant).await?;
     // An inactive integration is what this is for; only a missing connection blocks.
     let blocked = blocked.filter(|b| !b.starts_with("The integration is inactive"));
     let plan = engine::billing::entitlements(&ctx.db, tenant)
@@ -460,19 +438,4 @@ pub async fn set_active(
                 internal(&e)
             }
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::format_time;
-
-    #[test]
-    fn times_format_as_utc_dates() {
-        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_time(1_893_456_000_000), "2030-01-01 00:00 UTC");
-        assert_eq!(
-            format_time(951_782_400_000 + 3_723_000),
-            "2000-02-29 01:02 UTC"
-        );
-    }
 }

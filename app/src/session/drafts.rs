@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::components::local_time::local_text;
 use crate::components::unsaved;
 use crate::error::AppError;
-use crate::idle::{Phase, SessionWatch, submit_error_text};
+use crate::session::idle::{Phase, SessionWatch, submit_error_text};
 
 const PREFIX: &str = "zqsync.draft.v1.";
 /// Drafts older than this are dropped unread.
