@@ -35,7 +35,12 @@ pub const TRANSACTIONS: &[&str] = &[
     "PurchaseOrder",
     "Payment",
 ];
-const VOIDABLE: &[&str] = &["Invoice", "SalesReceipt", "Payment"];
+/// Voided with `?operation=void` (body `{Id, SyncToken}`).
+const VOIDED_BY_OPERATION: &[&str] = &["Invoice"];
+/// Voided with a sparse update carrying `?include=void` (`?operation=update&include=void`, body
+/// `{Id, SyncToken, sparse: true}`); QBO answers `?operation=void` on them with Fault 500. BillPayment
+/// is voided this way too, but is not simulated.
+const VOIDED_BY_SPARSE_UPDATE: &[&str] = &["Payment", "SalesReceipt"];
 const MAX_BATCH_ITEMS: usize = 30;
 
 /// The user every simulated write is attributed to (`MetaData.LastModifiedByRef`).
@@ -138,6 +143,12 @@ impl Fault {
 
     fn unsupported(detail: impl Into<String>) -> Self {
         Self::validation("500", "Unsupported Operation", detail)
+    }
+
+    /// QBO's answer to an `?operation=` the entity does not have, e.g. `?operation=void` on a
+    /// Payment (recorded from a live sandbox for Purchase and BillPayment).
+    fn unsupported_operation(name: &str) -> Self {
+        Self::unsupported(format!("Operation {name} is not supported.")).element("Operation")
     }
 
     fn invalid_id(id: &str) -> Self {

@@ -9,7 +9,10 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
-use super::{CDC_MAX_OBJECTS, Fault, SANDBOX_USER_ID, VOIDABLE, canonical, is_transaction, query};
+use super::{
+    CDC_MAX_OBJECTS, Fault, SANDBOX_USER_ID, VOIDED_BY_OPERATION, VOIDED_BY_SPARSE_UPDATE,
+    canonical, is_transaction, query,
+};
 use crate::util::{object, qbo_timestamp, round2};
 
 #[derive(Debug, Clone)]
@@ -28,14 +31,31 @@ pub enum Op {
 }
 
 impl Op {
-    /// The operation a request names (`?operation=`, a batch item's `operation`).
-    pub fn named(name: &str) -> Option<Op> {
-        match name {
-            "create" => Some(Op::Create),
-            "update" => Some(Op::Update),
-            "delete" => Some(Op::Delete),
-            "void" => Some(Op::Void),
-            _ => None,
+    /// The operation a write on `entity` asks for: `?operation=` and `?include=` (in a batch
+    /// item, `operation` and `optionsData`); with no operation, an update when the body has an
+    /// `Id`, else a create. Invoice is voided by `operation=void`; Payment and SalesReceipt by
+    /// an update with `include=void`, and `operation=void` on them is refused as QBO refuses it.
+    pub fn requested(
+        entity: &str,
+        operation: Option<&str>,
+        include: Option<&str>,
+        has_id: bool,
+    ) -> Result<Op, Fault> {
+        match operation {
+            None if has_id => Ok(Op::Update),
+            None => Ok(Op::Create),
+            Some("create") => Ok(Op::Create),
+            Some("delete") => Ok(Op::Delete),
+            Some("update") if include == Some("void") => {
+                if VOIDED_BY_SPARSE_UPDATE.contains(&entity) {
+                    Ok(Op::Void)
+                } else {
+                    Err(Fault::unsupported_operation("void"))
+                }
+            }
+            Some("update") => Ok(Op::Update),
+            Some("void") if VOIDED_BY_OPERATION.contains(&entity) => Ok(Op::Void),
+            Some(name) => Err(Fault::unsupported_operation(name)),
         }
     }
 }
@@ -291,10 +311,25 @@ impl Realm {
         body: Value,
         now: DateTime<Utc>,
     ) -> Result<Value, Fault> {
+        // A payment's links to invoices, read before a void or delete drops them.
+        let released = match (entity, op) {
+            ("Payment", Op::Void | Op::Delete) => body
+                .as_object()
+                .and_then(|b| Self::parse_id(b).ok())
+                .and_then(|id| self.get(entity, id))
+                .map(invoice_links)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         let result = self.execute_unnoticed(entity, op, body, now)?;
         if entity == "Payment" && op == Op::Create {
-            self.apply_payment(&result, now);
+            let paid: Vec<(u64, f64)> = invoice_links(&result)
+                .into_iter()
+                .map(|(id, amount)| (id, -amount))
+                .collect();
+            self.change_invoice_balances(&paid, now);
         }
+        self.change_invoice_balances(&released, now);
         let operation = match op {
             Op::Create => "Create",
             Op::Update => "Update",
@@ -310,23 +345,11 @@ impl Realm {
         Ok(result)
     }
 
-    /// A new payment reduces the balance of the invoices its lines link to (QBO updates them too).
-    fn apply_payment(&mut self, payment: &Value, now: DateTime<Utc>) {
-        let links: Vec<(u64, f64)> = payment["Line"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|line| {
-                let amount = num(line.get("Amount")).unwrap_or(0.0);
-                line["LinkedTxn"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|l| l["TxnType"] == "Invoice")
-                    .filter_map(move |l| Some((l["TxnId"].as_str()?.parse::<u64>().ok()?, amount)))
-            })
-            .collect();
-        for (id, amount) in links {
+    /// Adds each amount to its invoice's `Balance`, kept between 0 and the invoice's total: a
+    /// new payment lowers the balances of the invoices it pays, a voided or deleted one gives
+    /// them back. QBO updates those invoices too (SyncToken + 1, an update notice).
+    fn change_invoice_balances(&mut self, changes: &[(u64, f64)], now: DateTime<Utc>) {
+        for &(id, amount) in changes {
             let Some(invoice) = self
                 .rows
                 .get_mut("Invoice")
@@ -335,7 +358,8 @@ impl Realm {
                 continue;
             };
             let balance = num(invoice.get("Balance")).unwrap_or(0.0);
-            invoice["Balance"] = json!(round2((balance - amount).max(0.0)));
+            let total = num(invoice.get("TotalAmt")).unwrap_or(0.0);
+            invoice["Balance"] = json!(round2((balance + amount).clamp(0.0, total.max(0.0))));
             let token = invoice["SyncToken"]
                 .as_str()
                 .and_then(|t| t.parse::<u64>().ok())
@@ -446,10 +470,10 @@ impl Realm {
                 Ok(json!({"domain": "QBO", "status": "Deleted", "Id": id.to_string()}))
             }
             Op::Void => {
-                if !VOIDABLE.contains(&entity) {
-                    return Err(Fault::unsupported(format!(
-                        "Operation Void is not supported for {entity}"
-                    )));
+                if !VOIDED_BY_OPERATION.contains(&entity)
+                    && !VOIDED_BY_SPARSE_UPDATE.contains(&entity)
+                {
+                    return Err(Fault::unsupported_operation("void"));
                 }
                 let id = Self::parse_id(&body)?;
                 let current = self.get(entity, id).ok_or_else(Fault::not_found)?.clone();
@@ -468,9 +492,18 @@ impl Realm {
                     }
                 }
                 object.insert("TotalAmt".into(), json!(0));
-                object.insert("Balance".into(), json!(0));
-                object.insert("PrivateNote".into(), json!("Voided"));
-                object.insert("TxnTaxDetail".into(), json!({"TotalTax": 0}));
+                if entity == "Payment" {
+                    object.insert("UnappliedAmt".into(), json!(0));
+                } else {
+                    object.insert("Balance".into(), json!(0));
+                    object.insert("TxnTaxDetail".into(), json!({"TotalTax": 0}));
+                }
+                // "Voided" is prepended to the note the transaction had, if any.
+                let note = match object.get("PrivateNote").and_then(Value::as_str) {
+                    Some(existing) if !existing.is_empty() => format!("Voided {existing}"),
+                    _ => "Voided".to_owned(),
+                };
+                object.insert("PrivateNote".into(), json!(note));
                 object.insert("SyncToken".into(), json!((token + 1).to_string()));
                 object["MetaData"]["LastUpdatedTime"] = json!(qbo_timestamp(now));
                 self.store(entity, id, object)
@@ -652,6 +685,24 @@ impl Realm {
         }
         self.execute(entity, op, body, now).ok()
     }
+}
+
+/// `(invoice id, amount)` for each payment line that pays an invoice.
+fn invoice_links(payment: &Value) -> Vec<(u64, f64)> {
+    payment["Line"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|line| {
+            let amount = num(line.get("Amount")).unwrap_or(0.0);
+            line["LinkedTxn"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|l| l["TxnType"] == "Invoice")
+                .filter_map(move |l| Some((l["TxnId"].as_str()?.parse::<u64>().ok()?, amount)))
+        })
+        .collect()
 }
 
 #[derive(Debug, Default)]

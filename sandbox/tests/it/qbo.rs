@@ -870,3 +870,124 @@ async fn batch_calls_have_their_own_per_minute_budget() {
     h.clock.advance(Duration::seconds(61));
     assert_eq!(h.qbo_post("batch", &batch).await.0, 200);
 }
+
+/// The unsupported-operation answer QBO gives `?operation=void` on a transaction it voids
+/// another way (or not at all).
+fn assert_void_refused(status: u16, body: &Value) {
+    assert_eq!(status, 400, "{body}");
+    let error = &body["Fault"]["Error"][0];
+    assert_eq!(body["Fault"]["type"], "ValidationFault");
+    assert_eq!(error["code"], "500");
+    assert_eq!(error["Message"], "Unsupported Operation");
+    assert_eq!(error["Detail"], "Operation void is not supported.");
+    assert_eq!(error["element"], "Operation");
+}
+
+#[tokio::test]
+async fn payments_are_voided_by_a_sparse_update_that_gives_invoices_their_balance_back() {
+    let h = Harness::start(2).await;
+    let (_, invoices) = h.qbo_query("select * from Invoice maxresults 1").await;
+    let invoice = invoices["QueryResponse"]["Invoice"][0].clone();
+    let invoice_path = format!("invoice/{}", invoice["Id"].as_str().unwrap());
+    let balance = invoice["Balance"].as_f64().unwrap();
+    let payment = json!({"CustomerRef": invoice["CustomerRef"], "TotalAmt": 1.0, "PrivateNote": "by card",
+        "Line": [{"Amount": 1.0, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]});
+    let (status, paid) = h.qbo_post("payment", &payment).await;
+    assert_eq!(status, 200, "{paid}");
+    let paid = &paid["Payment"];
+    let body = json!({"Id": paid["Id"], "SyncToken": paid["SyncToken"]});
+
+    let (status, refused) = h.qbo_post("payment?operation=void", &body).await;
+    assert_void_refused(status, &refused);
+    let (_, unchanged) = h.qbo_get(&invoice_path).await;
+    assert!((unchanged["Invoice"]["Balance"].as_f64().unwrap() - (balance - 1.0)).abs() < 0.001);
+
+    let sparse = json!({"Id": paid["Id"], "SyncToken": paid["SyncToken"], "sparse": true});
+    let (status, voided) = h
+        .qbo_post("payment?operation=update&include=void", &sparse)
+        .await;
+    assert_eq!(status, 200, "{voided}");
+    let voided = &voided["Payment"];
+    assert_eq!(voided["TotalAmt"], 0);
+    assert_eq!(voided["UnappliedAmt"], 0);
+    assert_eq!(voided["Line"][0]["Amount"], 0);
+    assert_eq!(voided["PrivateNote"], "Voided by card");
+    assert_eq!(voided["SyncToken"], "1");
+    let (_, after) = h.qbo_get(&invoice_path).await;
+    assert!(
+        (after["Invoice"]["Balance"].as_f64().unwrap() - balance).abs() < 0.001,
+        "the voided payment's amount is owed again: {}",
+        after["Invoice"]
+    );
+
+    let (status, stale) = h
+        .qbo_post("payment?operation=update&include=void", &sparse)
+        .await;
+    assert_eq!(
+        (status, &stale["Fault"]["Error"][0]["code"]),
+        (400, &json!("5010"))
+    );
+}
+
+#[tokio::test]
+async fn sales_receipts_are_voided_by_a_sparse_update_and_invoices_by_operation_void() {
+    let h = Harness::start(2).await;
+    let (_, invoices) = h.qbo_query("select * from Invoice maxresults 1").await;
+    let invoice = invoices["QueryResponse"]["Invoice"][0].clone();
+    let receipt = json!({"CustomerRef": invoice["CustomerRef"], "Line": invoice["Line"].as_array().unwrap()
+        .iter().filter(|l| l["DetailType"] == "SalesItemLineDetail").cloned().collect::<Vec<_>>()});
+    let (status, created) = h.qbo_post("salesreceipt", &receipt).await;
+    assert_eq!(status, 200, "{created}");
+    let receipt = &created["SalesReceipt"];
+    let sparse = json!({"Id": receipt["Id"], "SyncToken": receipt["SyncToken"], "sparse": true});
+
+    let (status, refused) = h.qbo_post("salesreceipt?operation=void", &sparse).await;
+    assert_void_refused(status, &refused);
+    let (status, voided) = h
+        .qbo_post("salesreceipt?operation=update&include=void", &sparse)
+        .await;
+    assert_eq!(status, 200, "{voided}");
+    assert_eq!(voided["SalesReceipt"]["TotalAmt"], 0);
+    assert_eq!(voided["SalesReceipt"]["PrivateNote"], "Voided");
+
+    let invoice_body =
+        json!({"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "sparse": true});
+    let (status, refused) = h
+        .qbo_post("invoice?operation=update&include=void", &invoice_body)
+        .await;
+    assert_void_refused(status, &refused);
+    for entity in ["estimate", "purchaseorder", "customer"] {
+        let (status, refused) = h
+            .qbo_post(
+                &format!("{entity}?operation=void"),
+                &json!({"Id": "1", "SyncToken": "0"}),
+            )
+            .await;
+        assert_void_refused(status, &refused);
+    }
+}
+
+#[tokio::test]
+async fn batch_voids_payments_with_update_and_options_data() {
+    let h = Harness::start(2).await;
+    let (_, invoices) = h.qbo_query("select * from Invoice maxresults 1").await;
+    let invoice = invoices["QueryResponse"]["Invoice"][0].clone();
+    let payment = json!({"CustomerRef": invoice["CustomerRef"], "TotalAmt": 2.0,
+        "Line": [{"Amount": 2.0, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]});
+    let (_, paid) = h.qbo_post("payment", &payment).await;
+    let target = json!({"Id": paid["Payment"]["Id"], "SyncToken": "0", "sparse": true});
+    let batch = json!({"BatchItemRequest": [
+        {"bId": "wrong", "operation": "void", "Payment": target},
+        {"bId": "right", "operation": "update", "optionsData": "void", "Payment": target},
+    ]});
+    let (status, answer) = h.qbo_post("batch", &batch).await;
+    assert_eq!(status, 200, "{answer}");
+    let items = &answer["BatchItemResponse"];
+    assert_eq!(items[0]["bId"], "wrong");
+    assert_eq!(
+        items[0]["Fault"]["Error"][0]["Detail"],
+        "Operation void is not supported."
+    );
+    assert_eq!(items[1]["bId"], "right");
+    assert_eq!(items[1]["Payment"]["TotalAmt"], 0, "{answer}");
+}
