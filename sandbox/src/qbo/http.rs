@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -323,15 +323,24 @@ struct CdcParams {
     changed_since: Option<String>,
 }
 
+/// `changedSince`: a timestamp with its offset, or without one (python-quickbooks'
+/// `change_data_capture` sends `%Y-%m-%dT%H:%M:%S`), or a date; the last two are read in the
+/// company's time zone.
 fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Some(at.with_timezone(&Utc));
     }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()?
+                .and_hms_opt(0, 0, 0)
+        })?;
     Some(
-        date.and_hms_opt(0, 0, 0)?
+        local
             .and_local_timezone(crate::util::pacific())
-            .single()?
+            .earliest()?
             .with_timezone(&Utc),
     )
 }

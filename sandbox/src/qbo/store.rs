@@ -311,9 +311,10 @@ impl Realm {
         body: Value,
         now: DateTime<Utc>,
     ) -> Result<Value, Fault> {
-        // A payment's links to invoices, read before a void or delete drops them.
-        let released = match (entity, op) {
-            ("Payment", Op::Void | Op::Delete) => body
+        // What a payment paid before this write: an update may move it between invoices, a
+        // void or delete releases it.
+        let paid_before = match (entity, op) {
+            ("Payment", Op::Update | Op::Void | Op::Delete) => body
                 .as_object()
                 .and_then(|b| Self::parse_id(b).ok())
                 .and_then(|id| self.get(entity, id))
@@ -322,14 +323,22 @@ impl Realm {
             _ => Vec::new(),
         };
         let result = self.execute_unnoticed(entity, op, body, now)?;
-        if entity == "Payment" && op == Op::Create {
-            let paid: Vec<(u64, f64)> = invoice_links(&result)
+        if entity == "Payment" {
+            // A voided payment's lines are zero and a deleted one has none: either way, what it
+            // paid is owed again.
+            let mut owed: BTreeMap<u64, f64> = BTreeMap::new();
+            for (id, amount) in paid_before {
+                *owed.entry(id).or_default() += amount;
+            }
+            for (id, amount) in invoice_links(&result) {
+                *owed.entry(id).or_default() -= amount;
+            }
+            let changes: Vec<(u64, f64)> = owed
                 .into_iter()
-                .map(|(id, amount)| (id, -amount))
+                .filter(|(_, amount)| amount.abs() >= 0.005)
                 .collect();
-            self.change_invoice_balances(&paid, now);
+            self.change_invoice_balances(&changes, now);
         }
-        self.change_invoice_balances(&released, now);
         let operation = match op {
             Op::Create => "Create",
             Op::Update => "Update",
@@ -347,7 +356,8 @@ impl Realm {
 
     /// Adds each amount to its invoice's `Balance`, kept between 0 and the invoice's total: a
     /// new payment lowers the balances of the invoices it pays, a voided or deleted one gives
-    /// them back. QBO updates those invoices too (SyncToken + 1, an update notice).
+    /// them back, an updated one does both for the lines it changed. QBO updates those
+    /// invoices too (SyncToken + 1, an update notice).
     fn change_invoice_balances(&mut self, changes: &[(u64, f64)], now: DateTime<Utc>) {
         for &(id, amount) in changes {
             let Some(invoice) = self
