@@ -3,6 +3,7 @@ the discovery document, the authorization URL, consent, code exchange, refresh a
 
 import urllib.parse
 
+import jwt
 import pytest
 import requests
 from intuitlib.enums import Scopes
@@ -44,6 +45,20 @@ def test_code_exchange_sets_the_tokens_and_their_lifetimes(auth_client):
         auth_client.get_bearer_token(answer["code"])
     assert reused.value.status_code == 400
     assert reused.value.response.json()["error"] == "invalid_grant"
+
+
+def test_openid_code_exchange_gives_an_id_token_the_client_verifies(auth_client, sandbox):
+    """With `openid`, intuit-oauth checks the id_token itself (intuitlib.utils.validate_id_token):
+    issuer, audience, expiry, and the RS256 signature against the key at the discovery's jwks_uri.
+    It keeps the token only if all hold."""
+    answer = consent(auth_client.get_authorization_url([Scopes.ACCOUNTING, Scopes.OPENID, Scopes.EMAIL]))
+    auth_client.get_bearer_token(answer["code"], realm_id=answer["realmId"])
+    assert auth_client.id_token, "the id_token was rejected by the SDK's own validation"
+    claims = jwt.decode(auth_client.id_token, options={"verify_signature": False})
+    assert claims["realmid"] == REALM_ID
+    assert claims["iss"] == auth_client.issuer_uri
+    user = auth_client.get_user_info()
+    assert user.json()["sub"] == claims["sub"]
 
 
 def test_denied_consent_returns_access_denied(auth_client):
