@@ -5,6 +5,7 @@ With `--base-port 0` the simulators bind free loopback ports chosen by the OS, s
 race for them; the URLs come from the banner the command prints once every server listens.
 """
 
+import contextlib
 import html.parser
 import os
 import queue
@@ -89,36 +90,51 @@ def read_banner(process: subprocess.Popen) -> SandboxUrls:
     return SandboxUrls(**urls)
 
 
-@pytest.fixture(scope="session")
-def sandbox():
+@contextlib.contextmanager
+def running_sandbox():
+    """`zqsync sandbox` from start to a graceful stop, by its PID."""
     binary = zqsync_binary()
     if not binary.exists():
         pytest.fail(f"{binary} does not exist: build it with `cargo build -p server` (scripts/test does)")
-    log = tempfile.NamedTemporaryFile("w+", prefix="zqsync-sandbox-", suffix=".log", delete=False)
-    process = subprocess.Popen(
-        [str(binary), "sandbox", "--base-port", "0", "--records", "5"],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-    try:
-        urls = read_banner(process)
-    except Exception:
-        process.kill()
-        process.wait()
-        log.seek(0)
-        raise RuntimeError(f"zqsync sandbox did not start; its log:\n{log.read()}") from None
-    yield urls
-    process.send_signal(signal.SIGINT)  # its Ctrl-C: a graceful stop
-    try:
-        process.wait(STOP_DEADLINE_SECS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        raise RuntimeError(f"zqsync sandbox (pid {process.pid}) ignored SIGINT for {STOP_DEADLINE_SECS} s")
-    finally:
-        log.close()
-        os.unlink(log.name)
+    with tempfile.TemporaryFile("w+", prefix="zqsync-sandbox-", suffix=".log") as log:
+        process = subprocess.Popen(
+            [str(binary), "sandbox", "--base-port", "0", "--records", "5"],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        try:
+            urls = read_banner(process)
+        except Exception:
+            process.kill()
+            process.wait()
+            log.seek(0)
+            raise RuntimeError(f"zqsync sandbox did not start; its log:\n{log.read()}") from None
+        try:
+            yield urls
+        finally:
+            process.send_signal(signal.SIGINT)  # its Ctrl-C: a graceful stop
+            try:
+                process.wait(STOP_DEADLINE_SECS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                raise RuntimeError(
+                    f"zqsync sandbox (pid {process.pid}) ignored SIGINT for {STOP_DEADLINE_SECS} s"
+                ) from None
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """One simulator for the run; tests that move its clock take `own_sandbox`."""
+    with running_sandbox() as urls:
+        yield urls
+
+
+@pytest.fixture
+def own_sandbox():
+    with running_sandbox() as urls:
+        yield urls
 
 
 class ConsentForm(html.parser.HTMLParser):

@@ -9,7 +9,7 @@ import requests
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 
-from conftest import INTUIT_CLIENT_ID, REALM_ID, REDIRECT_URI, consent
+from conftest import INTUIT_CLIENT_ID, INTUIT_CLIENT_SECRET, REALM_ID, REDIRECT_URI, consent, intuit_discovery_url
 
 
 def test_discovery_points_every_endpoint_at_the_simulator(auth_client, sandbox):
@@ -77,6 +77,26 @@ def test_refresh_rotates_the_refresh_token(connected_auth_client, sandbox):
         timeout=10,
     )
     assert company.status_code == 200, company.text
+
+
+def test_a_superseded_refresh_token_works_for_24_hours(own_sandbox):
+    """Intuit keeps the previous refresh token valid for 24 h after a refresh (a client that lost
+    the answer can retry); then it is invalid_grant. The simulator's clock is moved, so this
+    test has a sandbox of its own."""
+    from intuitlib.client import AuthClient
+
+    client = AuthClient(INTUIT_CLIENT_ID, INTUIT_CLIENT_SECRET, REDIRECT_URI, intuit_discovery_url(own_sandbox))
+    answer = consent(client.get_authorization_url([Scopes.ACCOUNTING]))
+    client.get_bearer_token(answer["code"], realm_id=answer["realmId"])
+    superseded = client.refresh_token
+    client.refresh()
+    client.refresh(refresh_token=superseded)  # within the grace: still accepted
+    advanced = requests.post(f"{own_sandbox.intuit_oauth}/_sandbox/clock/advance", json={"seconds": 25 * 3600}, timeout=10)
+    assert advanced.status_code == 200, advanced.text
+    with pytest.raises(AuthClientError) as refused:
+        client.refresh(refresh_token=superseded)
+    assert refused.value.response.json()["error"] == "invalid_grant"
+    client.refresh()  # the current one still works
 
 
 def test_revoke_ends_the_grant(connected_auth_client):
