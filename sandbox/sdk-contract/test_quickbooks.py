@@ -6,18 +6,27 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from quickbooks.batch import batch_create, batch_update
+from quickbooks.batch import batch_create, batch_delete, batch_update
 from quickbooks.cdc import change_data_capture
 from quickbooks.exceptions import ObjectNotFoundException, QuickbooksException, UnsupportedException
 from quickbooks.objects.base import Ref
 from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.customer import Customer
-from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
+from quickbooks.objects.detailline import (
+    ItemBasedExpenseLine,
+    ItemBasedExpenseLineDetail,
+    SalesItemLine,
+    SalesItemLineDetail,
+)
+from quickbooks.objects.estimate import Estimate
 from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.item import Item
 from quickbooks.objects.payment import Payment, PaymentLine
 from quickbooks.objects.base import LinkedTxn
 from quickbooks.objects.preferences import Preferences
+from quickbooks.objects.purchaseorder import PurchaseOrder
+from quickbooks.objects.salesreceipt import SalesReceipt
+from quickbooks.objects.vendor import Vendor
 
 from conftest import REALM_ID
 
@@ -38,15 +47,24 @@ def service_item(qb) -> Item:
     return Item.filter(Type="Service", qb=qb, max_results=1)[0]
 
 
-def new_invoice(qb, customer: Customer, amount=120.0) -> Invoice:
+def sales_line(qb, amount: float) -> SalesItemLine:
     line = SalesItemLine()
     line.Amount = amount
     line.SalesItemLineDetail = SalesItemLineDetail()
     line.SalesItemLineDetail.ItemRef = service_item(qb).to_ref()
-    invoice = Invoice()
-    invoice.CustomerRef = customer.to_ref()
-    invoice.Line = [line]
-    return invoice.save(qb=qb)
+    return line
+
+
+def new_sales_form(qb, cls, customer: Customer, amount: float):
+    """An Invoice, Estimate or SalesReceipt for `customer` with one line of `amount`."""
+    form = cls()
+    form.CustomerRef = customer.to_ref()
+    form.Line = [sales_line(qb, amount)]
+    return form.save(qb=qb)
+
+
+def new_invoice(qb, customer: Customer, amount=120.0) -> Invoice:
+    return new_sales_form(qb, Invoice, customer, amount)
 
 
 def new_payment(qb, customer: Customer, invoice: Invoice, amount: float) -> Payment:
@@ -244,6 +262,70 @@ def test_payment_delete(qb):
     assert Invoice.get(invoice.Id, qb=qb).Balance == 40.0
 
 
+def test_estimate_and_sales_receipt_create_update_and_void(qb):
+    customer = new_customer(qb)
+    estimate = new_sales_form(qb, Estimate, customer, 80.0)
+    assert (estimate.TotalAmt, estimate.CustomerRef.value) == (80.0, customer.Id)
+    estimate.PrivateNote = "quoted"
+    assert estimate.save(qb=qb).SyncToken == "1"
+
+    receipt = new_sales_form(qb, SalesReceipt, customer, 25.0)
+    assert (receipt.TotalAmt, receipt.Balance) == (25.0, 0)
+    receipt.PrivateNote = "cash"
+    receipt = receipt.save(qb=qb)
+    # python-quickbooks voids a SalesReceipt with a sparse update and include=void (VoidMixin).
+    receipt.void(qb=qb)
+    voided = SalesReceipt.get(receipt.Id, qb=qb)
+    assert (voided.TotalAmt, voided.PrivateNote) == (0, "Voided cash")
+
+
+def test_vendor_and_purchase_order_create_and_update(qb):
+    vendor = Vendor()
+    vendor.DisplayName = unique("SDK Vendor")
+    vendor.CompanyName = "Parts and Pieces"
+    vendor = vendor.save(qb=qb)
+    assert vendor.SyncToken == "0"
+    vendor.CompanyName = "Parts & Pieces"
+    assert vendor.save(qb=qb).CompanyName == "Parts & Pieces"
+
+    line = ItemBasedExpenseLine()
+    line.Amount = 90.0
+    line.ItemBasedExpenseLineDetail = ItemBasedExpenseLineDetail()
+    line.ItemBasedExpenseLineDetail.ItemRef = service_item(qb).to_ref()
+    line.ItemBasedExpenseLineDetail.Qty = 3
+    line.ItemBasedExpenseLineDetail.UnitPrice = 30
+    order = PurchaseOrder()
+    order.VendorRef = vendor.to_ref()
+    order.Line = [line]
+    order = order.save(qb=qb)
+    assert (order.TotalAmt, order.POStatus, order.VendorRef.value) == (90.0, "Open", vendor.Id)
+    order.Memo = "rush"
+    assert order.save(qb=qb).SyncToken == "1"
+
+
+def test_a_missing_reference_is_2500(qb):
+    customer = Customer()
+    customer.Id = "987654321"
+    invoice = Invoice()
+    invoice.CustomerRef = customer.to_ref()
+    invoice.Line = [sales_line(qb, 5.0)]
+    with pytest.raises(QuickbooksException) as raised:
+        invoice.save(qb=qb)
+    assert raised.value.error_code == 2500
+
+
+def test_request_id_makes_a_create_idempotent(qb):
+    request_id = uuid.uuid4().hex
+    customer = Customer()
+    customer.DisplayName = unique("Idempotent")
+    first = customer.save(qb=qb, request_id=request_id)
+    again = Customer()
+    again.DisplayName = customer.DisplayName
+    second = again.save(qb=qb, request_id=request_id)
+    assert first.Id == second.Id
+    assert Customer.count(f"DisplayName = '{customer.DisplayName}'", qb=qb) == 1
+
+
 # ------------------------------------------------------------------ batch and CDC
 
 
@@ -261,6 +343,16 @@ def test_batch_create_and_update_report_each_item(qb):
     customer.Notes = "batch update"
     updated = batch_update([customer], qb=qb)
     assert [(c.Notes, c.SyncToken) for c in updated.successes] == [("batch update", "1")]
+
+
+def test_batch_delete_of_transactions(qb):
+    customer = new_customer(qb)
+    invoices = [new_invoice(qb, customer, 5.0), new_invoice(qb, customer, 6.0)]
+    deleted = batch_delete(invoices, qb=qb)
+    assert deleted.faults == []
+    for invoice in invoices:
+        with pytest.raises(ObjectNotFoundException):
+            Invoice.get(invoice.Id, qb=qb)
 
 
 def test_change_data_capture(qb):
