@@ -22,7 +22,10 @@ from quickbooks.objects.estimate import Estimate
 from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.item import Item
 from quickbooks.objects.payment import Payment, PaymentLine
+from quickbooks.objects.account import Account
 from quickbooks.objects.base import LinkedTxn
+from quickbooks.objects.bill import Bill
+from quickbooks.objects.billpayment import BillPayment, BillPaymentLine, CheckPayment
 from quickbooks.objects.preferences import Preferences
 from quickbooks.objects.purchaseorder import PurchaseOrder
 from quickbooks.objects.salesreceipt import SalesReceipt
@@ -202,6 +205,9 @@ def test_invoice_create_update_delete_and_void(qb):
     customer = new_customer(qb)
     invoice = new_invoice(qb, customer, 120.0)
     assert (invoice.TotalAmt, invoice.Balance) == (120.0, 120.0)
+    # The SDK sends TxnDate, DueDate and DocNumber as "" on a new invoice: QBO fills them.
+    assert datetime.strptime(invoice.TxnDate, "%Y-%m-%d") <= datetime.strptime(invoice.DueDate, "%Y-%m-%d")
+    assert invoice.DocNumber
     assert invoice.CustomerRef.value == customer.Id
     invoice.PrivateNote = "full update"
     updated = invoice.save(qb=qb)
@@ -271,6 +277,7 @@ def test_estimate_and_sales_receipt_create_update_and_void(qb):
 
     receipt = new_sales_form(qb, SalesReceipt, customer, 25.0)
     assert (receipt.TotalAmt, receipt.Balance) == (25.0, 0)
+    assert receipt.TxnDate and receipt.DocNumber
     receipt.PrivateNote = "cash"
     receipt = receipt.save(qb=qb)
     # python-quickbooks voids a SalesReceipt with a sparse update and include=void (VoidMixin).
@@ -324,6 +331,65 @@ def test_request_id_makes_a_create_idempotent(qb):
     second = again.save(qb=qb, request_id=request_id)
     assert first.Id == second.Id
     assert Customer.count(f"DisplayName = '{customer.DisplayName}'", qb=qb) == 1
+
+
+def test_an_update_of_a_paid_invoice_keeps_what_was_paid(qb):
+    customer = new_customer(qb)
+    invoice = new_invoice(qb, customer, 100.0)
+    new_payment(qb, customer, invoice, 40.0)
+    paid = Invoice.get(invoice.Id, qb=qb)
+    assert paid.Balance == 60.0
+    paid.PrivateNote = "full update of a part-paid invoice"
+    assert paid.save(qb=qb).Balance == 60.0
+
+
+def new_vendor(qb) -> Vendor:
+    vendor = Vendor()
+    vendor.DisplayName = unique("SDK Supplier")
+    return vendor.save(qb=qb)
+
+
+def expense_line(qb, amount: float) -> ItemBasedExpenseLine:
+    line = ItemBasedExpenseLine()
+    line.Amount = amount
+    line.ItemBasedExpenseLineDetail = ItemBasedExpenseLineDetail()
+    line.ItemBasedExpenseLineDetail.ItemRef = service_item(qb).to_ref()
+    return line
+
+
+def test_bill_payment_by_check_and_its_void(qb):
+    vendor = new_vendor(qb)
+    bill = Bill()
+    bill.VendorRef = vendor.to_ref()
+    bill.Line = [expense_line(qb, 300.0)]
+    bill = bill.save(qb=qb)
+    assert (bill.TotalAmt, bill.Balance) == (300.0, 300.0)
+    assert bill.TxnDate and bill.DueDate
+
+    bank = Account()
+    bank.Name = unique("Checking")
+    bank.AccountType = "Bank"
+    bank = bank.save(qb=qb)
+    link = LinkedTxn()
+    link.TxnId, link.TxnType = bill.Id, "Bill"
+    line = BillPaymentLine()
+    line.Amount = 120.0
+    line.LinkedTxn = [link]
+    payment = BillPayment()
+    payment.VendorRef = vendor.to_ref()
+    payment.PayType = "Check"
+    payment.CheckPayment = CheckPayment()
+    payment.CheckPayment.BankAccountRef = bank.to_ref()
+    payment.TotalAmt = 120.0
+    payment.Line = [line]
+    payment = payment.save(qb=qb)
+    assert Bill.get(bill.Id, qb=qb).Balance == 180.0
+
+    # python-quickbooks voids a BillPayment with a sparse update and include=void (VoidMixin).
+    payment.void(qb=qb)
+    voided = BillPayment.get(payment.Id, qb=qb)
+    assert (voided.TotalAmt, voided.Line, voided.PrivateNote) == (0, [], "Voided")
+    assert Bill.get(bill.Id, qb=qb).Balance == 300.0
 
 
 # ------------------------------------------------------------------ batch and CDC

@@ -296,6 +296,30 @@ async fn qbo_void_uses_each_entitys_own_form() {
         (&voided["TotalAmt"], &voided["Balance"]),
         (&json!(0), &json!(0))
     );
+
+    let vendor = &qbo
+        .query("SELECT * FROM Vendor MAXRESULTS 1")
+        .await
+        .expect("vendors")[0];
+    let bank = qbo
+        .create(
+            "Account",
+            &json!({"Name": "Checking", "AccountType": "Bank"}),
+            "void-test-bank",
+        )
+        .await
+        .expect("bank account");
+    let bill_payment = json!({"VendorRef": {"value": vendor["Id"]}, "PayType": "Check", "TotalAmt": 5.0,
+        "CheckPayment": {"BankAccountRef": {"value": bank["Id"]}}});
+    let bill_payment = qbo
+        .create("BillPayment", &bill_payment, "void-test-bill-payment")
+        .await
+        .expect("bill payment");
+    let voided = qbo
+        .void("BillPayment", bill_payment["Id"].as_str().expect("id"), "0")
+        .await
+        .expect("void bill payment");
+    assert_eq!(voided["TotalAmt"], 0);
 }
 
 #[tokio::test]

@@ -34,13 +34,32 @@ pub const TRANSACTIONS: &[&str] = &[
     "SalesReceipt",
     "PurchaseOrder",
     "Payment",
+    "Bill",
+    "BillPayment",
 ];
 /// Voided with `?operation=void` (body `{Id, SyncToken}`).
 const VOIDED_BY_OPERATION: &[&str] = &["Invoice"];
 /// Voided with a sparse update carrying `?include=void` (`?operation=update&include=void`, body
-/// `{Id, SyncToken, sparse: true}`); QBO answers `?operation=void` on them with Fault 500. BillPayment
-/// is voided this way too, but is not simulated.
-const VOIDED_BY_SPARSE_UPDATE: &[&str] = &["Payment", "SalesReceipt"];
+/// `{Id, SyncToken, sparse: true}`); QBO answers `?operation=void` on them with Fault 500.
+const VOIDED_BY_SPARSE_UPDATE: &[&str] = &["Payment", "SalesReceipt", "BillPayment"];
+
+/// The transaction a payment entity settles through its lines' `LinkedTxn`.
+fn settled_by(payment_entity: &str) -> Option<&'static str> {
+    match payment_entity {
+        "Payment" => Some("Invoice"),
+        "BillPayment" => Some("Bill"),
+        _ => None,
+    }
+}
+
+/// The payment entity that settles `entity` (the inverse of [`settled_by`]).
+fn settling(entity: &str) -> Option<&'static str> {
+    match entity {
+        "Invoice" => Some("Payment"),
+        "Bill" => Some("BillPayment"),
+        _ => None,
+    }
+}
 const MAX_BATCH_ITEMS: usize = 30;
 
 /// The user every simulated write is attributed to (`MetaData.LastModifiedByRef`).

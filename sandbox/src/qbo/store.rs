@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     CDC_MAX_OBJECTS, Fault, SANDBOX_USER_ID, VOIDED_BY_OPERATION, VOIDED_BY_SPARSE_UPDATE,
-    canonical, is_transaction, query,
+    canonical, is_transaction, query, settled_by, settling,
 };
 use crate::util::{object, qbo_timestamp, round2};
 
@@ -311,33 +311,22 @@ impl Realm {
         body: Value,
         now: DateTime<Utc>,
     ) -> Result<Value, Fault> {
-        // What a payment paid before this write: an update may move it between invoices, a
-        // void or delete releases it.
-        let paid_before = match (entity, op) {
-            ("Payment", Op::Update | Op::Void | Op::Delete) => body
+        // The documents a payment settled before this write: an update may move it to others,
+        // a void or delete releases them.
+        let settled = settled_by(entity);
+        let mut touched: Vec<u64> = match (settled, op) {
+            (Some(target), Op::Update | Op::Void | Op::Delete) => body
                 .as_object()
                 .and_then(|b| Self::parse_id(b).ok())
                 .and_then(|id| self.get(entity, id))
-                .map(invoice_links)
+                .map(|payment| linked_ids(payment, target))
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
         let result = self.execute_unnoticed(entity, op, body, now)?;
-        if entity == "Payment" {
-            // A voided payment's lines are zero and a deleted one has none: either way, what it
-            // paid is owed again.
-            let mut owed: BTreeMap<u64, f64> = BTreeMap::new();
-            for (id, amount) in paid_before {
-                *owed.entry(id).or_default() += amount;
-            }
-            for (id, amount) in invoice_links(&result) {
-                *owed.entry(id).or_default() -= amount;
-            }
-            let changes: Vec<(u64, f64)> = owed
-                .into_iter()
-                .filter(|(_, amount)| amount.abs() >= 0.005)
-                .collect();
-            self.change_invoice_balances(&changes, now);
+        if let Some(target) = settled {
+            touched.extend(linked_ids(&result, target));
+            self.refresh_balances(target, &touched, now);
         }
         let operation = match op {
             Op::Create => "Create",
@@ -354,29 +343,45 @@ impl Realm {
         Ok(result)
     }
 
-    /// Adds each amount to its invoice's `Balance`, kept between 0 and the invoice's total: a
-    /// new payment lowers the balances of the invoices it pays, a voided or deleted one gives
-    /// them back, an updated one does both for the lines it changed. QBO updates those
-    /// invoices too (SyncToken + 1, an update notice).
-    fn change_invoice_balances(&mut self, changes: &[(u64, f64)], now: DateTime<Utc>) {
-        for &(id, amount) in changes {
-            let Some(invoice) = self
-                .rows
-                .get_mut("Invoice")
-                .and_then(|rows| rows.get_mut(&id))
+    /// What the payments on the books apply to document `id` of `entity` (an Invoice by
+    /// Payments, a Bill by BillPayments): voided payments' lines are 0, deleted ones are gone.
+    pub(super) fn paid_toward(&self, entity: &str, id: u64) -> f64 {
+        let Some(payer) = settling(entity) else {
+            return 0.0;
+        };
+        self.rows(payer)
+            .flat_map(|payment| payment_lines(payment, entity))
+            .filter(|(linked, _)| *linked == id)
+            .map(|(_, amount)| amount)
+            .sum()
+    }
+
+    /// Recomputes `Balance` = total − payments applied for each document, as QBO does when a
+    /// payment is created, changed, voided or deleted; a document whose balance moves is updated
+    /// (SyncToken + 1, an update notice).
+    fn refresh_balances(&mut self, entity: &'static str, ids: &[u64], now: DateTime<Utc>) {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            let paid = self.paid_toward(entity, id);
+            let Some(document) = self.rows.get_mut(entity).and_then(|rows| rows.get_mut(&id))
             else {
                 continue;
             };
-            let balance = num(invoice.get("Balance")).unwrap_or(0.0);
-            let total = num(invoice.get("TotalAmt")).unwrap_or(0.0);
-            invoice["Balance"] = json!(round2((balance + amount).clamp(0.0, total.max(0.0))));
-            let token = invoice["SyncToken"]
+            let total = num(document.get("TotalAmt")).unwrap_or(0.0);
+            let balance = round2((total - paid).clamp(0.0, total.max(0.0)));
+            if num(document.get("Balance")) == Some(balance) {
+                continue;
+            }
+            document["Balance"] = json!(balance);
+            let token = document["SyncToken"]
                 .as_str()
                 .and_then(|t| t.parse::<u64>().ok())
                 .unwrap_or(0);
-            invoice["SyncToken"] = json!((token + 1).to_string());
-            invoice["MetaData"]["LastUpdatedTime"] = json!(qbo_timestamp(now));
-            self.notice("Invoice", &id.to_string(), "Update", now);
+            document["SyncToken"] = json!((token + 1).to_string());
+            document["MetaData"]["LastUpdatedTime"] = json!(qbo_timestamp(now));
+            self.notice(entity, &id.to_string(), "Update", now);
         }
     }
 
@@ -489,6 +494,10 @@ impl Realm {
                 let current = self.get(entity, id).ok_or_else(Fault::not_found)?.clone();
                 let token = Self::check_sync_token(&current, &body)?;
                 let mut object = current.as_object().cloned().unwrap_or_default();
+                if entity == "BillPayment" {
+                    // Intuit: a voided bill payment's lines are cleared, not zeroed.
+                    object.insert("Line".into(), json!([]));
+                }
                 if let Some(Value::Array(lines)) = object.get_mut("Line") {
                     for line in lines.iter_mut() {
                         line["Amount"] = json!(0);
@@ -502,11 +511,15 @@ impl Realm {
                     }
                 }
                 object.insert("TotalAmt".into(), json!(0));
-                if entity == "Payment" {
-                    object.insert("UnappliedAmt".into(), json!(0));
-                } else {
-                    object.insert("Balance".into(), json!(0));
-                    object.insert("TxnTaxDetail".into(), json!({"TotalTax": 0}));
+                match entity {
+                    "Payment" => {
+                        object.insert("UnappliedAmt".into(), json!(0));
+                    }
+                    "BillPayment" => {}
+                    _ => {
+                        object.insert("Balance".into(), json!(0));
+                        object.insert("TxnTaxDetail".into(), json!({"TotalTax": 0}));
+                    }
                 }
                 // "Voided" is prepended to the note the transaction had, if any.
                 let note = match object.get("PrivateNote").and_then(Value::as_str) {
@@ -697,22 +710,25 @@ impl Realm {
     }
 }
 
-/// `(invoice id, amount)` for each payment line that pays an invoice.
-fn invoice_links(payment: &Value) -> Vec<(u64, f64)> {
+/// `(document id, amount)` for each payment line that pays a `target` (Invoice, Bill).
+fn payment_lines<'a>(payment: &'a Value, target: &'a str) -> impl Iterator<Item = (u64, f64)> + 'a {
     payment["Line"]
         .as_array()
         .into_iter()
         .flatten()
-        .flat_map(|line| {
+        .flat_map(move |line| {
             let amount = num(line.get("Amount")).unwrap_or(0.0);
             line["LinkedTxn"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter(|l| l["TxnType"] == "Invoice")
+                .filter(move |l| l["TxnType"] == target)
                 .filter_map(move |l| Some((l["TxnId"].as_str()?.parse::<u64>().ok()?, amount)))
         })
-        .collect()
+}
+
+fn linked_ids(payment: &Value, target: &str) -> Vec<u64> {
+    payment_lines(payment, target).map(|(id, _)| id).collect()
 }
 
 #[derive(Debug, Default)]

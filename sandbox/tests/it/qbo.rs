@@ -991,3 +991,66 @@ async fn batch_voids_payments_with_update_and_options_data() {
     assert_eq!(items[1]["bId"], "right");
     assert_eq!(items[1]["Payment"]["TotalAmt"], 0, "{answer}");
 }
+
+#[tokio::test]
+async fn bill_payments_are_voided_by_a_sparse_update_that_clears_their_lines() {
+    let h = Harness::start(1).await;
+    let (_, vendors) = h.qbo_query("select * from Vendor maxresults 1").await;
+    let vendor = vendors["QueryResponse"]["Vendor"][0].clone();
+    let (_, expense) = h
+        .qbo_query("select * from Account where AccountType = 'Cost of Goods Sold'")
+        .await;
+    let expense_account = expense["QueryResponse"]["Account"][0]["Id"].clone();
+    let bill = json!({"VendorRef": {"value": vendor["Id"]}, "Line": [{"DetailType": "AccountBasedExpenseLineDetail",
+        "Amount": 300.0, "AccountBasedExpenseLineDetail": {"AccountRef": {"value": expense_account}}}]});
+    let (status, bill) = h.qbo_post("bill", &bill).await;
+    assert_eq!(status, 200, "{bill}");
+    let bill = &bill["Bill"];
+    assert_eq!(
+        (&bill["TotalAmt"], &bill["Balance"]),
+        (&json!(300.0), &json!(300.0))
+    );
+    let bill_path = format!("bill/{}", bill["Id"].as_str().unwrap());
+
+    let (_, bank) = h
+        .qbo_post(
+            "account",
+            &json!({"Name": "Checking", "AccountType": "Bank"}),
+        )
+        .await;
+    let payment = json!({"VendorRef": {"value": vendor["Id"]}, "PayType": "Check", "TotalAmt": 120.0,
+        "CheckPayment": {"BankAccountRef": {"value": bank["Account"]["Id"]}},
+        "Line": [{"Amount": 120.0, "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]}]});
+    let (status, paid) = h.qbo_post("billpayment", &payment).await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(h.qbo_get(&bill_path).await.1["Bill"]["Balance"], 180.0);
+
+    let sparse = json!({"Id": paid["BillPayment"]["Id"], "SyncToken": "0", "sparse": true});
+    let (status, refused) = h.qbo_post("billpayment?operation=void", &sparse).await;
+    assert_void_refused(status, &refused);
+    let (status, voided) = h
+        .qbo_post("billpayment?operation=update&include=void", &sparse)
+        .await;
+    assert_eq!(status, 200, "{voided}");
+    assert_eq!(voided["BillPayment"]["Line"], json!([]));
+    assert_eq!(voided["BillPayment"]["TotalAmt"], 0);
+    assert_eq!(voided["BillPayment"]["PrivateNote"], "Voided");
+    assert_eq!(h.qbo_get(&bill_path).await.1["Bill"]["Balance"], 300.0);
+}
+
+#[tokio::test]
+async fn an_update_of_a_part_paid_invoice_keeps_its_payments() {
+    let h = Harness::start(1).await;
+    let (_, invoices) = h.qbo_query("select * from Invoice maxresults 1").await;
+    let invoice = invoices["QueryResponse"]["Invoice"][0].clone();
+    let total = invoice["TotalAmt"].as_f64().unwrap();
+    let payment = json!({"CustomerRef": invoice["CustomerRef"], "TotalAmt": 1.0,
+        "Line": [{"Amount": 1.0, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]});
+    assert_eq!(h.qbo_post("payment", &payment).await.0, 200);
+    let path = format!("invoice/{}", invoice["Id"].as_str().unwrap());
+    let paid = h.qbo_get(&path).await.1["Invoice"].clone();
+    let note = json!({"Id": paid["Id"], "SyncToken": paid["SyncToken"], "sparse": true, "PrivateNote": "noted"});
+    let (status, updated) = h.qbo_post("invoice", &note).await;
+    assert_eq!(status, 200, "{updated}");
+    assert!((updated["Invoice"]["Balance"].as_f64().unwrap() - (total - 1.0)).abs() < 0.001);
+}
