@@ -496,6 +496,7 @@ pub fn intuit_router() -> Router<Arc<Shared>> {
         .route("/oauth2/v1/tokens/bearer", post(intuit_token))
         .route("/v2/oauth2/tokens/revoke", post(intuit_revoke))
         .route("/v1/openid_connect/userinfo", get(intuit_userinfo))
+        .route("/op/v1/jwks", get(intuit_jwks))
         .route("/.well-known/openid_configuration", get(intuit_discovery))
         .route("/.well-known/openid_configuration/", get(intuit_discovery))
         .route(
@@ -705,10 +706,11 @@ async fn intuit_token(
         "x_refresh_token_expires_in": INTUIT_REFRESH_TTL_SECS,
     });
     if grant_row.scope.split([' ', '+']).any(|s| s == "openid") {
-        body["id_token"] = json!(format!(
-            "eyJraWQiOiJzYW5kYm94IiwiYWxnIjoiUlMyNTYifQ.{}.{}",
-            random_token(40),
-            random_token(40)
+        body["id_token"] = json!(intuit_id_token(
+            &shared.urls.intuit_oauth,
+            &config.intuit_client_id,
+            &grant_row.realm_id,
+            now
         ));
     }
     if hard_expiry {
@@ -775,7 +777,7 @@ async fn intuit_userinfo(State(shared): State<Arc<Shared>>, headers: HeaderMap) 
     match grant {
         Some(grant) if grant.scope.split([' ', '+']).any(|s| s == "openid") => json_response(
             StatusCode::OK,
-            &json!({"sub": format!("sandbox-user-{}", grant.realm_id), "email": "owner@sandbox.example", "emailVerified": true,
+            &json!({"sub": intuit_user_id(&grant.realm_id), "email": "owner@sandbox.example", "emailVerified": true,
                     "givenName": "Sandbox", "familyName": "Owner"}),
         ),
         Some(_) => json_response(
@@ -784,6 +786,67 @@ async fn intuit_userinfo(State(shared): State<Arc<Shared>>, headers: HeaderMap) 
         ),
         None => json_response(StatusCode::UNAUTHORIZED, &json!({"error": "invalid_token"})),
     }
+}
+
+/// The key the simulated Intuit signs id_tokens with (RS256, PKCS#8 DER). It was generated for
+/// the simulator and is public on purpose: it guards nothing, and clients such as intuit-oauth
+/// verify id_tokens against its public half at `/op/v1/jwks` as they do against Intuit's.
+const ID_TOKEN_KEY_PKCS8: &[u8] = include_bytes!("intuit_id_token_key.pk8");
+const ID_TOKEN_KEY_ID: &str = "sandbox-id-token-key-1";
+
+fn id_token_key() -> &'static ring::signature::RsaKeyPair {
+    static KEY: std::sync::OnceLock<ring::signature::RsaKeyPair> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        ring::signature::RsaKeyPair::from_pkcs8(ID_TOKEN_KEY_PKCS8)
+            .expect("the embedded id_token key is an RSA PKCS#8 key")
+    })
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// An OpenID Connect id_token as Intuit issues it: a JWT signed RS256 with the claims the
+/// discovery document lists (`aud` is an array; intuit-oauth reads `aud[0]`).
+fn intuit_id_token(base: &str, client_id: &str, realm_id: &str, now: DateTime<Utc>) -> String {
+    let header = json!({"kid": ID_TOKEN_KEY_ID, "alg": "RS256"});
+    let claims = json!({
+        "sub": intuit_user_id(realm_id), "aud": [client_id], "realmid": realm_id,
+        "auth_time": now.timestamp(), "iss": format!("{base}/op/v1"),
+        "exp": (now + Duration::seconds(INTUIT_ACCESS_TTL_SECS)).timestamp(), "iat": now.timestamp(),
+    });
+    let signing_input = format!(
+        "{}.{}",
+        base64url(header.to_string().as_bytes()),
+        base64url(claims.to_string().as_bytes())
+    );
+    let key = id_token_key();
+    let mut signature = vec![0; key.public().modulus_len()];
+    key.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        signing_input.as_bytes(),
+        &mut signature,
+    )
+    .expect("RSA signing with a valid key");
+    format!("{signing_input}.{}", base64url(&signature))
+}
+
+/// The signed-in person's id, the same in id_tokens and userinfo.
+fn intuit_user_id(realm_id: &str) -> String {
+    format!("sandbox-user-{realm_id}")
+}
+
+/// `GET /op/v1/jwks`: the public half of the id_token key, as the discovery's `jwks_uri`.
+async fn intuit_jwks() -> Response {
+    let public: ring::rsa::PublicKeyComponents<Vec<u8>> = id_token_key().public().into();
+    json_response(
+        StatusCode::OK,
+        &json!({"keys": [{
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": ID_TOKEN_KEY_ID,
+            "n": base64url(&public.n), "e": base64url(&public.e),
+        }]}),
+    )
 }
 
 async fn intuit_discovery(State(shared): State<Arc<Shared>>) -> Response {

@@ -232,6 +232,97 @@ async fn qbo_query_read_create_update_and_metadata() {
 }
 
 #[tokio::test]
+async fn qbo_void_uses_each_entitys_own_form() {
+    let w = world(3).await;
+    let qbo = w.qbo();
+    let invoices = qbo
+        .query("SELECT * FROM Invoice MAXRESULTS 2")
+        .await
+        .expect("invoices");
+    let (paid_invoice, voided_invoice) = (&invoices[0], &invoices[1]);
+    let invoice_id = paid_invoice["Id"].as_str().expect("id");
+    let balance = paid_invoice["Balance"].as_f64().expect("balance");
+    let payment = json!({"CustomerRef": paid_invoice["CustomerRef"], "TotalAmt": 1.0,
+        "Line": [{"Amount": 1.0, "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}]});
+    let payment = qbo
+        .create("Payment", &payment, "void-test-payment")
+        .await
+        .expect("payment");
+    let paid = qbo.read("Invoice", invoice_id).await.expect("invoice");
+    assert!((paid["Balance"].as_f64().expect("balance") - (balance - 1.0)).abs() < 0.001);
+
+    let voided = qbo
+        .void("Payment", payment["Id"].as_str().expect("id"), "0")
+        .await
+        .expect("void payment");
+    assert_eq!(voided["TotalAmt"], 0);
+    assert_eq!(voided["PrivateNote"], "Voided");
+    let owed_again = qbo.read("Invoice", invoice_id).await.expect("invoice");
+    assert!(
+        (owed_again["Balance"].as_f64().expect("balance") - balance).abs() < 0.001,
+        "{owed_again}"
+    );
+
+    let lines: Vec<Value> = paid_invoice["Line"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter(|l| l["DetailType"] == "SalesItemLineDetail")
+        .cloned()
+        .collect();
+    let receipt = qbo
+        .create(
+            "SalesReceipt",
+            &json!({"CustomerRef": paid_invoice["CustomerRef"], "Line": lines}),
+            "void-test-receipt",
+        )
+        .await
+        .expect("sales receipt");
+    let voided = qbo
+        .void("SalesReceipt", receipt["Id"].as_str().expect("id"), "0")
+        .await
+        .expect("void sales receipt");
+    assert_eq!(voided["TotalAmt"], 0);
+
+    let voided = qbo
+        .void(
+            "Invoice",
+            voided_invoice["Id"].as_str().expect("id"),
+            voided_invoice["SyncToken"].as_str().expect("token"),
+        )
+        .await
+        .expect("void invoice");
+    assert_eq!(
+        (&voided["TotalAmt"], &voided["Balance"]),
+        (&json!(0), &json!(0))
+    );
+
+    let vendor = &qbo
+        .query("SELECT * FROM Vendor MAXRESULTS 1")
+        .await
+        .expect("vendors")[0];
+    let bank = qbo
+        .create(
+            "Account",
+            &json!({"Name": "Checking", "AccountType": "Bank"}),
+            "void-test-bank",
+        )
+        .await
+        .expect("bank account");
+    let bill_payment = json!({"VendorRef": {"value": vendor["Id"]}, "PayType": "Check", "TotalAmt": 5.0,
+        "CheckPayment": {"BankAccountRef": {"value": bank["Id"]}}});
+    let bill_payment = qbo
+        .create("BillPayment", &bill_payment, "void-test-bill-payment")
+        .await
+        .expect("bill payment");
+    let voided = qbo
+        .void("BillPayment", bill_payment["Id"].as_str().expect("id"), "0")
+        .await
+        .expect("void bill payment");
+    assert_eq!(voided["TotalAmt"], 0);
+}
+
+#[tokio::test]
 async fn qbo_batch_reports_each_item() {
     let w = world(5).await;
     let qbo = w.qbo();

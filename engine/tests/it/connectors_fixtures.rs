@@ -219,6 +219,16 @@ async fn qbo_entity_answers_keep_id_and_sync_token() {
     let voided = qbo.void("Invoice", "1", "0").await.expect("void");
     assert!(voided["Id"].is_string());
     assert!(r.last_request().contains("operation=void"));
+    // Payments are voided by a sparse update with include=void, not by operation=void.
+    r.answer(200, "qbo/nango__read_payment.json");
+    qbo.void("Payment", "1", "0").await.expect("void payment");
+    let request = r.last_request();
+    assert!(
+        request.contains("operation=update")
+            && request.contains("include=void")
+            && !request.contains("operation=void"),
+        "{request}"
+    );
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -158,6 +158,8 @@ async fn unsupported(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
 #[derive(Debug, Deserialize)]
 struct WriteParams {
     operation: Option<String>,
+    /// `void` with `operation=update` voids a Payment or SalesReceipt.
+    include: Option<String>,
     requestid: Option<String>,
 }
 
@@ -196,16 +198,14 @@ async fn write(
             .response(now);
         }
     };
-    let op = match params.operation.as_deref() {
-        Some(name) => match Op::named(name) {
-            Some(op) => op,
-            None => {
-                return Fault::unsupported(format!("Operation {name} is not supported."))
-                    .response(now);
-            }
-        },
-        None if body.get("Id").is_some() => Op::Update,
-        None => Op::Create,
+    let op = match Op::requested(
+        entity,
+        params.operation.as_deref(),
+        params.include.as_deref(),
+        body.get("Id").is_some(),
+    ) {
+        Ok(op) => op,
+        Err(fault) => return fault.response(now),
     };
     let (status, answer) = match realm.execute(entity, op, body, now) {
         Ok(object) => (
@@ -323,15 +323,24 @@ struct CdcParams {
     changed_since: Option<String>,
 }
 
+/// `changedSince`: a timestamp with its offset, or without one (python-quickbooks'
+/// `change_data_capture` sends `%Y-%m-%dT%H:%M:%S`), or a date; the last two are read in the
+/// company's time zone.
 fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Some(at.with_timezone(&Utc));
     }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()?
+                .and_hms_opt(0, 0, 0)
+        })?;
     Some(
-        date.and_hms_opt(0, 0, 0)?
+        local
             .and_local_timezone(crate::util::pacific())
-            .single()?
+            .earliest()?
             .with_timezone(&Utc),
     )
 }
@@ -444,8 +453,13 @@ fn batch_item(
             .query(statement)
             .map(|r| ("QueryResponse".to_owned(), r));
     }
-    let op = item
+    let operation = item
         .get("operation")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    // A batch item's `optionsData` is the `?include=` of a single request.
+    let include = item
+        .get("optionsData")
         .and_then(Value::as_str)
         .map(str::to_owned);
     let object = item
@@ -455,12 +469,10 @@ fn batch_item(
         .iter_mut()
         .find_map(|(k, v)| canonical(k).filter(|e| e == k).map(|e| (e, v.take())))
         .ok_or_else(|| Fault::unsupported("Batch item names no supported entity"))?;
-    let Some(op) = op.as_deref().and_then(Op::named) else {
-        return Err(Fault::unsupported(format!(
-            "Batch operation {:?} is not supported",
-            op.as_deref()
-        )));
+    let Some(operation) = operation else {
+        return Err(Fault::unsupported("Batch item names no operation"));
     };
+    let op = Op::requested(entity, Some(&operation), include.as_deref(), false)?;
     if op != Op::Create {
         let target = body
             .get("Id")

@@ -34,8 +34,32 @@ pub const TRANSACTIONS: &[&str] = &[
     "SalesReceipt",
     "PurchaseOrder",
     "Payment",
+    "Bill",
+    "BillPayment",
 ];
-const VOIDABLE: &[&str] = &["Invoice", "SalesReceipt", "Payment"];
+/// Voided with `?operation=void` (body `{Id, SyncToken}`).
+const VOIDED_BY_OPERATION: &[&str] = &["Invoice"];
+/// Voided with a sparse update carrying `?include=void` (`?operation=update&include=void`, body
+/// `{Id, SyncToken, sparse: true}`); QBO answers `?operation=void` on them with Fault 500.
+const VOIDED_BY_SPARSE_UPDATE: &[&str] = &["Payment", "SalesReceipt", "BillPayment"];
+
+/// The transaction a payment entity settles through its lines' `LinkedTxn`.
+fn settled_by(payment_entity: &str) -> Option<&'static str> {
+    match payment_entity {
+        "Payment" => Some("Invoice"),
+        "BillPayment" => Some("Bill"),
+        _ => None,
+    }
+}
+
+/// The payment entity that settles `entity` (the inverse of [`settled_by`]).
+fn settling(entity: &str) -> Option<&'static str> {
+    match entity {
+        "Invoice" => Some("Payment"),
+        "Bill" => Some("BillPayment"),
+        _ => None,
+    }
+}
 const MAX_BATCH_ITEMS: usize = 30;
 
 /// The user every simulated write is attributed to (`MetaData.LastModifiedByRef`).
@@ -138,6 +162,12 @@ impl Fault {
 
     fn unsupported(detail: impl Into<String>) -> Self {
         Self::validation("500", "Unsupported Operation", detail)
+    }
+
+    /// QBO's answer to an `?operation=` the entity does not have, e.g. `?operation=void` on a
+    /// Payment (recorded from a live sandbox for Purchase and BillPayment).
+    fn unsupported_operation(name: &str) -> Self {
+        Self::unsupported(format!("Operation {name} is not supported.")).element("Operation")
     }
 
     fn invalid_id(id: &str) -> Self {

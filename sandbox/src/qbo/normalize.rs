@@ -38,6 +38,13 @@ impl Realm {
         }
         object.insert("domain".into(), json!("QBO"));
         object.insert("sparse".into(), json!(false));
+        // python-quickbooks sends these as "" on every new transaction (its objects' defaults);
+        // QBO fills them as if they were left out: today, the due date, the next number.
+        for key in ["TxnDate", "DueDate", "ShipDate", "DocNumber"] {
+            if object.get(key) == Some(&json!("")) {
+                object.remove(key);
+            }
+        }
         if matches!(entity, "Customer" | "Vendor") {
             // An opaque per-object id Intuit added in 2025; derived from the entity and id so it is stable.
             let pseudonym = format!("0020{}{:0>30}", entity.len(), self_number);
@@ -175,6 +182,8 @@ impl Realm {
             }
             "Invoice" | "Estimate" | "SalesReceipt" => self.normalize_sales(entity, object, now)?,
             "PurchaseOrder" => self.normalize_purchase_order(object, now)?,
+            "Bill" => self.normalize_bill(object, now)?,
+            "BillPayment" => self.normalize_bill_payment(object, now)?,
             "Payment" => {
                 self.require_ref(object, "CustomerRef", "Customer")?;
                 let total =
@@ -392,8 +401,9 @@ impl Realm {
         number_document(object);
         match entity {
             "Invoice" => {
-                let paid = 0.0;
-                object.insert("Balance".into(), json!(round2(total - paid)));
+                // Whatever payments apply to it stay applied through an update of the invoice.
+                let paid = self_id_of(object).map_or(0.0, |id| self.paid_toward("Invoice", id));
+                object.insert("Balance".into(), json!(round2((total - paid).max(0.0))));
                 let due = NaiveDate::parse_from_str(&txn_date, "%Y-%m-%d")
                     .map(|d| (d + Duration::days(30)).to_string())
                     .unwrap_or(txn_date.clone());
@@ -417,12 +427,8 @@ impl Realm {
         Ok(())
     }
 
-    fn normalize_purchase_order(
-        &self,
-        object: &mut Map<String, Value>,
-        now: DateTime<Utc>,
-    ) -> Result<(), Fault> {
-        self.require_ref(object, "VendorRef", "Vendor")?;
+    /// The item- and account-based expense lines of a purchase order or bill; their total.
+    fn expense_lines(&self, object: &mut Map<String, Value>) -> Result<f64, Fault> {
         let mut total = 0.0;
         for key in [
             "ItemBasedExpenseLineDetail",
@@ -439,6 +445,75 @@ impl Realm {
         if total == 0.0 && object.get("Line").is_none() {
             return Err(Fault::required("Line"));
         }
+        Ok(total)
+    }
+
+    fn accounts_payable(&self) -> Option<Value> {
+        self.find_id("Account", "Accounts Payable (A/P)")
+            .map(|ap| json!({"value": ap.to_string(), "name": "Accounts Payable (A/P)"}))
+    }
+
+    fn normalize_bill(
+        &self,
+        object: &mut Map<String, Value>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Fault> {
+        self.require_ref(object, "VendorRef", "Vendor")?;
+        let total = self.expense_lines(object)?;
+        let paid = self_id_of(object).map_or(0.0, |id| self.paid_toward("Bill", id));
+        object.insert("TotalAmt".into(), json!(total));
+        object.insert("Balance".into(), json!(round2((total - paid).max(0.0))));
+        let txn_date = object
+            .get("TxnDate")
+            .and_then(Value::as_str)
+            .map_or_else(|| today(now), str::to_owned);
+        object.insert("TxnDate".into(), json!(txn_date));
+        object.entry("DueDate").or_insert(json!(txn_date));
+        object.entry("CurrencyRef").or_insert_with(currency);
+        object.entry("LinkedTxn").or_insert(json!([]));
+        if let Some(ap) = self.accounts_payable() {
+            object.entry("APAccountRef").or_insert(ap);
+        }
+        Ok(())
+    }
+
+    /// A bill payment: by check from a bank account or by credit card, its lines linking bills.
+    fn normalize_bill_payment(
+        &self,
+        object: &mut Map<String, Value>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Fault> {
+        self.require_ref(object, "VendorRef", "Vendor")?;
+        let total = num(object.get("TotalAmt")).ok_or_else(|| Fault::required("TotalAmt"))?;
+        object.insert("TotalAmt".into(), json!(total));
+        let (detail, account) = match object.get("PayType").and_then(Value::as_str) {
+            Some("Check") => ("CheckPayment", "BankAccountRef"),
+            Some("CreditCard") => ("CreditCardPayment", "CCAccountRef"),
+            _ => return Err(Fault::required("PayType")),
+        };
+        let reference = object
+            .get(detail)
+            .and_then(|d| d.get(account))
+            .cloned()
+            .ok_or_else(|| Fault::required(&format!("{detail}.{account}")))?;
+        let resolved = self.resolve_ref("Account", &reference, "Account")?;
+        object.insert(detail.into(), json!({account: resolved}));
+        object.entry("Line").or_insert(json!([]));
+        object.entry("TxnDate").or_insert_with(|| json!(today(now)));
+        object.entry("CurrencyRef").or_insert_with(currency);
+        if let Some(ap) = self.accounts_payable() {
+            object.entry("APAccountRef").or_insert(ap);
+        }
+        Ok(())
+    }
+
+    fn normalize_purchase_order(
+        &self,
+        object: &mut Map<String, Value>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Fault> {
+        self.require_ref(object, "VendorRef", "Vendor")?;
+        let total = self.expense_lines(object)?;
         object.insert("TotalAmt".into(), json!(total));
         object.entry("POStatus").or_insert(json!("Open"));
         object.entry("CustomField").or_insert(json!([]));
@@ -447,10 +522,8 @@ impl Realm {
         object.entry("TxnDate").or_insert_with(|| json!(today(now)));
         object.entry("CurrencyRef").or_insert_with(currency);
         object.entry("EmailStatus").or_insert(json!("NotSet"));
-        if let Some(ap) = self.find_id("Account", "Accounts Payable (A/P)") {
-            object
-                .entry("APAccountRef")
-                .or_insert(json!({"value": ap.to_string(), "name": "Accounts Payable (A/P)"}));
+        if let Some(ap) = self.accounts_payable() {
+            object.entry("APAccountRef").or_insert(ap);
         }
         Ok(())
     }
@@ -489,6 +562,14 @@ fn number_document(object: &mut Map<String, Value>) {
     object
         .entry("DocNumber")
         .or_insert_with(|| json!((1000 + id).to_string()));
+}
+
+/// The id of the object being written (set before normalizing; absent only in tests).
+fn self_id_of(object: &Map<String, Value>) -> Option<u64> {
+    object
+        .get("Id")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<u64>().ok())
 }
 
 fn currency() -> Value {

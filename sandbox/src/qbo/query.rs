@@ -163,6 +163,11 @@ pub fn parse(statement: &str) -> Result<Query, String> {
         true
     } else if matches!(p.peek(), Some(Token::Word(w)) if w == "*") {
         p.pos += 1;
+        // `SELECT *, Sku FROM Item`: properties QBO leaves out of `*` unless named (python-quickbooks
+        // 0.9.12 `Item.all()`, its issue #373). Every stored property comes back anyway.
+        while p.symbol(",") {
+            p.word()?;
+        }
         false
     } else {
         return Err("only SELECT * and SELECT COUNT(*) are supported".to_owned());

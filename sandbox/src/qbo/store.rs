@@ -9,7 +9,10 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
-use super::{CDC_MAX_OBJECTS, Fault, SANDBOX_USER_ID, VOIDABLE, canonical, is_transaction, query};
+use super::{
+    CDC_MAX_OBJECTS, Fault, SANDBOX_USER_ID, VOIDED_BY_OPERATION, VOIDED_BY_SPARSE_UPDATE,
+    canonical, is_transaction, query, settled_by, settling,
+};
 use crate::util::{object, qbo_timestamp, round2};
 
 #[derive(Debug, Clone)]
@@ -28,14 +31,31 @@ pub enum Op {
 }
 
 impl Op {
-    /// The operation a request names (`?operation=`, a batch item's `operation`).
-    pub fn named(name: &str) -> Option<Op> {
-        match name {
-            "create" => Some(Op::Create),
-            "update" => Some(Op::Update),
-            "delete" => Some(Op::Delete),
-            "void" => Some(Op::Void),
-            _ => None,
+    /// The operation a write on `entity` asks for: `?operation=` and `?include=` (in a batch
+    /// item, `operation` and `optionsData`); with no operation, an update when the body has an
+    /// `Id`, else a create. Invoice is voided by `operation=void`; Payment and SalesReceipt by
+    /// an update with `include=void`, and `operation=void` on them is refused as QBO refuses it.
+    pub fn requested(
+        entity: &str,
+        operation: Option<&str>,
+        include: Option<&str>,
+        has_id: bool,
+    ) -> Result<Op, Fault> {
+        match operation {
+            None if has_id => Ok(Op::Update),
+            None => Ok(Op::Create),
+            Some("create") => Ok(Op::Create),
+            Some("delete") => Ok(Op::Delete),
+            Some("update") if include == Some("void") => {
+                if VOIDED_BY_SPARSE_UPDATE.contains(&entity) {
+                    Ok(Op::Void)
+                } else {
+                    Err(Fault::unsupported_operation("void"))
+                }
+            }
+            Some("update") => Ok(Op::Update),
+            Some("void") if VOIDED_BY_OPERATION.contains(&entity) => Ok(Op::Void),
+            Some(name) => Err(Fault::unsupported_operation(name)),
         }
     }
 }
@@ -291,9 +311,22 @@ impl Realm {
         body: Value,
         now: DateTime<Utc>,
     ) -> Result<Value, Fault> {
+        // The documents a payment settled before this write: an update may move it to others,
+        // a void or delete releases them.
+        let settled = settled_by(entity);
+        let mut touched: Vec<u64> = match (settled, op) {
+            (Some(target), Op::Update | Op::Void | Op::Delete) => body
+                .as_object()
+                .and_then(|b| Self::parse_id(b).ok())
+                .and_then(|id| self.get(entity, id))
+                .map(|payment| linked_ids(payment, target))
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         let result = self.execute_unnoticed(entity, op, body, now)?;
-        if entity == "Payment" && op == Op::Create {
-            self.apply_payment(&result, now);
+        if let Some(target) = settled {
+            touched.extend(linked_ids(&result, target));
+            self.refresh_balances(target, &touched, now);
         }
         let operation = match op {
             Op::Create => "Create",
@@ -310,39 +343,45 @@ impl Realm {
         Ok(result)
     }
 
-    /// A new payment reduces the balance of the invoices its lines link to (QBO updates them too).
-    fn apply_payment(&mut self, payment: &Value, now: DateTime<Utc>) {
-        let links: Vec<(u64, f64)> = payment["Line"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|line| {
-                let amount = num(line.get("Amount")).unwrap_or(0.0);
-                line["LinkedTxn"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|l| l["TxnType"] == "Invoice")
-                    .filter_map(move |l| Some((l["TxnId"].as_str()?.parse::<u64>().ok()?, amount)))
-            })
-            .collect();
-        for (id, amount) in links {
-            let Some(invoice) = self
-                .rows
-                .get_mut("Invoice")
-                .and_then(|rows| rows.get_mut(&id))
+    /// What the payments on the books apply to document `id` of `entity` (an Invoice by
+    /// Payments, a Bill by BillPayments): voided payments' lines are 0, deleted ones are gone.
+    pub(super) fn paid_toward(&self, entity: &str, id: u64) -> f64 {
+        let Some(payer) = settling(entity) else {
+            return 0.0;
+        };
+        self.rows(payer)
+            .flat_map(|payment| payment_lines(payment, entity))
+            .filter(|(linked, _)| *linked == id)
+            .map(|(_, amount)| amount)
+            .sum()
+    }
+
+    /// Recomputes `Balance` = total − payments applied for each document, as QBO does when a
+    /// payment is created, changed, voided or deleted; a document whose balance moves is updated
+    /// (SyncToken + 1, an update notice).
+    fn refresh_balances(&mut self, entity: &'static str, ids: &[u64], now: DateTime<Utc>) {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            let paid = self.paid_toward(entity, id);
+            let Some(document) = self.rows.get_mut(entity).and_then(|rows| rows.get_mut(&id))
             else {
                 continue;
             };
-            let balance = num(invoice.get("Balance")).unwrap_or(0.0);
-            invoice["Balance"] = json!(round2((balance - amount).max(0.0)));
-            let token = invoice["SyncToken"]
+            let total = num(document.get("TotalAmt")).unwrap_or(0.0);
+            let balance = round2((total - paid).clamp(0.0, total.max(0.0)));
+            if num(document.get("Balance")) == Some(balance) {
+                continue;
+            }
+            document["Balance"] = json!(balance);
+            let token = document["SyncToken"]
                 .as_str()
                 .and_then(|t| t.parse::<u64>().ok())
                 .unwrap_or(0);
-            invoice["SyncToken"] = json!((token + 1).to_string());
-            invoice["MetaData"]["LastUpdatedTime"] = json!(qbo_timestamp(now));
-            self.notice("Invoice", &id.to_string(), "Update", now);
+            document["SyncToken"] = json!((token + 1).to_string());
+            document["MetaData"]["LastUpdatedTime"] = json!(qbo_timestamp(now));
+            self.notice(entity, &id.to_string(), "Update", now);
         }
     }
 
@@ -446,15 +485,19 @@ impl Realm {
                 Ok(json!({"domain": "QBO", "status": "Deleted", "Id": id.to_string()}))
             }
             Op::Void => {
-                if !VOIDABLE.contains(&entity) {
-                    return Err(Fault::unsupported(format!(
-                        "Operation Void is not supported for {entity}"
-                    )));
+                if !VOIDED_BY_OPERATION.contains(&entity)
+                    && !VOIDED_BY_SPARSE_UPDATE.contains(&entity)
+                {
+                    return Err(Fault::unsupported_operation("void"));
                 }
                 let id = Self::parse_id(&body)?;
                 let current = self.get(entity, id).ok_or_else(Fault::not_found)?.clone();
                 let token = Self::check_sync_token(&current, &body)?;
                 let mut object = current.as_object().cloned().unwrap_or_default();
+                if entity == "BillPayment" {
+                    // Intuit: a voided bill payment's lines are cleared, not zeroed.
+                    object.insert("Line".into(), json!([]));
+                }
                 if let Some(Value::Array(lines)) = object.get_mut("Line") {
                     for line in lines.iter_mut() {
                         line["Amount"] = json!(0);
@@ -468,9 +511,22 @@ impl Realm {
                     }
                 }
                 object.insert("TotalAmt".into(), json!(0));
-                object.insert("Balance".into(), json!(0));
-                object.insert("PrivateNote".into(), json!("Voided"));
-                object.insert("TxnTaxDetail".into(), json!({"TotalTax": 0}));
+                match entity {
+                    "Payment" => {
+                        object.insert("UnappliedAmt".into(), json!(0));
+                    }
+                    "BillPayment" => {}
+                    _ => {
+                        object.insert("Balance".into(), json!(0));
+                        object.insert("TxnTaxDetail".into(), json!({"TotalTax": 0}));
+                    }
+                }
+                // "Voided" is prepended to the note the transaction had, if any.
+                let note = match object.get("PrivateNote").and_then(Value::as_str) {
+                    Some(existing) if !existing.is_empty() => format!("Voided {existing}"),
+                    _ => "Voided".to_owned(),
+                };
+                object.insert("PrivateNote".into(), json!(note));
                 object.insert("SyncToken".into(), json!((token + 1).to_string()));
                 object["MetaData"]["LastUpdatedTime"] = json!(qbo_timestamp(now));
                 self.store(entity, id, object)
@@ -652,6 +708,27 @@ impl Realm {
         }
         self.execute(entity, op, body, now).ok()
     }
+}
+
+/// `(document id, amount)` for each payment line that pays a `target` (Invoice, Bill).
+fn payment_lines<'a>(payment: &'a Value, target: &'a str) -> impl Iterator<Item = (u64, f64)> + 'a {
+    payment["Line"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(move |line| {
+            let amount = num(line.get("Amount")).unwrap_or(0.0);
+            line["LinkedTxn"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(move |l| l["TxnType"] == target)
+                .filter_map(move |l| Some((l["TxnId"].as_str()?.parse::<u64>().ok()?, amount)))
+        })
+}
+
+fn linked_ids(payment: &Value, target: &str) -> Vec<u64> {
+    payment_lines(payment, target).map(|(id, _)| id).collect()
 }
 
 #[derive(Debug, Default)]

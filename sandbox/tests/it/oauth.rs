@@ -123,10 +123,10 @@ async fn intuit_code_flow_refresh_rotation_grace_and_revoke() {
     assert_eq!(tokens["token_type"], "bearer");
     assert_eq!(tokens["expires_in"], 3600);
     assert_eq!(tokens["x_refresh_token_expires_in"], 8_726_400);
-    assert!(
-        tokens["id_token"].is_string(),
-        "openid scope adds an id_token"
-    );
+    let id_token = tokens["id_token"]
+        .as_str()
+        .expect("openid scope adds an id_token");
+    assert_id_token_verifies(&h, id_token).await;
     let (status, replay) = intuit_token(
         &h,
         &[
@@ -588,4 +588,60 @@ async fn the_zoho_consent_page_names_the_org_and_the_scopes_in_plain_words() {
         query_param(&denied, "error").as_deref(),
         Some("access_denied")
     );
+}
+
+/// Checks an id_token as an OpenID client does: RS256 signature against the discovery's
+/// `jwks_uri` key named by `kid`, issuer, audience (an array) and realm.
+async fn assert_id_token_verifies(h: &Harness, id_token: &str) {
+    use base64::Engine;
+    let b64 = |part: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .expect("base64url")
+    };
+    let base = h.sandbox.urls().intuit_oauth;
+    let discovery: Value = h
+        .http
+        .get(format!("{base}/.well-known/openid_configuration/"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwks: Value = h
+        .http
+        .get(discovery["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parts: Vec<&str> = id_token.split('.').collect();
+    assert_eq!(parts.len(), 3, "{id_token}");
+    let header: Value = serde_json::from_slice(&b64(parts[0])).unwrap();
+    let claims: Value = serde_json::from_slice(&b64(parts[1])).unwrap();
+    assert_eq!(header["alg"], "RS256");
+    let key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("the kid is in the JWKS");
+    let public = ring::signature::RsaPublicKeyComponents {
+        n: b64(key["n"].as_str().unwrap()),
+        e: b64(key["e"].as_str().unwrap()),
+    };
+    public
+        .verify(
+            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            format!("{}.{}", parts[0], parts[1]).as_bytes(),
+            &b64(parts[2]),
+        )
+        .expect("the signature verifies");
+    assert_eq!(claims["iss"], discovery["issuer"]);
+    assert_eq!(claims["aud"], serde_json::json!(["sandbox-intuit-client"]));
+    assert_eq!(claims["realmid"], h.realm.as_str());
+    assert!(claims["exp"].as_i64().unwrap() > claims["iat"].as_i64().unwrap());
 }

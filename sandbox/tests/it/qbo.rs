@@ -870,3 +870,187 @@ async fn batch_calls_have_their_own_per_minute_budget() {
     h.clock.advance(Duration::seconds(61));
     assert_eq!(h.qbo_post("batch", &batch).await.0, 200);
 }
+
+/// The unsupported-operation answer QBO gives `?operation=void` on a transaction it voids
+/// another way (or not at all).
+fn assert_void_refused(status: u16, body: &Value) {
+    assert_eq!(status, 400, "{body}");
+    let error = &body["Fault"]["Error"][0];
+    assert_eq!(body["Fault"]["type"], "ValidationFault");
+    assert_eq!(error["code"], "500");
+    assert_eq!(error["Message"], "Unsupported Operation");
+    assert_eq!(error["Detail"], "Operation void is not supported.");
+    assert_eq!(error["element"], "Operation");
+}
+
+#[tokio::test]
+async fn payments_are_voided_by_a_sparse_update_that_gives_invoices_their_balance_back() {
+    let h = Harness::start(2).await;
+    let (_, invoices) = h.qbo_query("select * from Invoice maxresults 1").await;
+    let invoice = invoices["QueryResponse"]["Invoice"][0].clone();
+    let invoice_path = format!("invoice/{}", invoice["Id"].as_str().unwrap());
+    let balance = invoice["Balance"].as_f64().unwrap();
+    let payment = json!({"CustomerRef": invoice["CustomerRef"], "TotalAmt": 1.0, "PrivateNote": "by card",
+        "Line": [{"Amount": 1.0, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]});
+    let (status, paid) = h.qbo_post("payment", &payment).await;
+    assert_eq!(status, 200, "{paid}");
+    let paid = &paid["Payment"];
+    let body = json!({"Id": paid["Id"], "SyncToken": paid["SyncToken"]});
+
+    let (status, refused) = h.qbo_post("payment?operation=void", &body).await;
+    assert_void_refused(status, &refused);
+    let (_, unchanged) = h.qbo_get(&invoice_path).await;
+    assert!((unchanged["Invoice"]["Balance"].as_f64().unwrap() - (balance - 1.0)).abs() < 0.001);
+
+    let sparse = json!({"Id": paid["Id"], "SyncToken": paid["SyncToken"], "sparse": true});
+    let (status, voided) = h
+        .qbo_post("payment?operation=update&include=void", &sparse)
+        .await;
+    assert_eq!(status, 200, "{voided}");
+    let voided = &voided["Payment"];
+    assert_eq!(voided["TotalAmt"], 0);
+    assert_eq!(voided["UnappliedAmt"], 0);
+    assert_eq!(voided["Line"][0]["Amount"], 0);
+    assert_eq!(voided["PrivateNote"], "Voided by card");
+    assert_eq!(voided["SyncToken"], "1");
+    let (_, after) = h.qbo_get(&invoice_path).await;
+    assert!(
+        (after["Invoice"]["Balance"].as_f64().unwrap() - balance).abs() < 0.001,
+        "the voided payment's amount is owed again: {}",
+        after["Invoice"]
+    );
+
+    let (status, stale) = h
+        .qbo_post("payment?operation=update&include=void", &sparse)
+        .await;
+    assert_eq!(
+        (status, &stale["Fault"]["Error"][0]["code"]),
+        (400, &json!("5010"))
+    );
+}
+
+#[tokio::test]
+async fn sales_receipts_are_voided_by_a_sparse_update_and_invoices_by_operation_void() {
+    let h = Harness::start(2).await;
+    let (_, invoices) = h.qbo_query("select * from Invoice maxresults 1").await;
+    let invoice = invoices["QueryResponse"]["Invoice"][0].clone();
+    let receipt = json!({"CustomerRef": invoice["CustomerRef"], "Line": invoice["Line"].as_array().unwrap()
+        .iter().filter(|l| l["DetailType"] == "SalesItemLineDetail").cloned().collect::<Vec<_>>()});
+    let (status, created) = h.qbo_post("salesreceipt", &receipt).await;
+    assert_eq!(status, 200, "{created}");
+    let receipt = &created["SalesReceipt"];
+    let sparse = json!({"Id": receipt["Id"], "SyncToken": receipt["SyncToken"], "sparse": true});
+
+    let (status, refused) = h.qbo_post("salesreceipt?operation=void", &sparse).await;
+    assert_void_refused(status, &refused);
+    let (status, voided) = h
+        .qbo_post("salesreceipt?operation=update&include=void", &sparse)
+        .await;
+    assert_eq!(status, 200, "{voided}");
+    assert_eq!(voided["SalesReceipt"]["TotalAmt"], 0);
+    assert_eq!(voided["SalesReceipt"]["PrivateNote"], "Voided");
+
+    let invoice_body =
+        json!({"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "sparse": true});
+    let (status, refused) = h
+        .qbo_post("invoice?operation=update&include=void", &invoice_body)
+        .await;
+    assert_void_refused(status, &refused);
+    for entity in ["estimate", "purchaseorder", "customer"] {
+        let (status, refused) = h
+            .qbo_post(
+                &format!("{entity}?operation=void"),
+                &json!({"Id": "1", "SyncToken": "0"}),
+            )
+            .await;
+        assert_void_refused(status, &refused);
+    }
+}
+
+#[tokio::test]
+async fn batch_voids_payments_with_update_and_options_data() {
+    let h = Harness::start(2).await;
+    let (_, invoices) = h.qbo_query("select * from Invoice maxresults 1").await;
+    let invoice = invoices["QueryResponse"]["Invoice"][0].clone();
+    let payment = json!({"CustomerRef": invoice["CustomerRef"], "TotalAmt": 2.0,
+        "Line": [{"Amount": 2.0, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]});
+    let (_, paid) = h.qbo_post("payment", &payment).await;
+    let target = json!({"Id": paid["Payment"]["Id"], "SyncToken": "0", "sparse": true});
+    let batch = json!({"BatchItemRequest": [
+        {"bId": "wrong", "operation": "void", "Payment": target},
+        {"bId": "right", "operation": "update", "optionsData": "void", "Payment": target},
+    ]});
+    let (status, answer) = h.qbo_post("batch", &batch).await;
+    assert_eq!(status, 200, "{answer}");
+    let items = &answer["BatchItemResponse"];
+    assert_eq!(items[0]["bId"], "wrong");
+    assert_eq!(
+        items[0]["Fault"]["Error"][0]["Detail"],
+        "Operation void is not supported."
+    );
+    assert_eq!(items[1]["bId"], "right");
+    assert_eq!(items[1]["Payment"]["TotalAmt"], 0, "{answer}");
+}
+
+#[tokio::test]
+async fn bill_payments_are_voided_by_a_sparse_update_that_clears_their_lines() {
+    let h = Harness::start(1).await;
+    let (_, vendors) = h.qbo_query("select * from Vendor maxresults 1").await;
+    let vendor = vendors["QueryResponse"]["Vendor"][0].clone();
+    let (_, expense) = h
+        .qbo_query("select * from Account where AccountType = 'Cost of Goods Sold'")
+        .await;
+    let expense_account = expense["QueryResponse"]["Account"][0]["Id"].clone();
+    let bill = json!({"VendorRef": {"value": vendor["Id"]}, "Line": [{"DetailType": "AccountBasedExpenseLineDetail",
+        "Amount": 300.0, "AccountBasedExpenseLineDetail": {"AccountRef": {"value": expense_account}}}]});
+    let (status, bill) = h.qbo_post("bill", &bill).await;
+    assert_eq!(status, 200, "{bill}");
+    let bill = &bill["Bill"];
+    assert_eq!(
+        (&bill["TotalAmt"], &bill["Balance"]),
+        (&json!(300.0), &json!(300.0))
+    );
+    let bill_path = format!("bill/{}", bill["Id"].as_str().unwrap());
+
+    let (_, bank) = h
+        .qbo_post(
+            "account",
+            &json!({"Name": "Checking", "AccountType": "Bank"}),
+        )
+        .await;
+    let payment = json!({"VendorRef": {"value": vendor["Id"]}, "PayType": "Check", "TotalAmt": 120.0,
+        "CheckPayment": {"BankAccountRef": {"value": bank["Account"]["Id"]}},
+        "Line": [{"Amount": 120.0, "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]}]});
+    let (status, paid) = h.qbo_post("billpayment", &payment).await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(h.qbo_get(&bill_path).await.1["Bill"]["Balance"], 180.0);
+
+    let sparse = json!({"Id": paid["BillPayment"]["Id"], "SyncToken": "0", "sparse": true});
+    let (status, refused) = h.qbo_post("billpayment?operation=void", &sparse).await;
+    assert_void_refused(status, &refused);
+    let (status, voided) = h
+        .qbo_post("billpayment?operation=update&include=void", &sparse)
+        .await;
+    assert_eq!(status, 200, "{voided}");
+    assert_eq!(voided["BillPayment"]["Line"], json!([]));
+    assert_eq!(voided["BillPayment"]["TotalAmt"], 0);
+    assert_eq!(voided["BillPayment"]["PrivateNote"], "Voided");
+    assert_eq!(h.qbo_get(&bill_path).await.1["Bill"]["Balance"], 300.0);
+}
+
+#[tokio::test]
+async fn an_update_of_a_part_paid_invoice_keeps_its_payments() {
+    let h = Harness::start(1).await;
+    let (_, invoices) = h.qbo_query("select * from Invoice maxresults 1").await;
+    let invoice = invoices["QueryResponse"]["Invoice"][0].clone();
+    let total = invoice["TotalAmt"].as_f64().unwrap();
+    let payment = json!({"CustomerRef": invoice["CustomerRef"], "TotalAmt": 1.0,
+        "Line": [{"Amount": 1.0, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]});
+    assert_eq!(h.qbo_post("payment", &payment).await.0, 200);
+    let path = format!("invoice/{}", invoice["Id"].as_str().unwrap());
+    let paid = h.qbo_get(&path).await.1["Invoice"].clone();
+    let note = json!({"Id": paid["Id"], "SyncToken": paid["SyncToken"], "sparse": true, "PrivateNote": "noted"});
+    let (status, updated) = h.qbo_post("invoice", &note).await;
+    assert_eq!(status, 200, "{updated}");
+    assert!((updated["Invoice"]["Balance"].as_f64().unwrap() - (total - 1.0)).abs() < 0.001);
+}
